@@ -1,0 +1,95 @@
+"""Facts about Logto that several parts of the core depend on (see shared/reference).
+
+Kept in one place so the factory models, the templates and the deploy step agree on them.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+
+class UsageType(StrEnum):
+    """connector-kit's `TemplateType`: what an email is for."""
+
+    SignIn = "SignIn"
+    Register = "Register"
+    ForgotPassword = "ForgotPassword"
+    OrganizationInvitation = "OrganizationInvitation"
+    Generic = "Generic"
+    UserPermissionValidation = "UserPermissionValidation"
+    BindNewIdentifier = "BindNewIdentifier"
+    MfaVerification = "MfaVerification"
+    BindMfa = "BindMfa"
+
+
+ALL_USAGE_TYPES: tuple[UsageType, ...] = tuple(UsageType)
+
+# The refinement of the SES, SendGrid, SMTP, Postmark and Aliyun guards
+# ("Template with UsageType (…) should be provided!").
+REQUIRED_USAGE_TYPES: tuple[UsageType, ...] = (
+    UsageType.Register,
+    UsageType.SignIn,
+    UsageType.ForgotPassword,
+    UsageType.Generic,
+)
+
+# Every usage type except the invitation carries a one-time code the user must see.
+CODE_USAGE_TYPES: frozenset[UsageType] = frozenset(ALL_USAGE_TYPES) - {UsageType.OrganizationInvitation}
+
+# The built-in experience languages (packages/phrases-experience). Logto resolves a request's
+# locale to exactly one of these, and /api/email-templates rows are looked up by exact match.
+LOGTO_LANGUAGE_TAGS: tuple[str, ...] = (
+    "ar", "cs", "de", "en", "es", "fa-IR", "fr", "it", "ja", "ko", "pl-PL", "pt-PT", "pt-BR",
+    "ru", "th", "tr-TR", "uk-UA", "zh-CN", "zh-HK", "zh-TW",
+)
+
+# connector-kit's replaceSendMessageHandlebars pattern.
+PLACEHOLDER_RE = re.compile(r"{{\s*([\w.]+)\s*}}")
+
+# Root keys each usage type's payload can carry (reference §2.1/§2.2). `locale` and
+# `uiLocales` ride along on every flow that knows them.
+_COMMON_ROOTS = frozenset({"locale", "uiLocales"})
+PLACEHOLDER_ROOTS: dict[UsageType, frozenset[str]] = {
+    UsageType.SignIn: _COMMON_ROOTS | {"code", "application", "organization"},
+    UsageType.Register: _COMMON_ROOTS | {"code", "application", "organization"},
+    UsageType.ForgotPassword: _COMMON_ROOTS | {"code", "application", "organization"},
+    UsageType.MfaVerification: _COMMON_ROOTS | {"code", "application", "organization"},
+    UsageType.Generic: _COMMON_ROOTS | {"code"},
+    UsageType.OrganizationInvitation: _COMMON_ROOTS | {"link", "organization", "inviter", "code"},
+    UsageType.UserPermissionValidation: _COMMON_ROOTS | {"code", "user", "application"},
+    UsageType.BindNewIdentifier: _COMMON_ROOTS | {"code", "user", "application"},
+    UsageType.BindMfa: _COMMON_ROOTS | {"code", "user", "application"},
+}
+
+
+def placeholder_roots(text: str) -> list[str]:
+    """Root keys of the Logto placeholders in `text`, in order of appearance."""
+    return [m.group(1).split(".", 1)[0] for m in PLACEHOLDER_RE.finditer(text)]
+
+
+def placeholder_problems(usage_type: str, *texts: str, needs_code: bool = True) -> list[str]:
+    """Human-readable problems with the placeholders of one email, empty when fine.
+
+    A code email must show `{{code}}`; `{{link}}` only exists for invitations; any other
+    root that the usage type's payload never carries would reach the user literally.
+    """
+    problems: list[str] = []
+    try:
+        kind = UsageType(usage_type)
+    except ValueError:
+        return problems  # a free-form usage type: Logto never sends it, nothing to check
+    roots = [r for t in texts for r in placeholder_roots(t)]
+    if needs_code and kind in CODE_USAGE_TYPES and "code" not in roots:
+        problems.append(f"{kind} email must contain the {{{{code}}}} placeholder (the one-time code)")
+    allowed = PLACEHOLDER_ROOTS[kind]
+    for root in dict.fromkeys(roots):
+        if root not in allowed:
+            if root == "link":
+                problems.append(f"{{{{link}}}} only exists in OrganizationInvitation emails, not in {kind}")
+            else:
+                problems.append(
+                    f"unknown placeholder {{{{{root}}}}} in {kind}; allowed: "
+                    + ", ".join(f"{{{{{r}}}}}" for r in sorted(allowed))
+                )
+    return problems
