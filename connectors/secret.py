@@ -11,7 +11,7 @@ import hmac
 from typing import Any
 
 from pydantic import GetCoreSchemaHandler
-from pydantic_core import PydanticCustomError, core_schema
+from pydantic_core import PydanticCustomError, PydanticSerializationUnexpectedValue, core_schema
 
 # What `render` and every masked view shows in place of a secret.
 SECRET_MARKER = "<secret>"
@@ -97,6 +97,8 @@ class Secret:
 
     @staticmethod
     def _serialize(value: "Secret", info: Any) -> str:
+        if not isinstance(value, Secret):  # lets a union try its other members
+            raise PydanticSerializationUnexpectedValue("not a Secret")
         if (info.context or {}).get("reveal_secrets") and value.known:
             return value.reveal()
         return SECRET_MARKER

@@ -1,0 +1,112 @@
+"""Errors the core raises for bad input: every problem names where it is and how to fix it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str  # a dotted path into the YAML or JSON, e.g. "tenants.acme.provider.port"
+    message: str
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.path}: {self.message}" if self.path else self.message
+        return f"{text} (fix: {self.hint})" if self.hint else text
+
+
+class ConfigError(ValueError):
+    """One or more problems with a declared configuration. Never carries input values."""
+
+    def __init__(self, problems: list[Problem], *, source: str | None = None) -> None:
+        self.problems = problems
+        self.source = source
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        head = f"{self.source}: " if self.source else ""
+        if len(self.problems) == 1:
+            return head + str(self.problems[0])
+        return head + f"{len(self.problems)} problems:\n" + "\n".join(f"  - {p}" for p in self.problems)
+
+
+def join_path(*parts: object) -> str:
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part not in ("", None):
+            out += ("." if out else "") + str(part)
+    return out
+
+
+# pydantic error types whose default message would be vague for a YAML author.
+_MESSAGES = {
+    "extra_forbidden": "unknown key (Logto would silently ignore it; check the spelling)",
+    "missing": "is required",
+}
+
+
+def problems_from_validation(exc: ValidationError, prefix: str = "") -> list[Problem]:
+    """Turn a pydantic error into Problems, without ever echoing the input value.
+
+    For a union, pydantic reports every member's errors; only the member that came closest
+    (fewest errors) is kept, so the author reads about the shape they meant.
+    """
+    tags = _model_names()
+    groups: dict[tuple, dict[str, list[tuple[list, dict]]]] = {}
+    plain: list[tuple[list, dict]] = []
+    for err in exc.errors(include_input=False, include_url=False):
+        loc = list(err["loc"])
+        tag_at = next((i for i, p in enumerate(loc) if isinstance(p, str) and _is_tag(p, tags)), None)
+        if tag_at is None:
+            plain.append((loc, err))
+            continue
+        base = tuple(loc[:tag_at])
+        groups.setdefault(base, {}).setdefault(loc[tag_at], []).append((loc[:tag_at] + loc[tag_at + 1 :], err))
+    for members in groups.values():
+        plain.extend(min(members.values(), key=len))
+    problems: list[Problem] = []
+    for loc, err in plain:
+        loc = [p for p in loc if not (isinstance(p, str) and _is_tag(p, tags))]
+        message = _MESSAGES.get(err["type"], err["msg"])
+        for noise in ("Value error, ", "Assertion failed, "):
+            message = message.removeprefix(noise)
+        if loc and loc[-1] == "[key]":
+            loc = loc[:-1]
+        # validators report several findings at once, one per line
+        problems.extend(Problem(join_path(prefix, *loc), line) for line in message.split("\n"))
+    return _dedupe(problems)
+
+
+def _model_names() -> set[str]:
+    from pydantic import BaseModel
+
+    names: set[str] = set()
+    todo = list(BaseModel.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        names.add(cls.__name__)
+        todo.extend(cls.__subclasses__())
+    return names
+
+
+def _is_tag(part: str, model_names: set[str]) -> bool:
+    # pydantic names the union member it tried in `loc`
+    return part in model_names or part.startswith(
+        ("function-", "constrained-", "literal[", "tagged-union[", "json-or-python[")
+    ) or part in {"str", "int", "float", "bool", "dict", "list", "dict[str,any]", "nullable"}
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for p in problems:
+        key = (p.path, p.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out

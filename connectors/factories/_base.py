@@ -1,0 +1,104 @@
+"""What every factory model shares: strict parsing, masked secrets, Logto-exact output."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, ClassVar, Iterable
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+from connectors.logto.clean import clean_deep
+from connectors.logto_facts import REQUIRED_USAGE_TYPES, UsageType, placeholder_problems
+
+NonEmptyStr = Annotated[StrictStr, Field(min_length=1)]
+Number = Annotated[StrictInt | float, Field(ge=0)]
+Flag = StrictBool
+
+_ADDRESS_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_NAMED_ADDRESS_RE = re.compile(r"^\s*(?:\"?[^\"<>]*\"?\s*)?<([^<>]+)>\s*$")
+
+
+def _email(value: str) -> str:
+    if not _ADDRESS_RE.match(value):
+        raise ValueError("must be an email address such as no-reply@example.com")
+    return value
+
+
+def _email_or_named(value: str) -> str:
+    named = _NAMED_ADDRESS_RE.match(value)
+    if not _ADDRESS_RE.match(named.group(1) if named else value):
+        raise ValueError('must be an email address, optionally with a name: "Acme <no-reply@example.com>"')
+    return value
+
+
+EmailAddress = Annotated[NonEmptyStr, AfterValidator(_email)]
+Mailbox = Annotated[NonEmptyStr, AfterValidator(_email_or_named)]
+
+
+def _usage_type(value: str) -> str:
+    try:
+        return UsageType(value).value
+    except ValueError:
+        raise ValueError(
+            f"unknown usage type; one of: {', '.join(UsageType)} (Logto would never send it)"
+        ) from None
+
+
+UsageTypeName = Annotated[StrictStr, AfterValidator(_usage_type)]
+
+
+class FactoryModel(BaseModel):
+    """Base of every connector config model. Field names are Logto's exact JSON names."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True, strict=False)
+
+    FACTORY_ID: ClassVar[str]
+    # Which top-level keys hold secrets (masked in every view, revealed only on the wire).
+    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset()
+
+    def to_logto(self, reveal: bool = False) -> dict[str, Any]:
+        """The config exactly as Logto stores it (after its clean-deep)."""
+        data = self.model_dump(
+            mode="json", by_alias=True, exclude_none=True, context={"reveal_secrets": reveal}
+        )
+        return clean_deep(data)
+
+    def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            yield name, value  # Secret values repr as masked themselves
+
+
+class Strict(BaseModel):
+    """Nested objects: unknown keys rejected, like the top level."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+
+def check_templates(
+    entries: list[Any],
+    *,
+    key: str = "usageType",
+    body_fields: tuple[str, ...] = (),
+    other_fields: tuple[str, ...] = (),
+) -> None:
+    """Logto's required-usage-types refinement, plus our stricter checks.
+
+    Duplicates are refused (Logto silently uses the first), and code emails must show {{code}}.
+    """
+    types = [getattr(e, key) for e in entries]
+    missing = [t for t in REQUIRED_USAGE_TYPES if t not in types]
+    problems: list[str] = []
+    if missing:
+        problems.append(f"Template with UsageType ({', '.join(missing)}) should be provided!")
+    dupes = sorted({t for t in types if types.count(t) > 1})
+    if dupes:
+        problems.append(f"usage type listed more than once: {', '.join(dupes)} (Logto uses only the first)")
+    for entry in entries:
+        kind = getattr(entry, key)
+        body = [getattr(entry, f) or "" for f in body_fields]
+        other = [getattr(entry, f) or "" for f in other_fields]
+        found = placeholder_problems(kind, *body, needs_code=bool(body_fields))
+        found += [p for p in placeholder_problems(kind, *other, needs_code=False) if p not in found]
+        problems += [f"templates[{kind}]: {p}" for p in found]
+    if problems:
+        raise ValueError("\n".join(problems))

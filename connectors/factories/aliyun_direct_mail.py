@@ -1,0 +1,37 @@
+"""`aliyun-direct-mail` (@logto/connector-aliyun-dm 1.6.1): SingleSendMail, HTML body."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import field_validator
+
+from connectors.factories._base import EmailAddress, FactoryModel, NonEmptyStr, Strict, UsageTypeName, check_templates
+from connectors.secret import Secret
+
+AliyunRegion = Literal["cn-hangzhou", "ap-southeast-1", "ap-southeast-2", "eu-central-1", "us-east-1"]
+ALIYUN_REGIONS: tuple[str, ...] = AliyunRegion.__args__  # type: ignore[attr-defined]
+
+
+class AliyunTemplate(Strict):
+    usageType: UsageTypeName
+    subject: NonEmptyStr
+    content: NonEmptyStr
+
+
+class AliyunDirectMailConfig(FactoryModel):
+    FACTORY_ID: ClassVar[str] = "aliyun-direct-mail"
+    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"accessKeySecret"})
+
+    accessKeyId: NonEmptyStr
+    accessKeySecret: Secret
+    regionId: AliyunRegion | None = None  # Logto sends to cn-hangzhou when unset
+    accountName: EmailAddress  # the sender address configured in Direct Mail
+    fromAlias: NonEmptyStr | None = None
+    templates: list[AliyunTemplate]
+
+    @field_validator("templates")
+    @classmethod
+    def _templates(cls, value: list) -> list:
+        check_templates(value, body_fields=("content",), other_fields=("subject",))
+        return value

@@ -1,0 +1,33 @@
+"""`sendgrid-email-service` (@logto/connector-sendgrid-email 1.5.4). Note the field `type`."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import field_validator
+
+from connectors.factories._base import EmailAddress, FactoryModel, NonEmptyStr, Strict, UsageTypeName, check_templates
+from connectors.secret import Secret
+
+
+class SendGridTemplate(Strict):
+    usageType: UsageTypeName
+    type: Literal["text/plain", "text/html"]
+    subject: NonEmptyStr
+    content: NonEmptyStr
+
+
+class SendgridEmailServiceConfig(FactoryModel):
+    FACTORY_ID: ClassVar[str] = "sendgrid-email-service"
+    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"apiKey"})
+
+    apiKey: Secret
+    fromEmail: EmailAddress  # a plain address; the name goes in fromName
+    fromName: NonEmptyStr | None = None
+    templates: list[SendGridTemplate]
+
+    @field_validator("templates")
+    @classmethod
+    def _templates(cls, value: list) -> list:
+        check_templates(value, body_fields=("content",), other_fields=("subject",))
+        return value
