@@ -50,13 +50,15 @@ _MESSAGES = {
 }
 
 
-def problems_from_validation(exc: ValidationError, prefix: str = "") -> list[Problem]:
+def problems_from_validation(
+    exc: ValidationError, prefix: str = "", *, tags: frozenset[str] = frozenset()
+) -> list[Problem]:
     """Turn a pydantic error into Problems, without ever echoing the input value.
 
     For a union, pydantic reports every member's errors; only the member that came closest
     (fewest errors) is kept, so the author reads about the shape they meant.
     """
-    tags = _model_names()
+    tags = _model_names() | tags  # + the values of discriminator fields, which pydantic also puts in loc
     groups: dict[tuple, dict[str, list[tuple[list, dict]]]] = {}
     plain: list[tuple[list, dict]] = []
     for err in exc.errors(include_input=False, include_url=False):

@@ -1,0 +1,247 @@
+"""Read `Pulumi.<stack>.yaml` into a StackSpec; every error names file, YAML path, line and fix."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from connectors.errors import ConfigError, Problem, problems_from_validation
+from connectors.spec.models import PROVIDER_TYPES, StackSpec, TenantSpec
+
+NAMESPACE = "logto-email"
+_TAGS = frozenset(PROVIDER_TYPES)
+PROJECT_KEYS = {"tenants", "production"}
+TENANT_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+
+
+def stack_file(project_dir: Path | str, stack: str) -> Path:
+    return Path(project_dir) / f"Pulumi.{stack}.yaml"
+
+
+def available_stacks(project_dir: Path | str) -> list[str]:
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in Path(project_dir).glob("Pulumi.*.yaml"))
+
+
+def read_yaml(path: Path) -> Any:
+    """Round-trip YAML (keeps line numbers for messages, comments for `promote`)."""
+    yaml = YAML(typ="rt")
+    with path.open(encoding="utf-8") as fh:
+        return yaml.load(fh)
+
+
+def load_stack(project_dir: Path | str = ".", stack: str = "dev") -> StackSpec:
+    """The stack as declared in its file. `secure:` values stay opaque; plain-text secrets are refused."""
+    project_dir = Path(project_dir)
+    path = stack_file(project_dir, stack)
+    if not path.is_file():
+        known = available_stacks(project_dir)
+        raise ConfigError(
+            [Problem("", f"no stack file {path.name} in {project_dir.resolve()}",
+                     f"stacks here: {', '.join(known)}" if known else "run in the project directory or pass --project-dir")]
+        )
+    try:
+        doc = read_yaml(path)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError([Problem(where, f"not valid YAML: {getattr(exc, 'problem', None) or exc}")], source=str(path)) from None
+    if doc is None:
+        doc = {}
+    if not isinstance(doc, Mapping):
+        raise ConfigError([Problem("", "the stack file must be a mapping with a `config:` key")], source=str(path))
+    config = doc.get("config") or {}
+    values: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for key in config:
+        ns, _, name = str(key).partition(":")
+        if ns != NAMESPACE:
+            continue
+        if name not in PROJECT_KEYS:
+            near = difflib.get_close_matches(name, sorted(PROJECT_KEYS), n=1)
+            problems.append(Problem(f"config.{key}", "unknown setting",
+                                    f"use {NAMESPACE}:{near[0]}" if near else f"known: {', '.join(f'{NAMESPACE}:{k}' for k in sorted(PROJECT_KEYS))}"))
+            continue
+        values[name] = config[key]
+    if problems:
+        raise ConfigError(problems, source=str(path))
+    return _build(stack, values, project_dir=project_dir, source=str(path), doc=doc, from_file=True)
+
+
+def spec_from_config(stack: str, values: Mapping[str, Any], project_dir: Path | str = ".") -> StackSpec:
+    """The stack from Pulumi's decrypted config (inside the program), keyed without namespace."""
+    return _build(stack, dict(values), project_dir=Path(project_dir), source=f"stack {stack}", doc=None, from_file=False)
+
+
+def _build(stack: str, values: dict[str, Any], *, project_dir: Path, source: str, doc: Any, from_file: bool) -> StackSpec:
+    problems: list[Problem] = []
+    tenants_raw = values.get("tenants")
+    base = f"config.{NAMESPACE}:tenants"
+    production = values.get("production", False)
+    if not isinstance(production, bool):
+        if isinstance(production, str) and production in ("true", "false"):
+            production = production == "true"  # Pulumi config stores scalars as strings
+        else:
+            problems.append(Problem(f"config.{NAMESPACE}:production", "must be true or false"))
+    if tenants_raw is None:
+        problems.append(Problem(base, "is required: declare at least one tenant",
+                                f"add `{NAMESPACE}:tenants:` with a tenant key, e.g. `acme:` and its logto/provider/sender"))
+        raise ConfigError(_with_lines(problems, doc), source=source)
+    if not isinstance(tenants_raw, Mapping) or not tenants_raw:
+        raise ConfigError([Problem(base, "must be a mapping of tenant keys to tenant settings")], source=source)
+    tenants: dict[str, TenantSpec] = {}
+    ctx = {"secrets_must_be_secure": from_file}
+    for key, raw in tenants_raw.items():
+        path = f"{base}.{key}"
+        if not isinstance(key, str) or not TENANT_KEY_RE.match(key):
+            problems.append(Problem(path, "tenant keys must be lower-case letters, digits and dashes (max 40)",
+                                    "rename the key, e.g. acme-eu"))
+            continue
+        if not isinstance(raw, Mapping):
+            problems.append(Problem(path, "must be a mapping with logto, provider, sender, …"))
+            continue
+        try:
+            tenants[key] = TenantSpec.model_validate(_plain(raw), context=ctx)
+        except ValidationError as exc:
+            problems.extend(_explain(p, exc, raw) for p in problems_from_validation(exc, path, tags=_TAGS))
+    for key, tenant in tenants.items():
+        problems.extend(_tenant_checks(key, tenant, project_dir))
+    if problems:
+        raise ConfigError(_with_lines(problems, doc), source=source)
+    return StackSpec(stack=stack, production=production, tenants=tenants, source=source, project_dir=str(project_dir))
+
+
+def _tenant_checks(key: str, tenant: TenantSpec, project_dir: Path) -> list[Problem]:
+    """Rules that span fields."""
+    base = f"config.{NAMESPACE}:tenants.{key}"
+    out: list[Problem] = []
+    directory = tenant.templates.directory
+    if directory and not (project_dir / directory).is_dir():
+        out.append(Problem(f"{base}.templates.directory", f"directory {directory!r} does not exist (relative to {project_dir})",
+                           "create it, or remove the setting to use the default templates"))
+    provider = tenant.provider
+    domain = getattr(provider, "domain", None)
+    if tenant.sender and domain and not _same_or_sub(tenant.sender.email.rsplit("@", 1)[1], domain):
+        out.append(Problem(f"{base}.sender.email", f"sender domain is not the sending domain {domain}",
+                           f"send from an address @{domain}"))
+    if provider.type == "logto-email" and tenant.templates.storage == "logto":
+        out.append(Problem(f"{base}.templates.storage", "the Logto Email Service uses its own prebuilt templates",
+                           "remove templates.storage, or pick a provider that reads Logto's templates"))
+    if provider.type in ("http", "postmark") and tenant.templates.storage == "logto":
+        out.append(Problem(f"{base}.templates.storage", f"the {provider.type} connector does not read Logto's email templates",
+                           "use storage: connector (templates live at your endpoint / in Postmark)"))
+    return out
+
+
+def _same_or_sub(a: str, b: str) -> bool:
+    return a == b or a.endswith("." + b) or b.endswith("." + a)
+
+
+_SECRET_KEYS = ("appSecret", "password", "apiKey", "serverToken", "accessKeySecret")
+_SECRET_HINT = "store it encrypted: pulumi config set --secret --path '{path}' <value>"
+
+
+def _explain(problem: Problem, exc: ValidationError, raw: Any) -> Problem:
+    """Add the fix to pydantic's message where we know it."""
+    msg, path = problem.message, problem.path
+    pulumi_path = path.split(":", 1)[1] if ":" in path else path
+    if "must be an encrypted `secure:` value" in msg:
+        return Problem(path, msg, _SECRET_HINT.format(path=pulumi_path))
+    if msg.startswith("unknown key"):
+        name = path.rsplit(".", 1)[-1]
+        near = difflib.get_close_matches(name, _all_keys(), n=1, cutoff=0.7)
+        return Problem(path, "unknown key" + (f" (did you mean {near[0]!r}?)" if near else ""),
+                       "remove it or fix its spelling; see the config reference in README.md")
+    if msg == "is required" and pulumi_path.endswith(_SECRET_KEYS):
+        return Problem(path, msg, _SECRET_HINT.format(path=pulumi_path))
+    if "does not match any of the expected tags" in msg or "Unable to extract tag" in msg:
+        return Problem(path if path.endswith("type") else path + ".type",
+                       "unknown or missing provider type", f"set type to one of: {', '.join(PROVIDER_TYPES)}")
+    if msg == "is required":
+        return Problem(path, msg, f"add `{path.rsplit('.', 1)[-1]}:` here")
+    return problem
+
+
+@lru_cache(maxsize=1)
+def _all_keys() -> list[str]:
+    keys: set[str] = set()
+    todo: list[type[BaseModel]] = [TenantSpec]
+    seen: set[type] = set()
+    while todo:
+        model = todo.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        for name, field in model.model_fields.items():
+            keys.add(field.alias or name)
+            for arg in _types_in(field.annotation):
+                if isinstance(arg, type) and issubclass(arg, BaseModel):
+                    todo.append(arg)
+    return sorted(keys)
+
+
+def _types_in(tp: Any) -> list[Any]:
+    out = [tp]
+    for arg in getattr(tp, "__args__", ()) or ():
+        out.extend(_types_in(arg))
+    meta = getattr(tp, "__origin__", None)
+    if meta is not None and hasattr(tp, "__metadata__"):
+        out.extend(_types_in(meta))
+    return out
+
+
+def _plain(node: Any) -> Any:
+    """ruamel's commented containers → plain dicts/lists, scalars as Python values."""
+    if isinstance(node, Mapping):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def _with_lines(problems: list[Problem], doc: Any) -> list[Problem]:
+    if doc is None:
+        return problems
+    out = []
+    for p in problems:
+        line = _line_of(doc, p.path)
+        out.append(Problem(f"line {line}: {p.path}" if line else p.path, p.message, p.hint))
+    return out
+
+
+def _line_of(doc: Any, dotted: str) -> int | None:
+    parts = _split(dotted)
+    node, line = doc, None
+    for part in parts:
+        lc = getattr(node, "lc", None)
+        try:
+            if isinstance(node, Mapping) and part in node:
+                if lc is not None:
+                    line = lc.key(part)[0] + 1
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                if lc is not None:
+                    line = lc.item(part)[0] + 1
+                node = node[part]
+            else:
+                break
+        except Exception:  # noqa: BLE001 - line numbers are a courtesy
+            break
+    return line
+
+
+def _split(dotted: str) -> list[Any]:
+    parts: list[Any] = []
+    # keys of the config namespace contain ":" and never "."
+    for chunk in re.findall(r"[^.\[\]]+|\[\d+\]", dotted):
+        parts.append(int(chunk[1:-1]) if chunk.startswith("[") else chunk)
+    return parts
+

@@ -1,0 +1,328 @@
+"""The stack schema: what a `Pulumi.<stack>.yaml` declares under `logto-email:`.
+
+YAML keys are camelCase (Pulumi's convention); attributes are snake_case. Fields marked
+`portable` are the proven settings `promote` copies from one stack to another; every other field
+is bound to its environment (endpoints, domains, zones, secrets, recipients) and never copied.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from connectors.factories.aliyun_direct_mail import ALIYUN_REGIONS, AliyunRegion
+from connectors.logto_facts import LOGTO_LANGUAGE_TAGS, UsageType
+from connectors.secret import Secret
+
+PORTABLE = {"portable": True}
+
+
+def portable(default: Any = ..., **kw: Any) -> Any:
+    """A field whose value `promote` carries from one stack to the next."""
+    return Field(default, json_schema_extra=PORTABLE, **kw)
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, populate_by_name=False, frozen=True, hide_input_in_errors=True
+    )
+
+
+_EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
+_COLOR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
+
+
+def _email(v: str) -> str:
+    if not _EMAIL_RE.match(v):
+        raise ValueError("must be an email address such as no-reply@example.com")
+    return v
+
+
+def _domain(v: str) -> str:
+    if not _DOMAIN_RE.match(v):
+        raise ValueError("must be a lower-case DNS name such as mail.example.com (no scheme, no trailing dot)")
+    return v
+
+
+def _https_url(v: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", v):
+        raise ValueError("must be an http(s) URL")
+    return v
+
+
+Email = Annotated[str, AfterValidator(_email)]
+Domain = Annotated[str, AfterValidator(_domain)]
+Url = Annotated[str, AfterValidator(_https_url)]
+Color = Annotated[str, Field(pattern=_COLOR_RE.pattern)]
+Port = Annotated[StrictInt, Field(ge=1, le=65535)]
+
+
+# --- Logto -------------------------------------------------------------------------------------
+class LogtoSpec(Model):
+    """The tenant's Management API access (an M2M app with the `all` permission)."""
+
+    endpoint: Url = Field(description="Logto endpoint, e.g. https://<tenant-id>.logto.app or http://localhost:3001")
+    app_id: Annotated[str, Field(min_length=1)] = Field(description="M2M application id")
+    app_secret: Secret = Field(description="M2M application secret (a `secure:` value)")
+    resource: Url | None = Field(None, description="Management API indicator; default derived from the endpoint")
+
+    @field_validator("endpoint")
+    @classmethod
+    def _no_path(cls, v: str) -> str:
+        return v.rstrip("/")
+
+
+# --- DNS ---------------------------------------------------------------------------------------
+class DnsSpec(Model):
+    """Where the provider's DNS records go: a Route53 zone (by id or name), or elsewhere."""
+
+    route53_zone_id: str | None = None
+    route53_zone_name: Domain | None = None
+    external: StrictBool | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> "DnsSpec":
+        chosen = [n for n, v in (("route53ZoneId", self.route53_zone_id), ("route53ZoneName", self.route53_zone_name), ("external", self.external)) if v]
+        if len(chosen) > 1:
+            raise ValueError(f"set only one of route53ZoneId, route53ZoneName, external: true (got {', '.join(chosen)})")
+        return self
+
+    @property
+    def in_route53(self) -> bool:
+        return bool(self.route53_zone_id or self.route53_zone_name)
+
+
+class DnsRecord(Model):
+    """A record the provider asks for (SendGrid/Postmark domain authentication)."""
+
+    type: Literal["CNAME", "TXT", "MX"]
+    name: Annotated[str, Field(min_length=1)]
+    value: Annotated[str, Field(min_length=1)]
+    priority: Annotated[StrictInt, Field(ge=0, le=65535)] | None = None
+
+
+# --- providers ---------------------------------------------------------------------------------
+DmarcPolicy = Literal["none", "quarantine", "reject"]
+SesEventType = Literal["BOUNCE", "COMPLAINT", "REJECT", "DELIVERY_DELAY", "DELIVERY", "SEND", "OPEN", "CLICK", "RENDERING_FAILURE", "SUBSCRIPTION"]
+
+
+class DmarcSpec(Model):
+    enabled: StrictBool = portable(True)
+    policy: DmarcPolicy = portable("none", description="p= of the DMARC record: none, quarantine or reject")
+    report_email: Email | None = Field(None, description="rua= address for aggregate reports")
+    alignment: Literal["relaxed", "strict"] = portable("relaxed", description="adkim/aspf alignment")
+
+
+class EventsSpec(Model):
+    enabled: StrictBool = portable(True, description="send SES events to an SNS topic")
+    types: list[SesEventType] = portable(["BOUNCE", "COMPLAINT", "REJECT", "DELIVERY_DELAY"])
+
+
+class ReadinessSpec(Model):
+    timeout_seconds: Annotated[StrictInt, Field(ge=0, le=7200)] = portable(900)
+    poll_seconds: Annotated[StrictInt, Field(ge=1, le=300)] = portable(15)
+    require_production_access: StrictBool | None = Field(
+        None, description="refuse an SES account in the sandbox; default: true on production stacks"
+    )
+
+
+class _SesBase(Model):
+    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] = Field(description="AWS region of the SES identity")
+    domain: Domain = Field(description="the sending domain (SES domain identity)")
+    dns: DnsSpec = Field(default_factory=lambda: DnsSpec(external=True))
+    mail_from_subdomain: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,63}$")] = portable("bounce")
+    dmarc: DmarcSpec = Field(default_factory=DmarcSpec)
+    events: EventsSpec = Field(default_factory=EventsSpec)
+    configuration_set_name: str | None = Field(None, description="default: <tenant>-logto-email")
+    key_rotation: Annotated[StrictInt, Field(ge=0)] = Field(0, description="bump to rotate the sender's access key")
+    readiness: ReadinessSpec = Field(default_factory=ReadinessSpec)
+
+
+class AwsSesProvider(_SesBase):
+    type: Literal["aws-ses"]
+
+
+class SesSmtpProvider(_SesBase):
+    """SES through its SMTP interface; the SMTP password is derived from the sender's key."""
+
+    type: Literal["ses-smtp"]
+    port: Port = portable(587)
+
+
+class SmtpProvider(Model):
+    type: Literal["smtp"]
+    host: Annotated[str, Field(min_length=1)]
+    port: Port = portable(587)
+    security: Literal["starttls", "tls", "none"] | None = portable(
+        None, description="tls = implicit TLS (465); starttls = require STARTTLS; default by port"
+    )
+    username: str | None = None
+    password: Secret | None = None
+
+    @model_validator(mode="after")
+    def _auth(self) -> "SmtpProvider":
+        if (self.username is None) != (self.password is None):
+            raise ValueError("set both username and password, or neither (a relay that authorizes by IP)")
+        return self
+
+    @property
+    def effective_security(self) -> str:
+        return self.security or ("tls" if self.port == 465 else "starttls")
+
+
+class HttpProvider(Model):
+    type: Literal["http"]
+    endpoint: Url = Field(description="your endpoint; Logto POSTs {to, type, payload, ip}")
+    authorization: Secret | None = Field(None, description='Authorization header, verbatim ("Bearer …")')
+
+
+class MailgunProvider(Model):
+    type: Literal["mailgun"]
+    domain: Domain
+    region: Literal["us", "eu"] = portable("us")
+    api_key: Secret
+    dns: DnsSpec = Field(default_factory=lambda: DnsSpec(external=True))
+    template_names: dict[UsageType, str] = portable(
+        {}, description="usage types sent with a Mailgun-stored template instead of our HTML"
+    )
+
+
+class SendgridProvider(Model):
+    type: Literal["sendgrid"]
+    api_key: Secret
+    dns: DnsSpec = Field(default_factory=lambda: DnsSpec(external=True))
+    dns_records: list[DnsRecord] = Field([], description="domain-authentication records shown by SendGrid")
+
+
+class PostmarkProvider(Model):
+    type: Literal["postmark"]
+    server_token: Secret
+    template_aliases: dict[UsageType, str] = portable({}, description="override the logto-* template aliases")
+    dns: DnsSpec = Field(default_factory=lambda: DnsSpec(external=True))
+    dns_records: list[DnsRecord] = Field([], description="DKIM and Return-Path records shown by Postmark")
+
+
+class AliyunProvider(Model):
+    type: Literal["aliyun"]
+    region: AliyunRegion = portable("cn-hangzhou")
+    access_key_id: Annotated[str, Field(min_length=1)]
+    access_key_secret: Secret
+
+
+class LogtoEmailProvider(Model):
+    """Logto Cloud's built-in service: only branding (sender name, company, logo) is configurable."""
+
+    type: Literal["logto-email"]
+
+
+Provider = Annotated[
+    Union[
+        AwsSesProvider, SesSmtpProvider, SmtpProvider, HttpProvider, MailgunProvider,
+        SendgridProvider, PostmarkProvider, AliyunProvider, LogtoEmailProvider,
+    ],
+    Field(discriminator="type"),
+]
+PROVIDER_TYPES: tuple[str, ...] = (
+    "aws-ses", "ses-smtp", "smtp", "http", "mailgun", "sendgrid", "postmark", "aliyun", "logto-email",
+)
+FACTORY_OF_PROVIDER: dict[str, str] = {
+    "aws-ses": "aws-ses-mail",
+    "ses-smtp": "simple-mail-transfer-protocol",
+    "smtp": "simple-mail-transfer-protocol",
+    "http": "http-email",
+    "mailgun": "mailgun-email",
+    "sendgrid": "sendgrid-email-service",
+    "postmark": "postmark-mail",
+    "aliyun": "aliyun-direct-mail",
+    "logto-email": "logto-email",
+}
+
+
+# --- sender, branding, templates ----------------------------------------------------------------
+class SenderSpec(Model):
+    email: Email = Field(description="From address; its domain must be the provider's sending domain")
+    name: str | None = portable(None, description="display name, e.g. Acme")
+    reply_to: Email | None = Field(None, description="Reply-To address")
+
+
+class BrandingSpec(Model):
+    product_name: Annotated[str, Field(min_length=1)] = portable(description="shown in subjects and headings")
+    logo_url: Url | None = portable(None)
+    primary_color: Color = portable("#5D34F2")
+    background_color: Color = portable("#F5F5F7")
+    text_color: Color = portable("#1F1F24")
+    company_name: str | None = portable(None)
+    company_address: str | None = portable(None)
+    support_email: Email | None = portable(None)
+    support_url: Url | None = portable(None)
+
+
+class TemplatesSpec(Model):
+    directory: str | None = portable(None, description="your template directory, overriding any default file")
+    storage: Literal["connector", "logto"] = portable(
+        "connector", description="connector: in the connector config; logto: Logto's i18n email templates"
+    )
+
+
+class SignInExperienceSpec(Model):
+    """The email part of the sign-in experience; unset means: leave it as it is."""
+
+    email_sign_up: StrictBool | None = portable(None, description="email is a sign-up identifier (verified by code)")
+    email_sign_in: StrictBool | None = portable(None, description="sign-in with email + verification code")
+    forgot_password: StrictBool | None = portable(None, description="reset a forgotten password by email code")
+
+
+class TenantSpec(Model):
+    logto: LogtoSpec
+    provider: Provider
+    sender: SenderSpec | None = None
+    locales: list[str] = portable(["en"], min_length=1, description="Logto language tags; the first is the default")
+    branding: BrandingSpec | None = None
+    templates: TemplatesSpec = Field(default_factory=TemplatesSpec)
+    test_recipient: Email | None = Field(None, description="gets a test email before any connector change")
+    sign_in_experience: SignInExperienceSpec | None = None
+    allow_sign_in_breakage: StrictBool = Field(False, description="let destroy delete a connector sign-in needs")
+
+    @field_validator("locales")
+    @classmethod
+    def _locales(cls, v: list[str]) -> list[str]:
+        bad = [t for t in v if t not in LOGTO_LANGUAGE_TAGS]
+        if bad:
+            hints = []
+            for t in bad:
+                near = [x for x in LOGTO_LANGUAGE_TAGS if x.lower() == t.lower() or x.split("-")[0] == t.split("-")[0].lower()]
+                hints.append(f"{t!r}" + (f" (did you mean {' or '.join(map(repr, near))}?)" if near else ""))
+            raise ValueError(
+                f"not a language Logto resolves: {', '.join(hints)}; use one of {', '.join(LOGTO_LANGUAGE_TAGS)}"
+            )
+        if len(set(v)) != len(v):
+            raise ValueError("a locale is listed twice")
+        return v
+
+    @model_validator(mode="after")
+    def _sender_needed(self) -> "TenantSpec":
+        if self.provider.type != "logto-email" and self.sender is None:
+            raise ValueError(f"sender (email, name) is required for provider {self.provider.type}")
+        if self.provider.type == "logto-email" and self.sender is not None and self.sender.email:
+            pass  # the address is Logto's; only sender.name is used
+        return self
+
+    @property
+    def factory_id(self) -> str:
+        return FACTORY_OF_PROVIDER[self.provider.type]
+
+
+class StackSpec(BaseModel):
+    """A whole stack: its name, whether it is production, and its tenants by key."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    stack: str
+    production: bool = False
+    tenants: dict[str, TenantSpec]
+    source: str | None = None  # the stack file it came from, for messages
+    project_dir: str = "."

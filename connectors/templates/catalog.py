@@ -1,0 +1,136 @@
+"""Locale catalogs: one YAML (or JSON) file per Logto language tag, merged key by key.
+
+An override directory's `locales/<tag>.yaml` is deep-merged over the default catalog of the
+same tag, so a tenant can change one phrase without copying the file; a tag with no default
+catalog adds a locale and must then be complete (every key of the `en` catalog).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from connectors.logto_facts import LOGTO_LANGUAGE_TAGS
+from connectors.templates.model import TemplateProblem
+
+DEFAULT_DIR = Path(__file__).parent / "default"
+LOCALES = "locales"
+REFERENCE_LOCALE = "en"
+_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """One locale's merged strings (dotted keys) and the files they came from."""
+
+    locale: str
+    strings: Mapping[str, str]
+    sources: tuple[Path, ...]
+
+    @property
+    def where(self) -> str:
+        return str(self.sources[-1])
+
+
+def _catalog_files(directory: Path | None) -> dict[str, list[Path]]:
+    found: dict[str, list[Path]] = {}
+    if directory is None or not (directory / LOCALES).is_dir():
+        return found
+    for path in sorted((directory / LOCALES).iterdir()):
+        if path.suffix in _SUFFIXES and path.is_file():
+            found.setdefault(path.stem, []).append(path)
+    return found
+
+
+def suggest_tag(name: str) -> str | None:
+    """The Logto tag a near-miss file name meant (`pt-br` -> `pt-BR`, `zh_CN` -> `zh-CN`)."""
+    key = name.replace("_", "-").lower()
+    for tag in LOGTO_LANGUAGE_TAGS:
+        if tag.lower() == key:
+            return tag
+    base = key.split("-", 1)[0]
+    matches = [t for t in LOGTO_LANGUAGE_TAGS if t.lower().split("-", 1)[0] == base]
+    return matches[0] if len(matches) == 1 else None
+
+
+def unknown_tag_message(name: str) -> str:
+    hint = suggest_tag(name)
+    return (
+        f"{name!r} is not a Logto language tag, so Logto would never select it"
+        + (f" (did you mean {hint!r}?)" if hint else "")
+        + "; Logto tags: "
+        + ", ".join(LOGTO_LANGUAGE_TAGS)
+    )
+
+
+def available_locales(override_dir: Path | None = None) -> list[str]:
+    """Logto language tags that have a catalog in the default set or the override directory."""
+    tags = set(_catalog_files(DEFAULT_DIR)) | set(_catalog_files(override_dir))
+    return [t for t in LOGTO_LANGUAGE_TAGS if t in tags]
+
+
+@lru_cache(maxsize=256)
+def _read(path: Path, _stamp: tuple[int, int]) -> Any:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        return json.loads(text)
+    return YAML(typ="safe", pure=True).load(text)
+
+
+def _load(path: Path) -> Any:
+    stat = path.stat()
+    return _read(path, (stat.st_mtime_ns, stat.st_size))
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            yield from _flatten(value, dotted + ".")
+        else:
+            yield dotted, value
+
+
+def load_catalogs(override_dir: Path | None) -> tuple[dict[str, Catalog], list[TemplateProblem]]:
+    """Every catalog (default merged with override), plus what is wrong with them."""
+    problems: list[TemplateProblem] = []
+    defaults, overrides = _catalog_files(DEFAULT_DIR), _catalog_files(override_dir)
+    catalogs: dict[str, Catalog] = {}
+    for tag in dict.fromkeys([*defaults, *overrides]):
+        layers = [p for p in (defaults.get(tag, [])[:1] + overrides.get(tag, [])[:1])]
+        for extra in overrides.get(tag, [])[1:]:
+            problems.append(TemplateProblem(str(extra), f"a second catalog for locale {tag!r}; keep one file per locale"))
+        if tag not in LOGTO_LANGUAGE_TAGS:
+            problems.append(TemplateProblem(str(layers[-1]), unknown_tag_message(tag)))
+            continue
+        strings: dict[str, str] = {}
+        for path in layers:
+            try:
+                data = _load(path)
+            except (YAMLError, ValueError, OSError) as exc:
+                problems.append(TemplateProblem(str(path), f"cannot be read: {exc}".replace("\n", " ")))
+                continue
+            if data is None:
+                continue
+            if not isinstance(data, Mapping):
+                problems.append(TemplateProblem(str(path), "must be a mapping of keys to strings"))
+                continue
+            for key, value in _flatten(data):
+                if not isinstance(value, str):
+                    problems.append(TemplateProblem(str(path), f"key {key!r} must be a string, not {type(value).__name__}"))
+                    continue
+                strings[key] = value
+        catalogs[tag] = Catalog(tag, strings, tuple(layers))
+    return catalogs, problems
+
+
+def missing_keys(catalog: Catalog, reference: Catalog) -> list[str]:
+    """Keys the reference (`en`) catalog has and this one lacks; `meta.*` keys are optional."""
+    return [k for k in reference.strings if k not in catalog.strings and not k.startswith("meta.")]

@@ -1,0 +1,290 @@
+"""Render a template set into every (locale, usage type) email, validating as it goes.
+
+All problems (branding, catalogs, manifest, jinja errors, Logto placeholders) are collected
+and raised together as one `TemplateError`, each naming its file, usage type and locale.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import css_inline
+from jinja2 import Environment, TemplateError as JinjaError, TemplateNotFound, TemplateSyntaxError, UndefinedError
+from markupsafe import Markup, escape
+
+from connectors.logto_facts import LOGTO_LANGUAGE_TAGS, REQUIRED_USAGE_TYPES, UsageType, placeholder_problems
+from connectors.templates import colors
+from connectors.templates.catalog import (
+    DEFAULT_DIR,
+    REFERENCE_LOCALE,
+    Catalog,
+    _load,
+    load_catalogs,
+    missing_keys,
+    unknown_tag_message,
+)
+from connectors.templates.environment import environment
+from connectors.templates.model import Branding, RenderedEmail, RenderedSet, TemplateError, TemplateProblem
+
+MANIFEST = "templates.yaml"
+PARTS = ("subject", "html", "txt")
+DEFAULT_FONT = "-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, 'Helvetica Neue', Helvetica, Arial, sans-serif"
+MONO_FONT = "'SFMono-Regular', Menlo, Consolas, 'Liberation Mono', 'Courier New', monospace"
+
+_INLINER = css_inline.CSSInliner(keep_at_rules=True, minify_css=True, load_remote_stylesheets=False)
+_CATALOG_VAR = re.compile(r"(?<!\{)\{(\w+)\}(?!\})")
+_LINK_HREF = re.compile(r"""href\s*=\s*["']\{\{\s*link\s*\}\}["']""")
+_STRAY_JINJA = re.compile(r"\{%|%\}|\{#|#\}")
+
+
+# --- inputs ------------------------------------------------------------------------------
+
+
+def branding_problems(b: Branding) -> list[TemplateProblem]:
+    out: list[TemplateProblem] = []
+
+    def bad(field: str, message: str) -> None:
+        out.append(TemplateProblem(f"branding.{field}", message))
+
+    if not b.product_name.strip():
+        bad("product_name", "must not be empty")
+    for field in ("primary_color", "background_color", "text_color"):
+        if not colors.is_hex_color(getattr(b, field)):
+            bad(field, f"{getattr(b, field)!r} is not a hex colour like '#4F46E5'")
+    if colors.is_hex_color(b.text_color) and colors.contrast(b.text_color, "#FFFFFF") < 4.5:
+        bad("text_color", f"{b.text_color} is unreadable on the white card (contrast "
+            f"{colors.contrast(b.text_color, '#FFFFFF'):.1f}:1, need 4.5:1); use a dark colour")
+    if b.logo_url and not re.match(r"^https?://", b.logo_url):
+        bad("logo_url", "must be an http(s) URL; email clients block data: and relative images")
+    if b.support_email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", b.support_email):
+        bad("support_email", f"{b.support_email!r} is not an email address")
+    if b.support_url and not re.match(r"^https?://", b.support_url):
+        bad("support_url", "must be an http(s) URL")
+    return out
+
+
+def brand_context(b: Branding) -> dict[str, Any]:
+    """Branding plus derived colours that keep every text readable on its own background."""
+    primary, bg, text = (colors.normalize(c) for c in (b.primary_color, b.background_color, b.text_color))
+    white = "#FFFFFF"
+    return {
+        "product_name": b.product_name,
+        "logo_url": b.logo_url,
+        "company_name": b.company_name,
+        "company_address": b.company_address,
+        "support_email": b.support_email,
+        "support_url": b.support_url,
+        "color": {
+            "primary": primary,
+            "on_primary": colors.readable_on(primary),
+            "background": bg,
+            "text": text,
+            "muted": colors.muted_on(white) if colors.contrast(colors.mix(text, white, 0.75), white) < 4.5
+            else colors.mix(text, white, 0.75),
+            "footer": colors.muted_on(bg),
+            "link": primary if colors.contrast(primary, white) >= 4.5 else text,
+            "wordmark": primary if colors.contrast(primary, bg) >= 3 else colors.readable_on(bg),
+            "code_bg": colors.mix(primary, white, 0.06),
+            "code_border": colors.mix(primary, white, 0.22),
+            "border": colors.mix(text, white, 0.10),
+        },
+    }
+
+
+def load_manifest(override_dir: Path | None) -> tuple[list[str], list[TemplateProblem]]:
+    """The usage types the set provides (`templates.yaml`); an override may drop optional ones."""
+    path = override_dir / MANIFEST if override_dir and (override_dir / MANIFEST).is_file() else DEFAULT_DIR / MANIFEST
+    where = str(path)
+    try:
+        data = _load(path)
+    except Exception as exc:  # noqa: BLE001 - any parse error is a problem to report
+        return [], [TemplateProblem(where, f"cannot be read: {exc}".replace("\n", " "))]
+    listed = data.get("usage_types") if isinstance(data, dict) else None
+    if not isinstance(listed, list) or not all(isinstance(u, str) for u in listed):
+        return [], [TemplateProblem(where, "must have `usage_types:` as a list of usage type names")]
+    problems: list[TemplateProblem] = []
+    known = [u for u in dict.fromkeys(listed) if u in UsageType.__members__]
+    for u in listed:
+        if u not in UsageType.__members__:
+            problems.append(TemplateProblem(where, f"unknown usage type {u!r}; Logto's usage types: {', '.join(UsageType)}"))
+    for req in REQUIRED_USAGE_TYPES:
+        if req not in known:
+            problems.append(TemplateProblem(
+                where, f"missing required usage type {req}: Logto's SES, SMTP, SendGrid, Postmark and "
+                "Aliyun connectors reject a config without Register, SignIn, ForgotPassword and Generic"))
+    return known, problems
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+class _Translator:
+    """`t('SignIn.heading', email=…)` in templates: a catalog string with `{name}` filled in.
+
+    Single braces are catalog variables; Logto's double-brace placeholders pass through.
+    In HTML the string is escaped and the values too, unless they are already markup.
+    """
+
+    def __init__(self, catalog: Catalog, variables: dict[str, Any], html: bool) -> None:
+        self.catalog, self.variables, self.html = catalog, variables, html
+
+    def __call__(self, key: str, **extra: Any) -> str:
+        try:
+            text = self.catalog.strings[key]
+        except KeyError:
+            raise UndefinedError(f"locale catalog {self.catalog.where} has no key {key!r}") from None
+        values = {**self.variables, **extra}
+        esc = escape if self.html else str
+        out, pos = [], 0
+        for m in _CATALOG_VAR.finditer(text):
+            if m.group(1) not in values:
+                raise UndefinedError(
+                    f"{self.catalog.where} key {key!r} uses {{{m.group(1)}}}; available here: "
+                    + ", ".join(f"{{{v}}}" for v in sorted(values)))
+            out += [esc(text[pos:m.start()]), esc(values[m.group(1)])]
+            pos = m.end()
+        out.append(esc(text[pos:]))
+        return Markup("".join(out)) if self.html else "".join(out)
+
+
+def _display(filename: str | None, override_dir: Path | None) -> str:
+    if not filename:
+        return "<template>"
+    path = Path(filename)
+    if path.is_relative_to(DEFAULT_DIR):
+        return f"(default set) {path.relative_to(DEFAULT_DIR)}"
+    return str(path)
+
+
+def _jinja_problem(exc: Exception, name: str, override_dir: Path | None) -> TemplateProblem:
+    """Turn a jinja exception into `file:line: message`, never a traceback."""
+    if isinstance(exc, TemplateSyntaxError):
+        return TemplateProblem(f"{_display(exc.filename, override_dir)}:{exc.lineno}", f"syntax error: {exc.message}")
+    if isinstance(exc, TemplateNotFound):
+        return TemplateProblem(name, f"template file {exc.name!r} not found in the override directory or the default set")
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith((".html", ".txt", ".subject")):
+            where = f"{_display(frame.filename, override_dir)}:{frame.lineno}"
+            break
+    else:
+        where = name
+    kind = "undefined variable" if isinstance(exc, UndefinedError) else "error"
+    return TemplateProblem(where, f"{kind}: {exc}")
+
+
+def _render_part(env: Environment, name: str, ctx: dict[str, Any], override_dir: Path | None,
+                 problems: list[TemplateProblem]) -> tuple[str, str] | None:
+    try:
+        template = env.get_template(name)
+        return template.render(ctx), _display(template.filename, override_dir)
+    except (JinjaError, TypeError, ValueError, AttributeError, KeyError) as exc:
+        problems.append(_jinja_problem(exc, name, override_dir))
+        return None
+
+
+def _clean_text(text: str) -> str:
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
+
+
+def _check(usage: str, locale: str, part: str, source: str, content: str) -> list[TemplateProblem]:
+    where = f"{usage} email, locale {locale}, {part} ({source})"
+    msgs = placeholder_problems(usage, content, needs_code=part != "subject")
+    msgs = [m + " (jinja variables are written [[ name ]] in these templates)" if m.startswith("unknown") else m
+            for m in msgs]
+    if usage == UsageType.OrganizationInvitation:
+        if part == "html" and not _LINK_HREF.search(content):
+            msgs.append('OrganizationInvitation html must link to the invitation: href="{{link}}"')
+        if part == "text" and "{{link}}" not in content.replace(" ", ""):
+            msgs.append("OrganizationInvitation text must contain the {{link}} placeholder")
+    if _STRAY_JINJA.search(content):
+        msgs.append("contains {% … %} or {# … #}: jinja tags in these templates are written [% … %] and [# … #]")
+    return [TemplateProblem(where, m) for m in msgs]
+
+
+def render_all(branding: Branding, locales: Sequence[str], override_dir: Path | None = None,
+               *, code_ttl_minutes: int = 10) -> RenderedSet:
+    """Render every usage type of the set in every locale; `locales[0]` is the default.
+
+    `code_ttl_minutes` is what the emails promise; keep it equal to the sign-in experience's
+    `verificationCodePolicy.expirationDuration` (Logto's default: 600 s).
+    """
+    problems: list[TemplateProblem] = []
+    override = Path(override_dir).resolve() if override_dir else None
+    if override and not override.is_dir():
+        raise TemplateError([TemplateProblem(str(override_dir), "template override directory does not exist")])
+    problems += branding_problems(branding)
+    catalogs, catalog_problems = load_catalogs(override)
+    problems += catalog_problems
+    usage_types, manifest_problems = load_manifest(override)
+    problems += manifest_problems
+
+    wanted = tuple(locales)
+    if not wanted:
+        problems.append(TemplateProblem("locales", "at least one locale is needed (the first is the default)"))
+    reference = catalogs.get(REFERENCE_LOCALE)
+    good: list[str] = []
+    for locale in wanted:
+        if locale in good:
+            problems.append(TemplateProblem(f"locale {locale}", "listed twice"))
+        elif locale not in catalogs:
+            if locale not in LOGTO_LANGUAGE_TAGS:
+                problems.append(TemplateProblem(f"locale {locale}", unknown_tag_message(locale)))
+            else:
+                problems.append(TemplateProblem(
+                    f"locale {locale}", f"no catalog locales/{locale}.yaml in the override directory or the "
+                    "default set (add one to serve this locale)"))
+        else:
+            good.append(locale)
+            if reference is not None:
+                gaps = missing_keys(catalogs[locale], reference)
+                if gaps:
+                    problems.append(TemplateProblem(catalogs[locale].where, f"locale {locale} misses keys: {', '.join(gaps)}"))
+    if problems and any(p.where.startswith("branding.") for p in problems):
+        raise TemplateError(_unique(problems))  # nothing sensible renders with a broken palette
+
+    env = environment(override)
+    brand = brand_context(branding)
+    emails: dict[tuple[str, str], RenderedEmail] = {}
+    for locale in good:
+        catalog = catalogs[locale]
+        variables = {"product": branding.product_name, "company": branding.company_name or branding.product_name,
+                     "minutes": code_ttl_minutes}
+        font = catalog.strings.get("meta.font_family")
+        base = {
+            "brand": brand, "locale": locale, "lang": locale, "dir": catalog.strings.get("meta.dir", "ltr"),
+            "font_family": f"{font}, {DEFAULT_FONT}" if font else DEFAULT_FONT, "mono_font": MONO_FONT,
+            "code_ttl_minutes": code_ttl_minutes,
+        }
+        for usage in usage_types:
+            got: dict[str, tuple[str, str] | None] = {}
+            for part, suffix, html in (("subject", "subject", False), ("text", "txt", False), ("html", "html", True)):
+                ctx = {**base, "usage_type": usage, "t": _Translator(catalog, variables, html),
+                       "subject": got["subject"][0] if got.get("subject") else ""}
+                got[part] = _render_part(env, f"{usage}.{suffix}", ctx, override, problems)
+            if None in got.values():
+                continue
+            subject = " ".join(got["subject"][0].split())
+            text = _clean_text(got["text"][0])
+            try:
+                html = _INLINER.inline(got["html"][0]).strip() + "\n"
+            except ValueError as exc:
+                problems.append(TemplateProblem(got["html"][1], f"CSS could not be inlined: {exc}"))
+                continue
+            if not subject:
+                problems.append(TemplateProblem(f"{usage} email, locale {locale}, subject ({got['subject'][1]})",
+                                                "subject is empty"))
+            for part, content in (("subject", subject), ("html", html), ("text", text)):
+                problems += _check(usage, locale, part, got[part][1], content)
+            emails[(locale, usage)] = RenderedEmail(usage, locale, subject, html, text)
+    if problems:
+        raise TemplateError(_unique(problems))
+    return RenderedSet(tuple(good), emails)
+
+
+def _unique(problems: list[TemplateProblem]) -> list[TemplateProblem]:
+    return list(dict.fromkeys(problems))
