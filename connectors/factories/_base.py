@@ -57,11 +57,23 @@ class FactoryModel(BaseModel):
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset()
 
     def to_logto(self, reveal: bool = False) -> dict[str, Any]:
-        """The config exactly as Logto stores it (after its clean-deep)."""
-        data = self.model_dump(
+        """The config to send to Logto: exact JSON names, unset fields left out.
+
+        Not cleaned: the guard validates the raw object, and some required keys are legitimately
+        empty (an SMTP relay that authorizes by IP sends `auth: {}`).
+        """
+        return self.model_dump(
             mode="json", by_alias=True, exclude_none=True, context={"reveal_secrets": reveal}
         )
-        return clean_deep(data)
+
+    def to_stored(self, reveal: bool = False) -> dict[str, Any]:
+        """The config as Logto stores and returns it: `to_logto()` after Logto's clean-deep."""
+        return clean_deep(self.to_logto(reveal))
+
+    @classmethod
+    def payload_from_stored(cls, stored: dict[str, Any]) -> dict[str, Any]:
+        """A config read back from Logto, made sendable again (puts back required empty keys)."""
+        return dict(stored)
 
     def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
         for name, value in super().__repr_args__():

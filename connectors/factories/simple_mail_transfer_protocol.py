@@ -101,6 +101,11 @@ class SimpleMailTransferProtocolConfig(FactoryModel):
     requireTLS: Flag | None = None  # STARTTLS required
     customHeaders: dict[NonEmptyStr, str | list[str]] | None = None
 
+    @classmethod
+    def payload_from_stored(cls, stored: dict[str, Any]) -> dict[str, Any]:
+        # Logto drops `auth: {}` on save, but its guard requires the key on every write.
+        return {"auth": {}, **stored} if "auth" not in stored else dict(stored)
+
     @field_validator("templates")
     @classmethod
     def _templates(cls, value: list) -> list:
