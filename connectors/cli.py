@@ -1,0 +1,189 @@
+"""`python -m connectors`: validate and render stacks, and the operator commands.
+
+Exit codes (every command): 0 success; 1 the stack or a live check has errors (each printed
+with file, YAML path and fix); 2 bad command-line usage. Commands document any extra codes.
+Nothing here imports pulumi or pulumi_aws: it runs in well under a second.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import wraps
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from connectors.errors import ConfigError, Problem
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+def stack_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--stack and --project-dir, shared by every command that reads one stack."""
+
+    @click.option("--stack", "-s", "stack", required=True, metavar="NAME", help="Stack name: reads Pulumi.NAME.yaml.")
+    @click.option(
+        "--project-dir", "-C", "project_dir", default=".", show_default="current directory",
+        type=click.Path(file_okay=False, path_type=Path), help="Directory holding Pulumi.yaml and the stack files.",
+    )
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def fail(error: ConfigError) -> None:
+    """Print every problem (never a traceback) and exit 1."""
+    click.secho(str(error), err=True, fg="red")
+    sys.exit(EXIT_INVALID)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="logto-email")
+def cli() -> None:
+    """logto-email: each Logto tenant's email chain as code.
+
+    \b
+    Exit codes: 0 ok · 1 invalid stack or failed check (every problem is listed
+    with its file, YAML path and fix) · 2 bad usage.
+    """
+
+
+def compile_stack(project_dir: Path, stack: str):
+    """Load a stack and build every tenant's templates and connector config; all problems at once."""
+    from connectors.connector_config import build_connector_config, render_tenant
+    from connectors.spec import load_stack
+
+    spec = load_stack(project_dir, stack)
+    problems: list[Problem] = []
+    built: dict[str, tuple[Any, Any]] = {}
+    for key, tenant in spec.tenants.items():
+        base = f"config.logto-email:tenants.{key}"
+        try:
+            rendered = render_tenant(tenant, project_dir, path=f"{base}.templates")
+            model = build_connector_config(tenant, rendered, path=f"{base} (connector config)")
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            continue
+        built[key] = (rendered, model)
+    if problems:
+        raise ConfigError(problems, source=spec.source)
+    return spec, built
+
+
+@cli.command()
+@stack_options
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary instead of a table.")
+def validate(stack: str, project_dir: Path, as_json: bool) -> None:
+    """Check Pulumi.STACK.yaml: schema, secrets, templates and every connector config.
+
+    Exit 0 when valid; exit 1 listing every problem with file, YAML path and how to fix it.
+    """
+    try:
+        spec, built = compile_stack(project_dir, stack)
+    except ConfigError as exc:
+        if as_json:
+            click.echo(json.dumps({"valid": False, "source": exc.source, "problems": [
+                {"path": p.path, "message": p.message, "fix": p.hint} for p in exc.problems]}, indent=2))
+            sys.exit(EXIT_INVALID)
+        fail(exc)
+    rows = [
+        {
+            "tenant": key,
+            "provider": t.provider.type,
+            "factory": t.factory_id,
+            "sender": t.sender.email if t.sender else "(Logto)",
+            "locales": list(t.locales),
+            "templates": t.templates.storage,
+            "emails": len(built[key][0].emails),
+        }
+        for key, t in spec.tenants.items()
+    ]
+    if as_json:
+        click.echo(json.dumps({"valid": True, "stack": stack, "production": spec.production, "tenants": rows}, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"stack {stack}{' (production)' if spec.production else ''}: valid")
+    for col in ("tenant", "provider", "factory", "sender", "locales", "templates", "emails"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["tenant"], r["provider"], r["factory"], r["sender"], ", ".join(r["locales"]), r["templates"], str(r["emails"]))
+    Console().print(table)
+
+
+@cli.command()
+@stack_options
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output directory (created).")
+def render(stack: str, project_dir: Path, out: Path) -> None:
+    """Write what each tenant would push, for review: no secret is ever written.
+
+    \b
+    OUT/index.html                      the stack's gallery, one section per tenant
+    OUT/<tenant>/connector.json         the exact Logto config; secrets shown as <secret>
+    OUT/<tenant>/email-templates.json   the /api/email-templates rows (templates.storage: logto)
+    OUT/<tenant>/<locale>/<Type>.html   each email, HTML and plain text (.txt)
+    OUT/<tenant>/index.html             that tenant's gallery
+
+    Exit 0 when written; 1 when the stack is invalid (nothing written).
+    """
+    from connectors.connector_config import template_sender
+    from connectors.templates import email_template_rows, write_preview
+
+    try:
+        spec, built = compile_stack(project_dir, stack)
+    except ConfigError as exc:
+        fail(exc)
+    out.mkdir(parents=True, exist_ok=True)
+    sections = []
+    for key, (rendered, model) in built.items():
+        tenant = spec.tenants[key]
+        tdir = out / key
+        tdir.mkdir(parents=True, exist_ok=True)
+        doc = {"connectorId": model.FACTORY_ID, "config": model.to_logto(reveal=False)}
+        (tdir / "connector.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if tenant.templates.storage == "logto":
+            rows = email_template_rows(model.FACTORY_ID, rendered, template_sender(tenant))
+            (tdir / "email-templates.json").write_text(json.dumps({"templates": rows}, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_preview(tdir, rendered)
+        sections.append((key, tenant, len(rendered.emails)))
+    _write_stack_index(out, stack, spec.production, sections)
+    click.echo(f"rendered {len(sections)} tenant(s) of stack {stack} into {out}/ (open {out / 'index.html'})")
+
+
+def _write_stack_index(out: Path, stack: str, production: bool, sections: list[tuple[str, Any, int]]) -> None:
+    from html import escape
+
+    items = "\n".join(
+        f'<tr><td><a href="{escape(key)}/index.html">{escape(key)}</a></td><td>{escape(t.provider.type)}</td>'
+        f"<td>{escape(t.factory_id)}</td><td>{escape(', '.join(t.locales))}</td><td>{n}</td>"
+        f'<td><a href="{escape(key)}/connector.json">connector.json</a></td></tr>'
+        for key, t, n in sections
+    )
+    (out / "index.html").write_text(
+        f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>logto-email · {escape(stack)}</title>
+<style>body{{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:960px;color:#1f2937}}
+table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #e5e7eb;padding:.5rem;text-align:left}}</style></head>
+<body><h1>Stack <code>{escape(stack)}</code>{' · production' if production else ''}</h1>
+<table><tr><th>tenant</th><th>provider</th><th>factory</th><th>locales</th><th>emails</th><th>config</th></tr>
+{items}</table></body></html>
+""",
+        encoding="utf-8",
+    )
+
+
+def main() -> None:
+    _register_optional_commands()
+    cli(prog_name="python -m connectors")
+
+
+def _register_optional_commands() -> None:
+    """Commands living in their own modules register here (kept lazy: each imports on use)."""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
