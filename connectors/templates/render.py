@@ -76,6 +76,7 @@ def brand_context(b: Branding) -> dict[str, Any]:
         "logo_url": b.logo_url,
         "company_name": b.company_name,
         "company_address": b.company_address,
+        "company_address_lines": [ln.strip() for ln in (b.company_address or "").splitlines() if ln.strip()],
         "support_email": b.support_email,
         "support_url": b.support_url,
         "color": {
