@@ -94,7 +94,8 @@ def _build(stack: str, values: dict[str, Any], *, project_dir: Path, source: str
                                 f"add `{NAMESPACE}:tenants:` with a tenant key, e.g. `acme:` and its logto/provider/sender"))
         raise ConfigError(_with_lines(problems, doc), source=source)
     if not isinstance(tenants_raw, Mapping) or not tenants_raw:
-        raise ConfigError([Problem(base, "must be a mapping of tenant keys to tenant settings")], source=source)
+        problems.append(Problem(base, "must be a mapping of tenant keys to tenant settings"))
+        raise ConfigError(_with_lines(problems, doc), source=source)
     tenants: dict[str, TenantSpec] = {}
     ctx = {"secrets_must_be_secure": from_file}
     for key, raw in tenants_raw.items():
