@@ -16,7 +16,13 @@ import css_inline
 from jinja2 import Environment, TemplateError as JinjaError, TemplateNotFound, TemplateSyntaxError, UndefinedError
 from markupsafe import Markup, escape
 
-from connectors.logto_facts import LOGTO_LANGUAGE_TAGS, REQUIRED_USAGE_TYPES, UsageType, placeholder_problems
+from connectors.logto_facts import (
+    LOGTO_LANGUAGE_TAGS,
+    REQUIRED_USAGE_TYPES,
+    UsageType,
+    placeholder_problems,
+    placeholder_roots,
+)
 from connectors.templates import colors
 from connectors.templates.catalog import (
     DEFAULT_DIR,
@@ -192,11 +198,24 @@ def _clean_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
 
 
-def _check(usage: str, locale: str, part: str, source: str, content: str) -> list[TemplateProblem]:
+def _catalog_origin(catalog: Catalog, message: str) -> str:
+    """` (from <file> key X)` when the placeholder a message names comes from a catalog string."""
+    named = re.search(r"\{\{(\w+)\}\}", message.split(" in ", 1)[0].replace("must contain", ""))
+    if not named:
+        return ""
+    keys = [k for k, v in catalog.strings.items() if named.group(1) in placeholder_roots(v)]
+    return f" (from {catalog.where} key {', '.join(keys)})" if keys else ""
+
+
+def _check(usage: str, locale: str, part: str, source: str, content: str, catalog: Catalog) -> list[TemplateProblem]:
     where = f"{usage} email, locale {locale}, {part} ({source})"
     msgs = placeholder_problems(usage, content, needs_code=part != "subject")
-    msgs = [m + " (jinja variables are written [[ name ]] in these templates)" if m.startswith("unknown") else m
-            for m in msgs]
+    for i, m in enumerate(msgs):
+        origin = "" if m.endswith("(the one-time code)") else _catalog_origin(catalog, m)
+        if origin:
+            msgs[i] = m + origin
+        elif m.startswith("unknown"):
+            msgs[i] = m + " (jinja variables are written [[ name ]] in these templates)"
     if usage == UsageType.OrganizationInvitation:
         if part == "html" and not _LINK_HREF.search(content):
             msgs.append('OrganizationInvitation html must link to the invitation: href="{{link}}"')
@@ -280,7 +299,7 @@ def render_all(branding: Branding, locales: Sequence[str], override_dir: Path | 
                 problems.append(TemplateProblem(f"{usage} email, locale {locale}, subject ({got['subject'][1]})",
                                                 "subject is empty"))
             for part, content in (("subject", subject), ("html", html), ("text", text)):
-                problems += _check(usage, locale, part, got[part][1], content)
+                problems += _check(usage, locale, part, got[part][1], content, catalog)
             emails[(locale, usage)] = RenderedEmail(usage, locale, subject, html, text)
     if problems:
         raise TemplateError(_unique(problems))

@@ -1,0 +1,67 @@
+"""A tenant's template directory overrides any file of the default set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from connectors.templates import available_locales, render_all
+from tests.templates.conftest import BRANDING
+
+
+def write(root: Path, name: str, text: str) -> Path:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_override_replaces_a_usage_type_file(tmp_path):
+    write(tmp_path, "SignIn.subject", "[[ brand.product_name ]] login: {{code}}")
+    write(tmp_path, "SignIn.txt", "Code: {{code}} ([[ t('common.expiry') ]])")
+    rendered = render_all(BRANDING, ["en", "de"], tmp_path)
+    assert rendered.get("en", "SignIn").subject == "Acme Cloud login: {{code}}"
+    assert rendered.get("de", "SignIn").text == "Code: {{code}} (Dieser Code ist 10 Minuten lang gültig.)\n"
+    assert rendered.get("en", "Register").subject == "Verify your email for Acme Cloud"  # untouched
+
+
+def test_override_layout_applies_to_every_email_and_can_extend_the_default(tmp_path):
+    write(tmp_path, "layout.html", """[% extends "default/layout.html" %]
+[% block footer %]<p class="footer-line">Custom footer</p>[[ super() ]][% endblock %]""")
+    rendered = render_all(BRANDING, ["en"], tmp_path)
+    for email in rendered.emails.values():
+        assert "Custom footer" in email.html
+        assert "This is an automated message from Acme Cloud." in email.html
+
+
+def test_override_catalog_merges_key_by_key(tmp_path):
+    write(tmp_path, "locales/de.yaml", "SignIn:\n  heading: Willkommen zurück bei {product}\n")
+    rendered = render_all(BRANDING, ["de"], tmp_path)
+    assert "Willkommen zurück bei Acme Cloud" in rendered.get("de", "SignIn").html
+    assert "Geben Sie diesen Code ein" in rendered.get("de", "SignIn").text  # the rest stays
+
+
+def test_override_adds_a_locale(tmp_path):
+    en = (Path(__file__).parents[2] / "connectors/templates/default/locales/en.yaml").read_text(encoding="utf-8")
+    # An (abridged) Italian catalog: start from English and translate the sign-in heading.
+    write(tmp_path, "locales/it.yaml", en.replace("heading: Sign in to {product}", "heading: Accedi a {product}"))
+    assert "it" in available_locales(tmp_path) and "it" not in available_locales()
+    rendered = render_all(BRANDING, ["it", "en"], tmp_path)
+    assert rendered.default_locale == "it"
+    assert "Accedi a Acme Cloud" in rendered.get("it", "SignIn").html
+    assert 'lang="it"' in rendered.get("it", "SignIn").html
+
+
+def test_override_manifest_can_drop_an_optional_usage_type(tmp_path):
+    write(tmp_path, "templates.yaml", "usage_types: [SignIn, Register, ForgotPassword, Generic, MfaVerification]\n")
+    rendered = render_all(BRANDING, ["en"], tmp_path)
+    assert rendered.usage_types == ("SignIn", "Register", "ForgotPassword", "Generic", "MfaVerification")
+
+
+def test_override_is_reread_when_the_file_changes(tmp_path):
+    path = write(tmp_path, "Generic.subject", "First {{code}}")
+    assert render_all(BRANDING, ["en"], tmp_path).get("en", "Generic").subject == "First {{code}}"
+    path.write_text("Second one {{code}}", encoding="utf-8")
+    import os
+
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 2_000_000_000))
+    assert render_all(BRANDING, ["en"], tmp_path).get("en", "Generic").subject == "Second one {{code}}"
