@@ -80,9 +80,9 @@ class LogtoSpec(Model):
 class DnsSpec(Model):
     """Where the provider's DNS records go: a Route53 zone (by id or name), or elsewhere."""
 
-    route53_zone_id: str | None = None
-    route53_zone_name: Domain | None = None
-    external: StrictBool | None = None
+    route53_zone_id: str | None = Field(None, description="create the records in this Route53 hosted zone (by id)")
+    route53_zone_name: Domain | None = Field(None, description="…or in the Route53 zone with this name")
+    external: StrictBool | None = Field(None, description="DNS is managed elsewhere: records are exported, not created (the default)")
 
     @model_validator(mode="after")
     def _one(self) -> "DnsSpec":
@@ -99,10 +99,10 @@ class DnsSpec(Model):
 class DnsRecord(Model):
     """A record the provider asks for (SendGrid/Postmark domain authentication)."""
 
-    type: Literal["CNAME", "TXT", "MX"]
-    name: Annotated[str, Field(min_length=1)]
-    value: Annotated[str, Field(min_length=1)]
-    priority: Annotated[StrictInt, Field(ge=0, le=65535)] | None = None
+    type: Literal["CNAME", "TXT", "MX"] = Field(description="record type")
+    name: Annotated[str, Field(min_length=1)] = Field(description="fully qualified record name")
+    value: Annotated[str, Field(min_length=1)] = Field(description="record value, as the provider shows it")
+    priority: Annotated[StrictInt, Field(ge=0, le=65535)] | None = Field(None, description="MX priority")
 
 
 # --- providers ---------------------------------------------------------------------------------
@@ -111,7 +111,7 @@ SesEventType = Literal["BOUNCE", "COMPLAINT", "REJECT", "DELIVERY_DELAY", "DELIV
 
 
 class DmarcSpec(Model):
-    enabled: StrictBool = portable(True)
+    enabled: StrictBool = portable(True, description="publish a DMARC record at _dmarc.<domain>")
     policy: DmarcPolicy = portable("none", description="p= of the DMARC record: none, quarantine or reject")
     report_email: Email | None = Field(None, description="rua= address for aggregate reports")
     alignment: Literal["relaxed", "strict"] = portable("relaxed", description="adkim/aspf alignment")
@@ -123,8 +123,8 @@ class EventsSpec(Model):
 
 
 class ReadinessSpec(Model):
-    timeout_seconds: Annotated[StrictInt, Field(ge=0, le=7200)] = portable(900)
-    poll_seconds: Annotated[StrictInt, Field(ge=1, le=300)] = portable(15)
+    timeout_seconds: Annotated[StrictInt, Field(ge=0, le=7200)] = portable(900, description="how long `pulumi up` waits for verification and DKIM")
+    poll_seconds: Annotated[StrictInt, Field(ge=1, le=300)] = portable(15, description="how often it asks SES")
     require_production_access: StrictBool | None = Field(
         None, description="refuse an SES account in the sandbox; default: true on production stacks"
     )
@@ -133,35 +133,35 @@ class ReadinessSpec(Model):
 class _SesBase(Model):
     region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] = Field(description="AWS region of the SES identity")
     domain: Domain = Field(description="the sending domain (SES domain identity)")
-    dns: DnsSpec = Field(default_factory=lambda: DnsSpec(external=True))
-    mail_from_subdomain: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,63}$")] = portable("bounce")
-    dmarc: DmarcSpec = Field(default_factory=DmarcSpec)
-    events: EventsSpec = Field(default_factory=EventsSpec)
+    dns: DnsSpec = Field(default_factory=lambda: DnsSpec(external=True), description="where the DKIM, MAIL FROM and DMARC records go")
+    mail_from_subdomain: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,63}$")] = portable("bounce", description="custom MAIL FROM: <this>.<domain> (MX + SPF)")
+    dmarc: DmarcSpec = Field(default_factory=DmarcSpec, description="the DMARC record")
+    events: EventsSpec = Field(default_factory=EventsSpec, description="bounce/complaint/… events to SNS")
     configuration_set_name: str | None = Field(None, description="default: <tenant>-logto-email")
     key_rotation: Annotated[StrictInt, Field(ge=0)] = Field(0, description="bump to rotate the sender's access key")
-    readiness: ReadinessSpec = Field(default_factory=ReadinessSpec)
+    readiness: ReadinessSpec = Field(default_factory=ReadinessSpec, description="waiting for SES before the connector is pushed")
 
 
 class AwsSesProvider(_SesBase):
-    type: Literal["aws-ses"]
+    type: Literal["aws-ses"] = Field(description="AWS SES through its API (SESv2 SendEmail)")
 
 
 class SesSmtpProvider(_SesBase):
     """SES through its SMTP interface; the SMTP password is derived from the sender's key."""
 
-    type: Literal["ses-smtp"]
-    port: Port = portable(587)
+    type: Literal["ses-smtp"] = Field(description="AWS SES through its SMTP interface")
+    port: Port = portable(587, description="587 (STARTTLS) or 465 (TLS)")
 
 
 class SmtpProvider(Model):
-    type: Literal["smtp"]
-    host: Annotated[str, Field(min_length=1)]
-    port: Port = portable(587)
+    type: Literal["smtp"] = Field(description="any SMTP server")
+    host: Annotated[str, Field(min_length=1)] = Field(description="SMTP server host name")
+    port: Port = portable(587, description="SMTP port")
     security: Literal["starttls", "tls", "none"] | None = portable(
         None, description="tls = implicit TLS (465); starttls = require STARTTLS; default by port"
     )
-    username: str | None = None
-    password: Secret | None = None
+    username: str | None = Field(None, description="SMTP user (omit with password for an IP-authorized relay)")
+    password: Secret | None = Field(None, description="SMTP password")
 
     @model_validator(mode="after")
     def _auth(self) -> "SmtpProvider":
@@ -175,48 +175,48 @@ class SmtpProvider(Model):
 
 
 class HttpProvider(Model):
-    type: Literal["http"]
+    type: Literal["http"] = Field(description="your own HTTP endpoint sends the email")
     endpoint: Url = Field(description="your endpoint; Logto POSTs {to, type, payload, ip}")
     authorization: Secret | None = Field(None, description='Authorization header, verbatim ("Bearer …")')
 
 
 class MailgunProvider(Model):
-    type: Literal["mailgun"]
-    domain: Domain
-    region: Literal["us", "eu"] = portable("us")
-    api_key: Secret
-    dns: DnsSpec = Field(default_factory=lambda: DnsSpec(external=True))
+    type: Literal["mailgun"] = Field(description="Mailgun")
+    domain: Domain = Field(description="Mailgun sending domain, e.g. mg.example.com")
+    region: Literal["us", "eu"] = portable("us", description="Mailgun region (API endpoint)")
+    api_key: Secret = Field(description="Mailgun sending API key")
+    dns: DnsSpec = Field(default_factory=lambda: DnsSpec(external=True), description="where Mailgun's sending records go")
     template_names: dict[UsageType, str] = portable(
         {}, description="usage types sent with a Mailgun-stored template instead of our HTML"
     )
 
 
 class SendgridProvider(Model):
-    type: Literal["sendgrid"]
-    api_key: Secret
-    dns: DnsSpec = Field(default_factory=lambda: DnsSpec(external=True))
+    type: Literal["sendgrid"] = Field(description="SendGrid")
+    api_key: Secret = Field(description="SendGrid API key with Mail Send permission")
+    dns: DnsSpec = Field(default_factory=lambda: DnsSpec(external=True), description="where the dnsRecords go")
     dns_records: list[DnsRecord] = Field([], description="domain-authentication records shown by SendGrid")
 
 
 class PostmarkProvider(Model):
-    type: Literal["postmark"]
-    server_token: Secret
+    type: Literal["postmark"] = Field(description="Postmark (templates stored in Postmark)")
+    server_token: Secret = Field(description="Postmark server API token")
     template_aliases: dict[UsageType, str] = portable({}, description="override the logto-* template aliases")
-    dns: DnsSpec = Field(default_factory=lambda: DnsSpec(external=True))
+    dns: DnsSpec = Field(default_factory=lambda: DnsSpec(external=True), description="where the dnsRecords go")
     dns_records: list[DnsRecord] = Field([], description="DKIM and Return-Path records shown by Postmark")
 
 
 class AliyunProvider(Model):
-    type: Literal["aliyun"]
-    region: AliyunRegion = portable("cn-hangzhou")
-    access_key_id: Annotated[str, Field(min_length=1)]
-    access_key_secret: Secret
+    type: Literal["aliyun"] = Field(description="Aliyun Direct Mail")
+    region: AliyunRegion = portable("cn-hangzhou", description="Direct Mail region")
+    access_key_id: Annotated[str, Field(min_length=1)] = Field(description="RAM access key id")
+    access_key_secret: Secret = Field(description="RAM access key secret")
 
 
 class LogtoEmailProvider(Model):
     """Logto Cloud's built-in service: only branding (sender name, company, logo) is configurable."""
 
-    type: Literal["logto-email"]
+    type: Literal["logto-email"] = Field(description="Logto Cloud's built-in email service (Cloud only)")
 
 
 Provider = Annotated[
@@ -251,14 +251,14 @@ class SenderSpec(Model):
 
 class BrandingSpec(Model):
     product_name: Annotated[str, Field(min_length=1)] = portable(description="shown in subjects and headings")
-    logo_url: Url | None = portable(None)
-    primary_color: Color = portable("#5D34F2")
-    background_color: Color = portable("#F5F5F7")
-    text_color: Color = portable("#1F1F24")
-    company_name: str | None = portable(None)
-    company_address: str | None = portable(None)
-    support_email: Email | None = portable(None)
-    support_url: Url | None = portable(None)
+    logo_url: Url | None = portable(None, description="logo image (PNG, ~2x of 160 px wide)")
+    primary_color: Color = portable("#5D34F2", description="buttons, code box accent")
+    background_color: Color = portable("#F5F5F7", description="page background")
+    text_color: Color = portable("#1F1F24", description="body text")
+    company_name: str | None = portable(None, description="footer")
+    company_address: str | None = portable(None, description="footer (postal address)")
+    support_email: Email | None = portable(None, description="footer: where users get help")
+    support_url: Url | None = portable(None, description="footer: help center link")
 
 
 class TemplatesSpec(Model):
@@ -277,14 +277,14 @@ class SignInExperienceSpec(Model):
 
 
 class TenantSpec(Model):
-    logto: LogtoSpec
-    provider: Provider
-    sender: SenderSpec | None = None
+    logto: LogtoSpec = Field(description="the tenant's Management API access")
+    provider: Provider = Field(description="the email provider; `type` picks the Logto connector")
+    sender: SenderSpec | None = Field(None, description="From/Reply-To (required except for logto-email)")
     locales: list[str] = portable(["en"], min_length=1, description="Logto language tags; the first is the default")
-    branding: BrandingSpec | None = None
-    templates: TemplatesSpec = Field(default_factory=TemplatesSpec)
+    branding: BrandingSpec | None = Field(None, description="how the emails look")
+    templates: TemplatesSpec = Field(default_factory=TemplatesSpec, description="where templates come from and live")
     test_recipient: Email | None = Field(None, description="gets a test email before any connector change")
-    sign_in_experience: SignInExperienceSpec | None = None
+    sign_in_experience: SignInExperienceSpec | None = Field(None, description="email settings of the sign-in experience")
     allow_sign_in_breakage: StrictBool = Field(False, description="let destroy delete a connector sign-in needs")
 
     @field_validator("locales")

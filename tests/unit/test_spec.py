@@ -154,3 +154,10 @@ def test_program_mode_takes_plain_secrets():
     assert spec.production is True
     assert spec.tenants["acme"].logto.app_secret.reveal() == "decrypted"
     assert "decrypted" not in repr(spec)
+
+
+def test_readme_config_reference_is_current():
+    from connectors.spec.readme_sync import README, synced
+
+    text = README.read_text(encoding="utf-8")
+    assert synced(text) == text, "README's config reference is stale: run python -m connectors.spec.readme_sync"
