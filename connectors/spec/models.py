@@ -123,8 +123,9 @@ class EventsSpec(Model):
 
 
 class ReadinessSpec(Model):
-    timeout_seconds: Annotated[StrictInt, Field(ge=0, le=7200)] = portable(900, description="how long `pulumi up` waits for verification and DKIM")
-    poll_seconds: Annotated[StrictInt, Field(ge=1, le=300)] = portable(15, description="how often it asks SES")
+    # environment-bound: how long verification takes depends on the environment's DNS
+    timeout_seconds: Annotated[StrictInt, Field(ge=0, le=7200)] = Field(900, description="how long `pulumi up` waits for verification and DKIM")
+    poll_seconds: Annotated[StrictInt, Field(ge=1, le=300)] = Field(15, description="how often it asks SES")
     require_production_access: StrictBool | None = Field(
         None, description="refuse an SES account in the sandbox; default: true on production stacks"
     )
