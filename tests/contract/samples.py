@@ -200,3 +200,50 @@ def valid_samples() -> list[Sample]:
         S("sender-only", "logto-email", {"senderName": "Acme Support"}),
     ]
     return out
+
+
+# -- configs built from our rendered template set ---------------------------------------------------
+
+TEMPLATE_FACTORIES = {
+    "simple-mail-transfer-protocol": smtp,
+    "aws-ses-mail": ses,
+    "mailgun-email": mailgun,
+    "sendgrid-email-service": sendgrid,
+    "postmark-mail": postmark,
+    "aliyun-direct-mail": aliyun,
+}
+
+
+def rendered_set():
+    """The default template set, branded, in every locale it ships (rendered once per process)."""
+    global _RENDERED
+    if _RENDERED is None:
+        from connectors.templates import Branding, available_locales, render_all
+
+        locales = ["en", *[loc for loc in available_locales() if loc != "en"]]
+        branding = Branding(
+            product_name="Acme",
+            company_name="Acme Inc.",
+            company_address="1 Main St, Springfield",
+            support_email="help@example.com",
+            logo_url="https://cdn.example.com/logo.png",
+        )
+        _RENDERED = render_all(branding, locales)
+    return _RENDERED
+
+
+_RENDERED = None
+
+
+def rendered_samples() -> list[Sample]:
+    """Every template-carrying factory with our rendered templates, in every locale."""
+    from connectors.templates import config_templates
+
+    rendered = rendered_set()
+    out = []
+    for factory_id, base in TEMPLATE_FACTORIES.items():
+        for locale in rendered.locales:
+            extra = {"reply_to": "help@example.com"} if factory_id == "mailgun-email" else {}
+            templates = config_templates(factory_id, rendered, locale=locale, **extra)
+            out.append(Sample(f"rendered-{locale}", factory_id, base(**templates)))
+    return out

@@ -16,12 +16,22 @@ import pytest
 from connectors.errors import ConfigError
 from connectors.factories import FACTORIES, parse_config
 from connectors.logto_facts import ALL_USAGE_TYPES, REQUIRED_USAGE_TYPES
-from tests.contract.samples import Sample, aliyun, mailgun, postmark, sendgrid, ses, smtp, valid_samples
+from tests.contract.samples import (
+    Sample,
+    aliyun,
+    mailgun,
+    postmark,
+    rendered_samples,
+    sendgrid,
+    ses,
+    smtp,
+    valid_samples,
+)
 
 pytestmark = pytest.mark.contract
 
 SMTP = "simple-mail-transfer-protocol"
-SAMPLES = valid_samples()
+SAMPLES = valid_samples() + rendered_samples()
 
 
 def logto_json(sample: Sample) -> dict[str, Any]:
