@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.fixtures.connector",
     "tests.fixtures.sinks",
+    "tests.fixtures.logto",
 ]

@@ -241,6 +241,7 @@ class LogtoApp:
         self.lock = threading.RLock()
         self._signing_key = secrets.token_bytes(32)
         self.routes: list[tuple[str, re.Pattern[str], Handler, bool]] = []
+        self.last_internal_error: str | None = None  # why the last 500 happened (no secrets)
         self._register_routes()
 
     # -- routing ----------------------------------------------------------------------------
@@ -284,7 +285,11 @@ class LogtoApp:
             return Response(error.status, error.body())
         except RawResponse as raw:
             return Response(raw.status, raw.body, content_type=raw.content_type)
-        except InternalError:
+        except InternalError as error:
+            self.last_internal_error = str(error)
+            return Response(500, {"message": "Internal server error."})
+        except Exception as error:  # a bug here or a harness failure: answer like Logto, keep a hint
+            self.last_internal_error = f"{type(error).__name__} in {request.method} {request.path}"
             return Response(500, {"message": "Internal server error."})
 
     # -- OIDC token endpoint -------------------------------------------------------------
@@ -549,11 +554,23 @@ class LogtoApp:
                 fallback_language=fallback,
             )
             if not result.ok:
+                if result.code == "internal_error":  # not a ConnectorError: koa-error-handler's 500
+                    record.error_code = "internal_error"
+                    raise InternalError("connector threw a non-connector error")
+                if result.code == "invalid_config" and getattr(result, "issues", None):
+                    error = ApiError.zod(400, "connector.invalid_config", list(result.issues))
+                    error.details = getattr(result, "details", None) or error.details
+                    raise error
                 raise _connector_error(result.code, getattr(result, "data", None))
             record.ok = True
         except ApiError as error:
             record.error_code = error.code
             raise
+        except Exception as error:  # harness crash/timeout: Logto would answer 500 too
+            if isinstance(error, InternalError):
+                raise
+            record.error_code = "internal_error"
+            raise InternalError(type(error).__name__) from None
         finally:
             with self.lock:
                 self.state.sent_messages.append(record)

@@ -33,9 +33,9 @@ def _render_value(value: Any, fmt: str | None) -> str:
     return str(value)
 
 
-def message_for(code: str, **interpolation: Any) -> str:
+def message_for(phrase_code: str, /, **interpolation: Any) -> str:
     """i18next-style rendering; a missing variable stays literal, as with `skipOnVariables`."""
-    template = phrases().get(code, code)
+    template = phrases().get(phrase_code, phrase_code)
 
     def sub(match: re.Match[str]) -> str:
         name, fmt = match.group(1), match.group(2)
