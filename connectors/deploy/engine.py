@@ -103,6 +103,18 @@ def apply(client: LogtoClient, the_plan: Plan) -> Outcome:
     return Outcome(the_plan.action, live, summary)
 
 
+def sendable(factory_id: str, stored: dict[str, Any]) -> dict[str, Any]:
+    """A config read back from Logto, made acceptable to its guard again.
+
+    Logto's clean-deep drops keys its guard requires (SMTP `auth: {}`), so a stored config
+    cannot always be sent back as is; the factory model knows what to put back.
+    """
+    from connectors.factories import FACTORIES
+
+    model = FACTORIES.get(factory_id)
+    return model.payload_from_stored(stored) if model is not None else dict(stored)
+
+
 def _verify(live: Connector | None, factory_id: str, config: dict[str, Any], what: str) -> None:
     if live is None:
         raise VerificationFailed(f"read-back found no email connector after writing {what} config")
@@ -132,10 +144,11 @@ def _rollback(client: LogtoClient, the_plan: Plan, cause: Exception) -> DeployEr
                 f"{head}. The previous {previous.factory_id} connector {live.id} is unchanged.",
                 summary=summary, restored=True, state=f"the previous {previous.factory_id} connector {live.id}",
             )
+        payload = sendable(previous.factory_id, previous.config)
         if live is not None and live.factory_id == previous.factory_id:
-            client.update_connector_config(live.id, previous.config)
+            client.update_connector_config(live.id, payload)
         else:
-            client.create_connector(previous.factory_id, previous.config)
+            client.create_connector(previous.factory_id, payload)
         restored = client.get_email_connector()
         _verify(restored, previous.factory_id, previous.config, "the previous")
     except (LogtoError, VerificationFailed) as exc2:

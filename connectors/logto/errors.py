@@ -49,12 +49,17 @@ class LogtoApiError(LogtoError):
 
     def _render(self) -> str:
         where = f"{self.method} {self.path} " if self.method else ""
-        text = f"Logto {where}answered {self.status} {self.code or '(no code)'}: {self.message}"
+        text = f"Logto {where}answered {self.status} {self.code or '(no code)'}: {_cap(self.message)}"
         if self.details:
-            text += f" ({self.details.strip()})"
+            text += f" ({_cap(self.details.strip())})"
         if self.hint:
             text += f" — {self.hint}"
         return text
+
+
+def _cap(text: str, limit: int = 600) -> str:
+    """Connector errors can be whole serialized HTTP clients; keep the head (already scrubbed)."""
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text) - limit} more characters)"
 
 
 class BadRequest(LogtoApiError):

@@ -1,0 +1,309 @@
+"""`LogtoEmailConnector`: the tenant's one active email connector as a Pulumi dynamic resource.
+
+The provider is a thin shell over `connectors.deploy`: it holds no state, no client and no
+secret (the SDK dill-pickles it into the stack state), and works from the stored outputs alone
+on update, read and delete. Secrets live only under `app_secret` and `config`, which are
+returned wrapped as Pulumi secrets and also listed in `additional_secret_outputs`.
+
+The engine runs the provider in `python -m pulumi.dynamic` inside the project's venv, so this
+package must be importable there (`uv sync` installs it in editable mode).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+from pulumi.runtime import rpc
+
+from connectors import deploy
+from connectors.deploy.diff import config_changes
+from connectors.errors import ConfigError
+from connectors.logto.clean import clean_deep
+from connectors.logto.client import Connector, LogtoClient
+from connectors.logto.endpoint import default_resource, normalize_endpoint
+from connectors.logto.errors import LogtoError
+
+log = logging.getLogger(__name__)
+
+SECRET_OUTPUTS = ("app_secret", "config")
+_INPUTS = (
+    "endpoint", "resource", "app_id", "app_secret", "factory_id", "config",
+    "test_recipient", "test_locale", "allow_sign_in_breakage",
+)
+_REQUIRED = ("endpoint", "app_id", "app_secret", "factory_id", "config")
+# Changing these points the resource at another tenant: a different resource, so replace it.
+_REPLACE_ON = ("endpoint", "resource")
+_EMAIL_RE = re.compile(r"^\S+@\S+\.\S+$")  # Logto's own guard for the test-send recipient
+
+
+# -- helpers (module level: nothing is captured by the pickled provider) ------------------------
+def unwrap(value: Any) -> Any:
+    """Props with any Pulumi secret wrapper removed, at any depth."""
+    if rpc.is_rpc_secret(value):
+        return unwrap(value["value"])
+    if isinstance(value, dict):
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+def _unknown(value: Any) -> bool:
+    return value == rpc.UNKNOWN
+
+
+def resource_of(props: dict[str, Any]) -> str:
+    return props.get("resource") or default_resource(normalize_endpoint(props["endpoint"]))
+
+
+def pulumi_id(endpoint: str, resource: str) -> str:
+    """Stable per tenant (the Logto connector id changes on every POST)."""
+    digest = hashlib.sha256(f"{normalize_endpoint(endpoint)}|{resource}".encode()).hexdigest()[:16]
+    return f"logto-email-connector-{digest}"
+
+
+def config_hash(app_secret: str, config: dict[str, Any]) -> str:
+    """HMAC of the cleaned config, keyed with the app secret: shows change, reveals nothing."""
+    canonical = json.dumps(clean_deep(config), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "hmac-sha256:" + hmac.new(app_secret.encode(), canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def _client(props: dict[str, Any]) -> LogtoClient:
+    return LogtoClient(props["endpoint"], props["app_id"], props["app_secret"], resource=props.get("resource") or None)
+
+
+def _desired(props: dict[str, Any]) -> deploy.Desired:
+    return deploy.Desired(
+        factory_id=props["factory_id"],
+        config=props["config"],
+        test_recipient=props.get("test_recipient") or None,
+        test_locale=props.get("test_locale") or None,
+        allow_sign_in_breakage=bool(props.get("allow_sign_in_breakage")),
+    )
+
+
+def _outputs(props: dict[str, Any], connector: Connector, config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every input plus connector_id/config_hash; secrets only under app_secret and config."""
+    outs: dict[str, Any] = {k: props.get(k) for k in _INPUTS}
+    outs["resource"] = resource_of(props)
+    outs["allow_sign_in_breakage"] = bool(props.get("allow_sign_in_breakage"))
+    cfg = props["config"] if config is None else config
+    outs["config"] = cfg
+    outs["factory_id"] = connector.factory_id
+    outs["connector_id"] = connector.id
+    outs["config_hash"] = config_hash(props["app_secret"], cfg)
+    for key in SECRET_OUTPUTS:
+        outs[key] = rpc.wrap_rpc_secret(outs[key])
+    return outs
+
+
+def check_inputs(olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    news = unwrap(dict(news))
+    failures: list[CheckFailure] = []
+    for key in _REQUIRED:
+        value = news.get(key)
+        if value is None or value == "" or value == {}:
+            failures.append(CheckFailure(key, f"{key} is required"))
+    endpoint = news.get("endpoint")
+    if isinstance(endpoint, str) and endpoint and not _unknown(endpoint):
+        try:
+            news["endpoint"] = normalize_endpoint(endpoint)
+        except LogtoError as exc:
+            failures.append(CheckFailure("endpoint", str(exc)))
+    for key in ("app_id", "app_secret", "factory_id", "resource", "test_recipient", "test_locale"):
+        value = news.get(key)
+        if value is not None and not _unknown(value) and not isinstance(value, str):
+            failures.append(CheckFailure(key, f"{key} must be a string"))
+    recipient = news.get("test_recipient")
+    if isinstance(recipient, str) and recipient and not _unknown(recipient) and not _EMAIL_RE.match(recipient):
+        failures.append(CheckFailure("test_recipient", "test_recipient must be an email address"))
+    allow = news.get("allow_sign_in_breakage")
+    if allow is None:
+        news["allow_sign_in_breakage"] = False
+    elif not _unknown(allow) and not isinstance(allow, bool):
+        failures.append(CheckFailure("allow_sign_in_breakage", "allow_sign_in_breakage must be true or false"))
+    config, factory = news.get("config"), news.get("factory_id")
+    if config is not None and not _unknown(config) and not isinstance(config, dict):
+        failures.append(CheckFailure("config", "config must be an object (the exact Logto connector config)"))
+    elif isinstance(config, dict) and isinstance(factory, str) and factory and not _unknown(factory) and not _has_unknown(config):
+        from connectors.factories import parse_config
+
+        try:
+            parse_config(factory, config, path="config")
+        except ConfigError as exc:  # never carries values
+            failures.extend(CheckFailure("config", str(p)) for p in exc.problems)
+    return CheckResult(news, failures)
+
+
+def _has_unknown(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_has_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_unknown(v) for v in value)
+    return _unknown(value)
+
+
+def diff_summary(olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str], str]:
+    """Changed input keys, and a line describing them with every secret masked."""
+    olds, news = unwrap(dict(olds)), unwrap(dict(news))
+    changed: list[str] = []
+    parts: list[str] = []
+    for key in _INPUTS:
+        old, new = olds.get(key), news.get(key)
+        if key == "resource":
+            if new is None or _unknown(new):  # unset: the default, as recorded in the outputs
+                continue
+        if key == "allow_sign_in_breakage":
+            old, new = bool(old), bool(new) if not _unknown(new) else new
+        if key == "config":
+            if _has_unknown(new):
+                changed.append(key)
+                parts.append("config (known after apply)")
+                continue
+            changes = config_changes(old or {}, new or {})
+            if changes:
+                changed.append(key)
+                parts.append("config: " + ", ".join(str(c) for c in changes))
+            continue
+        if old == new or (old in (None, "") and new in (None, "")):
+            continue
+        changed.append(key)
+        if key == "app_secret":
+            parts.append("app_secret (secret, rotated)")
+        elif key == "factory_id" and not _unknown(new):
+            parts.append(f"factory_id: {old} → {new} (atomic switch)")
+        else:
+            parts.append(f"{key}: {old!s} → {new!s}" if not _unknown(new) else f"{key} (known after apply)")
+    return changed, "; ".join(parts) if parts else "no changes"
+
+
+def diff_props(id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    changed, summary = diff_summary(olds, news)
+    if changed:
+        _say(f"email connector {id_}: {summary}")
+    replaces = [k for k in changed if k in _REPLACE_ON]
+    return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False)
+
+
+def create_connector(props: dict[str, Any]) -> CreateResult:
+    props = unwrap(dict(props))
+    with _client(props) as client:
+        outcome = deploy.deploy(client, _desired(props), known_id=None)
+    _say(f"email connector: {outcome.summary}")
+    return CreateResult(pulumi_id(props["endpoint"], resource_of(props)), _outputs(props, outcome.connector))
+
+
+def update_connector(id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+    olds, news = unwrap(dict(olds)), unwrap(dict(news))
+    with _client(news) as client:
+        outcome = deploy.deploy(client, _desired(news), known_id=olds.get("connector_id"))
+    _say(f"email connector: {outcome.summary}")
+    return UpdateResult(_outputs(news, outcome.connector))
+
+
+def read_connector(id_: str, props: dict[str, Any]) -> ReadResult:
+    """Live state for `pulumi refresh`: drift shows as a changed factory/config/connector id."""
+    props = unwrap(dict(props))
+    with _client(props) as client:
+        live = deploy.read(client)
+    if live is None:
+        return ReadResult("", {})  # gone: the next `up` creates it again
+    changes = config_changes(props.get("config") or {}, live.config)
+    if live.id != props.get("connector_id") or live.factory_id != props.get("factory_id") or changes:
+        drift = ", ".join(str(c) for c in changes) or "no config change"
+        _say(f"email connector drift: live {live.factory_id} connector {live.id} ({drift})")
+    return ReadResult(id_, _outputs(props, live, config=live.config))
+
+
+def delete_connector(id_: str, props: dict[str, Any]) -> None:
+    props = unwrap(dict(props))
+    with _client(props) as client:
+        deleted = deploy.delete(client, allow_sign_in_breakage=bool(props.get("allow_sign_in_breakage")))
+    _say(f"email connector {deleted} deleted" if deleted else "email connector already gone")
+
+
+def _say(message: str) -> None:
+    log.info("%s", message)
+    try:
+        pulumi.log.info(message)
+    except Exception:  # noqa: BLE001 - logging must never fail a deployment
+        pass
+
+
+class LogtoEmailConnectorProvider(ResourceProvider):
+    """Stateless: every method delegates to a module-level function of this module."""
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return check_inputs(_olds, news)
+
+    def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
+        return diff_props(_id, _olds, _news)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return create_connector(props)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        return read_connector(id_, props)
+
+    def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
+        return update_connector(_id, _olds, _news)
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        delete_connector(_id, _props)
+
+
+class LogtoEmailConnector(pulumi.dynamic.Resource, module="logto", name="EmailConnector"):
+    """The active email connector of one Logto tenant (a singleton, updated in place)."""
+
+    connector_id: pulumi.Output[str]
+    factory_id: pulumi.Output[str]
+    config_hash: pulumi.Output[str]
+    resource: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        endpoint: pulumi.Input[str],
+        app_id: pulumi.Input[str],
+        app_secret: pulumi.Input[str],
+        factory_id: pulumi.Input[str],
+        config: pulumi.Input[dict[str, Any]],
+        resource: pulumi.Input[str] | None = None,
+        test_recipient: pulumi.Input[str] | None = None,
+        test_locale: pulumi.Input[str] | None = None,
+        allow_sign_in_breakage: pulumi.Input[bool] = False,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "endpoint": endpoint,
+            "resource": resource,
+            "app_id": app_id,
+            "app_secret": pulumi.Output.secret(app_secret),
+            "factory_id": factory_id,
+            "config": pulumi.Output.secret(config),
+            "test_recipient": test_recipient,
+            "test_locale": test_locale,
+            "allow_sign_in_breakage": allow_sign_in_breakage,
+            "connector_id": None,
+            "config_hash": None,
+        }
+        opts = pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
+        )
+        super().__init__(LogtoEmailConnectorProvider(), name, props, opts)

@@ -1,0 +1,450 @@
+"""The deploy step against a Logto Management API: create, noop, update, switch, rollback, delete.
+
+Every scenario runs through the engine (`connectors.deploy`) and through the Pulumi dynamic
+provider's methods, then checks the invariant (never two email connectors; one whenever the
+sign-in experience needs email) and that no secret leaked into logs, errors or outputs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+
+from connectors import deploy
+from connectors.logto.token import TOKENS
+from tests.integration.deploy_support import (
+    DRIVERS,
+    HTTP_AUTH_SECRET,
+    assert_one_email_connector,
+    client_for,
+    http_config,
+    smtp_config,
+)
+
+pytestmark = pytest.mark.integration
+
+EMAIL_SIGN_IN = {
+    "signUp": {"identifiers": ["email"], "password": False, "verify": True},
+    "signIn": {"methods": [{"identifier": "email", "password": False, "verificationCode": True, "isPasswordPrimary": False}]},
+}
+USERNAME_SIGN_IN = {
+    "signUp": {"identifiers": ["username"], "password": True, "verify": False},
+    "signIn": {"methods": [{"identifier": "username", "password": True, "verificationCode": False, "isPasswordPrimary": True}]},
+    "forgotPasswordMethods": [],
+    "mfa": {"factors": [], "policy": "UserControlled"},
+}
+
+
+@pytest.fixture(autouse=True)
+def _fast_retries(monkeypatch):
+    # The provider builds its own client from ClientSettings.from_env(): make its waits tiny.
+    for name, value in {"WAIT_INITIAL": "0.01", "WAIT_MAX": "0.05", "WAIT_JITTER": "0.01", "ATTEMPTS": "3",
+                        "MAX_RETRY_AFTER": "5", "READ_TIMEOUT": "10", "CONNECT_TIMEOUT": "2"}.items():
+        monkeypatch.setenv(f"LOGTO_EMAIL_{name}", value)
+    TOKENS.clear()
+    yield
+    TOKENS.clear()
+
+
+@pytest.fixture
+def client(logto_target):
+    with client_for(logto_target) as c:
+        yield c
+
+
+@pytest.fixture(params=sorted(DRIVERS))
+def driver(request, logto_target, client):
+    d = DRIVERS[request.param](logto_target)
+    yield d
+    d.close()
+
+
+@pytest.fixture
+def no_leaks(logto_target, caplog, smtp_sink):
+    """Collects every text a run produced; asserts at the end that none holds a secret."""
+    caplog.set_level(logging.DEBUG)
+    texts: list[str] = []
+    yield texts
+    secrets = [logto_target.app_secret, HTTP_AUTH_SECRET, smtp_sink.password]
+    haystack = "\n".join([caplog.text, *texts])
+    for secret in secrets:
+        assert secret not in haystack
+
+
+@pytest.fixture(autouse=True)
+def _restore_real_tenant(logto_target, client):
+    """On a real Logto, put the sign-in experience and connector back as they were."""
+    if not logto_target.is_real:
+        yield
+        return
+    before_sie = client.get_sign_in_experience()
+    before = client.get_email_connector()
+    yield
+    if before is not None:
+        deploy.deploy(client, deploy.Desired(before.factory_id, deploy.engine.sendable(before.factory_id, before.config)))
+    client.patch_sign_in_experience(
+        {k: before_sie[k] for k in ("signUp", "signIn", "forgotPasswordMethods", "mfa", "passwordExpiration") if k in before_sie}
+    )
+    if before is None:
+        deploy.delete(client, allow_sign_in_breakage=True)
+
+
+def _writes(server):
+    return [(r.method, r.path) for r in server.writes()]
+
+
+# -- create / noop / update / switch -------------------------------------------------------------
+def test_create_with_test_send(driver, logto_target, client, http_recorder, no_leaks):
+    server = logto_target.require_server("the test message must reach a local HTTP sink")
+    result = driver.up("http-email", http_config(http_recorder), test_recipient="ops@example.com")
+    assert result.factory_id == "http-email"
+    live = client.get_email_connector()
+    assert live is not None and live.id == result.connector_id
+    assert live.config == http_config(http_recorder)
+    # The pre-flight message really went out, with the Authorization header of the new config.
+    sent = http_recorder.wait_for(lambda r: r.path == "/hook")
+    assert sent.json["to"] == "ops@example.com" and sent.json["type"] == "Generic"
+    assert sent.headers["authorization"] == HTTP_AUTH_SECRET
+    assert _writes(server) == [("POST", "/api/connectors/http-email/test"), ("POST", "/api/connectors")]
+    assert_one_email_connector(client, logto_target)
+    no_leaks.extend(driver.texts)
+
+
+def test_noop_sends_no_write(driver, logto_target, client, http_recorder, no_leaks):
+    server = logto_target.require_server("counts the requests Logto received")
+    first = driver.up("http-email", http_config(http_recorder))
+    server.clear_requests()
+    # Same config plus values Logto's clean-deep drops: still equal, so nothing is written.
+    again = driver.up("http-email", {**http_config(http_recorder)}, test_recipient="ops@example.com")
+    assert again.connector_id == first.connector_id
+    assert _writes(server) == []  # not even the test-send
+    assert_one_email_connector(client, logto_target)
+    no_leaks.extend(driver.texts)
+
+
+def test_update_patches_in_place(driver, logto_target, client, http_recorder, no_leaks):
+    server = logto_target.require_server("counts PATCH requests")
+    first = driver.up("http-email", http_config(http_recorder))
+    server.clear_requests()
+    new = http_config(http_recorder, path="/hook2", secret="Bearer rotated-secret-00aa11")
+    second = driver.up("http-email", new, test_recipient="ops@example.com")
+    assert second.connector_id == first.connector_id  # PATCH keeps the id
+    assert _writes(server) == [
+        ("POST", "/api/connectors/http-email/test"),
+        ("PATCH", f"/api/connectors/{first.connector_id}"),
+    ]
+    assert client.get_email_connector().config == new
+    assert_one_email_connector(client, logto_target)
+    no_leaks.extend(driver.texts)
+    assert "rotated-secret-00aa11" not in "\n".join(driver.texts)
+
+
+def test_switch_is_one_post_and_never_two_connectors(driver, logto_target, client, http_recorder, smtp_sink, no_leaks):
+    server = logto_target.require_server("the SMTP sink must be reachable from Logto")
+    first = driver.up("http-email", http_config(http_recorder))
+    client.patch_sign_in_experience(EMAIL_SIGN_IN)
+    server.clear_requests()
+    smtp_sink.clear()
+    second = driver.up("simple-mail-transfer-protocol", smtp_config(smtp_sink), test_recipient="ops@example.com")
+    assert second.factory_id == "simple-mail-transfer-protocol"
+    assert second.connector_id != first.connector_id
+    writes = _writes(server)
+    assert writes == [("POST", "/api/connectors/simple-mail-transfer-protocol/test"), ("POST", "/api/connectors")]
+    assert ("DELETE", f"/api/connectors/{first.connector_id}") not in writes  # never delete first
+    mail = smtp_sink.received_by("ops@example.com")
+    assert mail.subject == "Generic code" and "000000" in mail.text
+    assert_one_email_connector(client, logto_target)
+    no_leaks.extend(driver.texts)
+
+
+def test_adopts_an_existing_connector(driver, logto_target, client, http_recorder, no_leaks):
+    server = logto_target.require_server("counts the requests Logto received")
+    existing = client.create_connector("http-email", http_config(http_recorder))
+    server.clear_requests()
+    result = driver.up("http-email", http_config(http_recorder))
+    assert result.connector_id == existing.id
+    assert _writes(server) == []
+    # Same factory, other config: adopted and updated in place, never duplicated.
+    server.clear_requests()
+    driver2 = type(driver)(logto_target)
+    try:
+        changed = driver2.up("http-email", http_config(http_recorder, path="/other"))
+    finally:
+        driver2.close()
+    assert changed.connector_id == existing.id
+    assert _writes(server) == [("PATCH", f"/api/connectors/{existing.id}")]
+    assert_one_email_connector(client, logto_target)
+    no_leaks.extend(driver.texts)
+
+
+# -- failures ----------------------------------------------------------------------------------------
+def test_failed_test_send_changes_nothing(driver, logto_target, client, http_recorder, smtp_sink, no_leaks):
+    server = logto_target.require_server("needs a local sink that refuses")
+    first = driver.up("http-email", http_config(http_recorder))
+    before = client.get_email_connector()
+    server.clear_requests()
+    bad = smtp_config(smtp_sink)
+    bad["auth"] = {"user": smtp_sink.user, "pass": "wrong-password-42"}
+    with pytest.raises(deploy.TestSendFailed) as info:
+        driver.up("simple-mail-transfer-protocol", bad, test_recipient="ops@example.com")
+    text = str(info.value)
+    assert "nothing was changed" in text and "connector.general" in text
+    assert "wrong-password-42" not in text
+    assert _writes(server) == [("POST", "/api/connectors/simple-mail-transfer-protocol/test")]
+    after = client.get_email_connector()
+    assert after.id == first.connector_id and after.config == before.config
+    assert_one_email_connector(client, logto_target)
+    no_leaks.extend([text, *driver.texts])
+
+
+def test_readback_mismatch_after_switch_restores_previous(logto_target, client, http_recorder, smtp_sink, no_leaks):
+    server = logto_target.require_server("fault injection")
+    old = client.create_connector("http-email", http_config(http_recorder))
+    client.patch_sign_in_experience(EMAIL_SIGN_IN)
+    plan = deploy.plan(client, deploy.Desired("simple-mail-transfer-protocol", smtp_config(smtp_sink)), old.id)
+    assert plan.action is deploy.Action.SWITCH
+    server.clear_requests()
+    # The read-back after the POST sees a connector that is not what was sent.
+    wrong = [{"id": "zzzzzzzzzzzz", "connectorId": "simple-mail-transfer-protocol", "type": "Email",
+              "config": {"host": "elsewhere.example.com"}}]
+    server.faults.add(method="GET", path=r"^/api/connectors$", status=200, body=wrong, times=1)
+    with pytest.raises(deploy.DeployError) as info:
+        deploy.apply(client, plan)
+    err = info.value
+    assert err.restored is True and "was restored" in str(err) and "differs from the desired config" in str(err)
+    live = client.get_email_connector()
+    assert live.factory_id == "http-email" and live.config == old.config
+    assert [(m, p) for m, p in _writes(server) if p == "/api/connectors"] == [("POST", "/api/connectors")] * 2
+    assert_one_email_connector(client, logto_target)
+    no_leaks.append(str(err))
+
+
+def test_failure_after_update_landed_restores_previous(driver, logto_target, client, http_recorder, no_leaks):
+    server = logto_target.require_server("fault injection")
+    first = driver.up("http-email", http_config(http_recorder))
+    client.patch_sign_in_experience(EMAIL_SIGN_IN)
+    # Every PATCH of the update lands but answers 500 (3 attempts); the restoring PATCH succeeds.
+    server.faults.add(method="PATCH", path=r"^/api/connectors/", status=500, when="after", times=3)
+    with pytest.raises(deploy.DeployError) as info:
+        driver.up("http-email", http_config(http_recorder, path="/new"))
+    assert info.value.restored is True and "restored" in str(info.value)
+    live = client.get_email_connector()
+    assert live.id == first.connector_id and live.config == http_config(http_recorder)
+    assert server.count("PATCH", f"/api/connectors/{first.connector_id}") == 4
+    assert_one_email_connector(client, logto_target)
+    no_leaks.extend([str(info.value), *driver.texts])
+
+
+def test_restore_failure_says_exactly_where_the_tenant_is(logto_target, client, http_recorder, smtp_sink, no_leaks):
+    server = logto_target.require_server("fault injection")
+    client.create_connector("http-email", http_config(http_recorder))
+    plan = deploy.plan(client, deploy.Desired("simple-mail-transfer-protocol", smtp_config(smtp_sink)))
+    wrong = [{"id": "zzzzzzzzzzzz", "connectorId": "simple-mail-transfer-protocol", "type": "Email", "config": {}}]
+    # The read-back after the switch disagrees, and then the restoring POST is refused.
+    server.faults.add(method="GET", path=r"^/api/connectors$", status=200, body=wrong, times=1)
+    real_create = client.create_connector
+    calls = {"n": 0}
+
+    def create_then_fail(factory_id, config):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            server.faults.add(method="POST", path=r"^/api/connectors$", status=422,
+                              body={"code": "connector.not_found_with_connector_id", "message": "gone"}, times=1)
+        return real_create(factory_id, config)
+
+    client.create_connector = create_then_fail  # type: ignore[method-assign]
+    with pytest.raises(deploy.DeployError) as info:
+        deploy.apply(client, plan)
+    err = info.value
+    assert err.restored is False
+    assert "Restoring the previous http-email connector failed too" in str(err)
+    assert "the new simple-mail-transfer-protocol connector" in err.state and "as desired" in err.state
+    assert_one_email_connector(client, logto_target)
+    no_leaks.append(str(err))
+
+
+# -- delete guard -------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("sie", "needle"),
+    [
+        (EMAIL_SIGN_IN, "signUp.identifiers"),
+        ({"signUp": {"identifiers": ["username"], "password": True, "verify": True,
+                     "secondaryIdentifiers": [{"identifier": "email", "verify": True}]}}, "signUp.secondaryIdentifiers"),
+        ({"signUp": {"identifiers": ["username"], "password": True, "verify": False},
+          "signIn": {"methods": [{"identifier": "username", "password": True, "verificationCode": False, "isPasswordPrimary": True},
+                                 {"identifier": "email", "password": False, "verificationCode": True, "isPasswordPrimary": False}]}},
+         "signIn.methods"),
+        ({"forgotPasswordMethods": ["EmailVerificationCode"]}, "forgotPasswordMethods"),
+        ({"mfa": {"factors": ["EmailVerificationCode"], "policy": "UserControlled"}}, "mfa.factors"),
+    ],
+    ids=["sign-up", "secondary-sign-up", "sign-in-code", "forgot-password", "mfa"],
+)
+def test_delete_refused_while_sign_in_needs_email(driver, logto_target, client, http_recorder, sie, needle, no_leaks):
+    first = driver.up("http-email", http_config(http_recorder))
+    client.patch_sign_in_experience(sie)
+    with pytest.raises(deploy.SignInNeedsEmail) as info:
+        driver.destroy()
+    assert needle in str(info.value) and "allow_sign_in_breakage" in str(info.value)
+    assert client.get_email_connector().id == first.connector_id
+    assert_one_email_connector(client, logto_target)
+    # With the explicit override the connector goes (and the guard said what breaks).
+    driver.destroy(allow_sign_in_breakage=True)
+    assert client.get_email_connector() is None
+    no_leaks.append(str(info.value))
+
+
+def test_delete_allowed_when_sign_in_does_not_need_email(driver, logto_target, client, http_recorder, no_leaks):
+    driver.up("http-email", http_config(http_recorder))
+    client.patch_sign_in_experience(USERNAME_SIGN_IN)
+    driver.destroy()
+    assert client.get_email_connector() is None
+    # Deleting what is already gone is a success.
+    assert deploy.delete(client) is None
+    assert_one_email_connector(client, logto_target)
+
+
+def test_delete_blocked_by_logto_password_expiration_is_explained(logto_target, client, http_recorder):
+    logto_target.require_server("changes password policy")
+    client.create_connector("http-email", http_config(http_recorder))
+    client.patch_sign_in_experience({"forgotPasswordMethods": ["EmailVerificationCode"],
+                                     "passwordExpiration": {"enabled": True, "validPeriodDays": 90}})
+    with pytest.raises(deploy.DeployError, match="password expiration is enabled") as info:
+        deploy.delete(client, allow_sign_in_breakage=True)
+    assert "password_expiration_requires_forgot_password" in str(info.value)
+    assert client.get_email_connector() is not None
+
+
+# -- drift -------------------------------------------------------------------------------------------------
+def test_read_sees_drift(driver, logto_target, client, http_recorder, smtp_sink, no_leaks):
+    first = driver.up("http-email", http_config(http_recorder))
+    client.update_connector_config(first.connector_id, http_config(http_recorder, path="/changed-by-hand"))
+    connector_id, factory_id, config = driver.read()
+    assert (connector_id, factory_id) == (first.connector_id, "http-email")
+    assert config["endpoint"].endswith("/changed-by-hand")
+    # Someone switched provider in the Console: read shows the new factory and id.
+    switched = client.create_connector("simple-mail-transfer-protocol", smtp_config(smtp_sink))
+    connector_id, factory_id, _ = driver.read()
+    assert (connector_id, factory_id) == (switched.id, "simple-mail-transfer-protocol")
+    # And `up` brings it back (atomic switch, never two).
+    back = driver.up("http-email", http_config(http_recorder))
+    assert back.factory_id == "http-email"
+    client.delete_connector(back.connector_id)
+    assert driver.read() == (None, None, None)
+    assert_one_email_connector(client, logto_target)
+    no_leaks.extend(driver.texts)
+
+
+# -- transport: tokens, 429, 5xx, no duplicate POST ------------------------------------------------------
+def test_token_expiry_during_a_run(driver, logto_target, client, http_recorder, no_leaks):
+    server = logto_target.require_server("expires tokens on demand")
+    driver.up("http-email", http_config(http_recorder))
+    tokens_before = server.count("POST", "/oidc/token")
+    server.expire_tokens()
+    result = driver.up("http-email", http_config(http_recorder, path="/after-expiry"))
+    assert client.get_email_connector().config["endpoint"].endswith("/after-expiry")
+    assert server.count("POST", "/oidc/token") == tokens_before + 1
+    assert any(r.status == 401 for r in server.requests)
+    assert result.factory_id == "http-email"
+    no_leaks.extend(driver.texts)
+
+
+def test_token_renewed_before_expiry(logto_target, http_recorder):
+    server = logto_target.require_server("sets a short token lifetime")
+    server.token_ttl = 2
+    try:
+        with client_for(logto_target) as c:
+            c.list_connectors()
+            import time
+
+            time.sleep(1.6)  # past expires_in minus the margin (a quarter of 2 s)
+            c.list_connectors()
+    finally:
+        server.token_ttl = 3600
+    assert server.count("POST", "/oidc/token") == 2
+    assert all(r.status != 401 for r in server.requests)
+
+
+def test_429_honours_retry_after(logto_target, client, http_recorder):
+    server = logto_target.require_server("fault injection")
+    import time
+
+    server.faults.add(method="GET", path=r"^/api/connectors$", status=429, headers={"Retry-After": "1"},
+                      body={"code": "request.too_many_requests", "message": "slow down"})
+    start = time.monotonic()
+    assert client.get_email_connector() is None
+    assert time.monotonic() - start >= 0.95
+    assert [r.status for r in server.requests if r.path == "/api/connectors"] == [429, 200]
+
+
+def test_5xx_is_retried_for_idempotent_calls(driver, logto_target, client, http_recorder, no_leaks):
+    server = logto_target.require_server("fault injection")
+    first = driver.up("http-email", http_config(http_recorder))
+    server.faults.add(method="PATCH", path=r"^/api/connectors/", status=503, times=2)
+    driver.up("http-email", http_config(http_recorder, path="/x"))
+    assert [r.status for r in server.requests if r.method == "PATCH"] == [503, 503, 200]
+    assert client.get_email_connector().id == first.connector_id
+    no_leaks.extend(driver.texts)
+
+
+def test_post_never_duplicated_after_a_dropped_connection(driver, logto_target, client, http_recorder, no_leaks):
+    server = logto_target.require_server("fault injection")
+    server.faults.add(method="POST", path=r"^/api/connectors$", status=None, drop_connection=True, when="after")
+    result = driver.up("http-email", http_config(http_recorder))
+    assert server.count("POST", "/api/connectors") == 1
+    live = client.get_email_connector()
+    assert live.id == result.connector_id and live.config == http_config(http_recorder)
+    assert_one_email_connector(client, logto_target)
+    no_leaks.extend(driver.texts)
+
+
+def test_post_resent_only_when_it_clearly_did_not_land(logto_target, client, http_recorder):
+    server = logto_target.require_server("fault injection")
+    server.faults.add(method="POST", path=r"^/api/connectors$", status=503, when="before")
+    created = client.create_connector("http-email", http_config(http_recorder))
+    assert [r.status for r in server.requests if r.path == "/api/connectors" and r.method == "POST"] == [503, 200]
+    assert client.get_email_connector().id == created.id
+
+
+def test_test_send_never_retried_once_it_may_have_gone(logto_target, client, http_recorder):
+    server = logto_target.require_server("fault injection")
+    server.faults.add(method="POST", path=r"/test$", status=None, drop_connection=True, when="after")
+    with pytest.raises(deploy.TestSendFailed, match="may have been applied"):
+        deploy.deploy(client, deploy.Desired("http-email", http_config(http_recorder), test_recipient="ops@example.com"))
+    assert server.count("POST", "/api/connectors/http-email/test") == 1
+    assert client.get_email_connector() is None
+
+
+def test_forbidden_token_gives_a_hint(logto_target, http_recorder):
+    server = logto_target.require_server("registers an M2M app without the Management API role")
+    server.add_m2m_app("no-role-app", "no-role-secret-123", scopes=())
+    from connectors.logto import Forbidden, LogtoClient
+
+    with LogtoClient(logto_target.endpoint, "no-role-app", "no-role-secret-123") as c:
+        with pytest.raises(Forbidden) as info:
+            c.list_connectors()
+    assert "auth.forbidden" in str(info.value) and "scope=all" in str(info.value)
+    assert "no-role-secret-123" not in str(info.value)
+
+
+def test_wrong_app_secret_is_unauthorized_without_echo(logto_target):
+    from connectors.logto import LogtoClient, Unauthorized
+
+    with LogtoClient(logto_target.endpoint, logto_target.app_id, "wrong-secret-value-9", resource=logto_target.resource) as c:
+        with pytest.raises(Unauthorized) as info:
+            c.list_connectors()
+    assert "oidc.invalid_client" in str(info.value)
+    assert "wrong-secret-value-9" not in str(info.value)
+
+
+def test_invalid_config_errors_scrub_secrets(logto_target, client):
+    logto_target.require_server("the test server echoes zod issues like Logto")
+    from connectors.logto import InvalidConfig
+
+    secret = "leaky-api-key-7d7d7d"
+    with pytest.raises(InvalidConfig) as info:
+        client.create_connector("http-email", {"endpoint": 12345, "authorization": secret, "x": secret})
+    assert info.value.issues
+    assert secret not in str(info.value) and secret not in repr(info.value.data)
+    assert re.search(r"connector\.invalid_config", str(info.value))
