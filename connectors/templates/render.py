@@ -238,6 +238,9 @@ def render_all(branding: Branding, locales: Sequence[str], override_dir: Path | 
     if override and not override.is_dir():
         raise TemplateError([TemplateProblem(str(override_dir), "template override directory does not exist")])
     problems += branding_problems(branding)
+    if not isinstance(code_ttl_minutes, int) or not 1 <= code_ttl_minutes <= 60:
+        problems.append(TemplateProblem("code_ttl_minutes", "must be a whole number of minutes from 1 to 60 "
+                                        "(Logto's expirationDuration is 60..3600 s)"))
     catalogs, catalog_problems = load_catalogs(override)
     problems += catalog_problems
     usage_types, manifest_problems = load_manifest(override)
@@ -264,7 +267,7 @@ def render_all(branding: Branding, locales: Sequence[str], override_dir: Path | 
                 gaps = missing_keys(catalogs[locale], reference)
                 if gaps:
                     problems.append(TemplateProblem(catalogs[locale].where, f"locale {locale} misses keys: {', '.join(gaps)}"))
-    if problems and any(p.where.startswith("branding.") for p in problems):
+    if problems and any(p.where.startswith(("branding.", "code_ttl")) for p in problems):
         raise TemplateError(_unique(problems))  # nothing sensible renders with a broken palette
 
     env = environment(override)

@@ -140,3 +140,9 @@ def test_all_problems_at_once(tmp_path):
 def test_missing_override_directory(tmp_path):
     with pytest.raises(TemplateError, match="does not exist"):
         render_all(BRANDING, ["en"], tmp_path / "nope")
+
+
+def test_code_ttl_out_of_range():
+    with pytest.raises(TemplateError) as info:
+        render_all(BRANDING, ["en"], code_ttl_minutes=0)
+    one([str(p) for p in info.value.problems], "code_ttl_minutes", "1 to 60")
