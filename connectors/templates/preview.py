@@ -16,7 +16,7 @@ _PAGE = """<!DOCTYPE html>
  th, td {{ border: 1px solid #e5e7eb; padding: 8px; vertical-align: top; background: #fff; }}
  th {{ background: #f3f4f6; position: sticky; top: 0; z-index: 1; }}
  .thumb {{ width: 240px; height: 300px; overflow: hidden; border: 1px solid #e5e7eb; }}
- .thumb iframe {{ width: 600px; height: 750px; border: 0; transform: scale(0.4); transform-origin: 0 0; pointer-events: none; }}
+ .thumb iframe {{ width: 680px; height: 860px; border: 0; transform: scale(0.35); transform-origin: 0 0; pointer-events: none; }}
  .subject {{ width: 240px; font-size: 13px; margin: 0 0 6px; }}
  .links {{ font-size: 12px; margin-top: 6px; }}
 </style></head><body>
