@@ -237,6 +237,15 @@ class ConnectorRuntime:
     def _stderr_tail(self) -> str:
         return "\n".join(self._stderr) or "(empty)"
 
+    def stderr_tail(self) -> str:
+        """Node's recent stderr (already masked by the harness), for diagnostics."""
+        return "\n".join(self._stderr)
+
+    @property
+    def pid(self) -> int | None:
+        """The Node process id while it runs (tests use it to simulate a crash)."""
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
     def _next_response(
         self,
         proc: subprocess.Popen[str],
