@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, unquote_plus
+from urllib.parse import parse_qs, unquote
 
 from connectors.logto.clean import clean_deep
 from connectors.logto_facts import LOGTO_LANGUAGE_TAGS
@@ -276,7 +276,7 @@ class LogtoApp:
             for method, regex, handler, auth in self.routes:
                 match = regex.match(request.path)
                 if match and method == request.method:
-                    request.params = {k: unquote_plus(v) for k, v in match.groupdict().items()}
+                    request.params = {k: unquote(v) for k, v in match.groupdict().items()}
                     if auth:
                         self.authenticate(request)
                     return handler(request)
@@ -323,6 +323,12 @@ class LogtoApp:
         return f"{signing_input}.{b64(signature)}"
 
     def token(self, request: Request) -> Response:
+        if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
+            raise self._oidc_error(
+                400,
+                "invalid_request",
+                "only application/x-www-form-urlencoded content-type bodies are supported on POST /token",
+            )
         form = {k: v[0] for k, v in parse_qs(request.raw_body.decode("utf-8", "replace")).items()}
         if not form.get("grant_type"):
             raise self._oidc_error(400, "invalid_request", "missing required parameter 'grant_type'")
@@ -332,7 +338,7 @@ class LogtoApp:
             try:
                 decoded = base64.b64decode(auth[6:].strip()).decode()
                 raw_id, _, raw_secret = decoded.partition(":")
-                client_id, client_secret = unquote_plus(raw_id), unquote_plus(raw_secret)
+                client_id, client_secret = unquote(raw_id), unquote(raw_secret)  # decodeURIComponent
             except ValueError:
                 raise self._oidc_error(400, "invalid_request", "invalid authorization header value format") from None
         if not client_id:

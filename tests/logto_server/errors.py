@@ -34,13 +34,15 @@ def _render_value(value: Any, fmt: str | None) -> str:
 
 
 def message_for(phrase_code: str, /, **interpolation: Any) -> str:
-    """i18next-style rendering; a missing variable stays literal, as with `skipOnVariables`."""
+    """i18next-style rendering of an English phrase."""
     template = phrases().get(phrase_code, phrase_code)
 
     def sub(match: re.Match[str]) -> str:
         name, fmt = match.group(1), match.group(2)
-        if name not in interpolation or interpolation[name] is None:
-            return match.group(0)
+        if name not in interpolation:
+            return match.group(0)  # i18next `skipOnVariables`: unknown variables stay literal
+        if interpolation[name] is None:
+            return ""  # passed but undefined: i18next renders an empty string
         return _render_value(interpolation[name], fmt)
 
     return _PLACEHOLDER.sub(sub, template)

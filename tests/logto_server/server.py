@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .app import LogtoApp, Request, Response
 from .faults import Fault, FaultInjector
-from .state import M2MApp, SentMessage, TenantState
+from .state import ConnectorRow, EmailTemplateRow, M2MApp, SentMessage, TenantState
 
 
 class RecordedRequest(NamedTuple):
@@ -234,6 +234,34 @@ class LogtoTestServer:
     def _record(self, request: Request, status: int | None) -> None:
         with self._requests_lock:
             self._requests.append(RecordedRequest(request.method, request.path, status))
+
+    def seed_connector(
+        self,
+        connector_id: str,
+        config: dict[str, Any] | None = None,
+        *,
+        id: str | None = None,  # noqa: A002 - the column's name
+        metadata: dict[str, Any] | None = None,
+    ) -> ConnectorRow:
+        """Direct "SQL" INSERT: no validation, no cleaning, no replacement of other email rows."""
+        with self.app.lock:
+            return self.app.state.insert_connector_row(connector_id, config, id=id, metadata=metadata)
+
+    def seed_email_template(self, language_tag: str, template_type: str, details: dict[str, Any]) -> EmailTemplateRow:
+        """Direct upsert of one `email_templates` row (no guard)."""
+        with self.app.lock:
+            return self.app.state.insert_email_template(language_tag, template_type, details)
+
+    def seed_sign_in_exp(self, **columns: Any) -> dict[str, Any]:
+        """Overwrite sign-in experience columns without validation; returns a copy of the row."""
+        with self.app.lock:
+            self.app.state.patch_sign_in_exp(**columns)
+            return json.loads(json.dumps(self.app.state.sign_in_exp))
+
+    def email_connector_rows(self) -> list[ConnectorRow]:
+        """The rows whose factory is an installed Email factory (what Logto counts)."""
+        with self.app.lock:
+            return list(self.app._email_rows())
 
     def add_m2m_app(self, app_id: str, app_secret: str, scopes: tuple[str, ...] = ("all",)) -> M2MApp:
         """Register an M2M app; `scopes=()` models an app without the Management API role."""

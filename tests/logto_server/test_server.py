@@ -135,6 +135,12 @@ def test_token_errors(logto_target: LogtoTarget) -> None:
     assert assert_error(no_resource, 400, "oidc.invalid_target")["error"] == "invalid_target"
     other = get_token(logto_target, resource="https://other.logto.app/api")
     assert_error(other, 400, "oidc.invalid_target")
+    as_json = httpx.post(
+        f"{logto_target.endpoint}/oidc/token",
+        json={"grant_type": "client_credentials", "resource": logto_target.resource, "scope": "all"},
+        auth=(logto_target.app_id, logto_target.app_secret),
+    )
+    assert_error(as_json, 400, "oidc.invalid_request")
 
 
 def test_token_without_scope_is_forbidden_everywhere(logto_target: LogtoTarget) -> None:
@@ -349,8 +355,9 @@ def test_list_filters_by_target(api: httpx.Client) -> None:
 
 def test_two_email_rows_by_direct_sql(api: httpx.Client, logto_target: LogtoTarget) -> None:
     server = logto_target.require_server("two email rows are only reachable by direct SQL")
-    server.state.insert_connector_row("http-email", http_email_config())
-    server.state.insert_connector_row("simple-mail-transfer-protocol", smtp_config(25))
+    server.seed_connector("http-email", http_email_config())
+    server.seed_connector("simple-mail-transfer-protocol", smtp_config(25))
+    assert len(server.email_connector_rows()) == 2
     assert_error(
         api.get("/api/connectors"), 400, "connector.more_than_one_email", "The number of Email connectors is larger then 1."
     )
