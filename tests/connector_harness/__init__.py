@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import atexit
 import fcntl
-import hashlib
 import itertools
 import json
 import os
@@ -43,7 +42,6 @@ FACTORY_PACKAGES: dict[str, str] = {
 }
 
 DEFAULT_TIMEOUT = 30.0
-_STAMP = HARNESS_DIR / "node_modules" / ".logto-harness-lock.sha256"
 _MIN_NODE = (20, 12)  # nock 14
 
 
@@ -99,8 +97,22 @@ class SendResult:
 # Installation
 
 
-def _lock_digest() -> str:
-    return hashlib.sha256((HARNESS_DIR / "package-lock.json").read_bytes()).hexdigest()
+def _versions(lockfile: Path) -> dict[str, str | None]:
+    packages = json.loads(lockfile.read_text(encoding="utf-8")).get("packages", {})
+    return {path: meta.get("version") for path, meta in packages.items() if path}
+
+
+def is_installed() -> bool:
+    """Whether node_modules holds exactly what package-lock.json pins.
+
+    npm writes the installed tree to node_modules/.package-lock.json; comparing it with the
+    committed lockfile also accepts an install made outside Python (`npm ci --prefix ...`).
+    """
+    installed = HARNESS_DIR / "node_modules" / ".package-lock.json"
+    try:
+        return installed.exists() and _versions(installed) == _versions(HARNESS_DIR / "package-lock.json")
+    except (OSError, ValueError):
+        return False
 
 
 def _check_node() -> str:
@@ -120,15 +132,14 @@ def ensure_installed() -> None:
     A file lock makes concurrent callers (pytest workers, the test server) install once.
     """
     _check_node()
-    digest = _lock_digest()
-    if _STAMP.exists() and _STAMP.read_text().strip() == digest:
+    if is_installed():
         return
     npm = shutil.which("npm")
     if npm is None:
         raise HarnessError("npm is not installed; it is needed to install the connector packages.")
     with open(HARNESS_DIR / ".install.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if _STAMP.exists() and _STAMP.read_text().strip() == digest:
+        if is_installed():
             return
         proc = subprocess.run(
             [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
@@ -140,7 +151,8 @@ def ensure_installed() -> None:
         if proc.returncode != 0:
             tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-20:])
             raise HarnessError(f"`npm ci` failed in {HARNESS_DIR} (exit {proc.returncode}):\n{tail}")
-        _STAMP.write_text(digest)
+        if not is_installed():
+            raise HarnessError(f"`npm ci` in {HARNESS_DIR} did not produce the locked tree")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -416,5 +428,6 @@ __all__ = [
     "UnknownFactoryError",
     "ValidationResult",
     "ensure_installed",
+    "is_installed",
     "shared_runtime",
 ]
