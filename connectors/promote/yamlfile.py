@@ -1,0 +1,99 @@
+"""A stack file edited in place: comments, key order, quoting and `secure:` values kept as they are.
+
+ruamel.yaml's round-trip mode re-emits the whole document, so the emitter must be set to the
+file's own indentation; we pick the settings under which the untouched file re-emits byte for byte.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+# (mapping, sequence, offset) layouts seen in hand-written YAML; the first that round-trips wins.
+_LAYOUTS = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 6, 4), (4, 4, 0), (2, 4, 0), (3, 3, 0))
+
+
+@dataclass
+class StackDocument:
+    path: Path
+    text: str
+    data: Any
+    yaml: YAML
+    faithful: bool  # the untouched document re-emits byte for byte
+
+    @classmethod
+    def read(cls, path: Path) -> "StackDocument":
+        text = path.read_text(encoding="utf-8")
+        first: YAML | None = None
+        for layout in _LAYOUTS:
+            yaml = _yaml(layout)
+            data = yaml.load(text)
+            first = first or yaml
+            if _dump(yaml, data) == text:
+                return cls(path, text, data, yaml, True)
+        yaml = first or _yaml(_LAYOUTS[0])
+        return cls(path, text, yaml.load(text), yaml, False)
+
+    def dump(self) -> str:
+        return _dump(self.yaml, self.data)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace the file in one rename, so a crash leaves the old or the new file, never half."""
+    mode = path.stat().st_mode & 0o7777
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _yaml(layout: tuple[int, int, int]) -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    mapping, sequence, offset = layout
+    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
+    return yaml
+
+
+def _dump(yaml: YAML, data: Any) -> str:
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()
+
+
+def to_node(value: Any, like: Any = None) -> Any:
+    """Plain data as a ruamel node, in the flow/block style of `like` (the node it replaces or copies)."""
+    if isinstance(value, dict):
+        node = CommentedMap()
+        for k, v in value.items():
+            node[k] = to_node(v, like.get(k) if isinstance(like, dict) else None)
+        _copy_style(like, node)
+        return node
+    if isinstance(value, list):
+        node = CommentedSeq(to_node(v) for v in value)
+        _copy_style(like, node)
+        return node
+    return value
+
+
+def _copy_style(like: Any, node: Any) -> None:
+    fa = getattr(like, "fa", None)
+    if fa is not None and fa.flow_style():
+        node.fa.set_flow_style()
+    elif fa is not None:
+        node.fa.set_block_style()
