@@ -7,8 +7,8 @@ import re
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 
 
-def is_hex_color(value: str) -> bool:
-    return bool(_HEX.match(value))
+def is_hex_color(value: object) -> bool:
+    return isinstance(value, str) and bool(_HEX.match(value))
 
 
 def _rgb(color: str) -> tuple[int, int, int]:

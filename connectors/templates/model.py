@@ -20,6 +20,12 @@ class Branding:
     support_email: str | None = None
     support_url: str | None = None
 
+    def __post_init__(self) -> None:
+        # `None` for a colour means "the default", so callers can pass optional fields through.
+        for name in ("primary_color", "background_color", "text_color"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, self.__dataclass_fields__[name].default)
+
 
 @dataclass(frozen=True)
 class Sender:

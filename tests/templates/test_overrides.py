@@ -42,13 +42,13 @@ def test_override_catalog_merges_key_by_key(tmp_path):
 
 def test_override_adds_a_locale(tmp_path):
     en = (Path(__file__).parents[2] / "connectors/templates/default/locales/en.yaml").read_text(encoding="utf-8")
-    # An (abridged) Italian catalog: start from English and translate the sign-in heading.
-    write(tmp_path, "locales/it.yaml", en.replace("heading: Sign in to {product}", "heading: Accedi a {product}"))
-    assert "it" in available_locales(tmp_path) and "it" not in available_locales()
-    rendered = render_all(BRANDING, ["it", "en"], tmp_path)
-    assert rendered.default_locale == "it"
-    assert "Accedi a Acme Cloud" in rendered.get("it", "SignIn").html
-    assert 'lang="it"' in rendered.get("it", "SignIn").html
+    # An (abridged) Russian catalog: start from English and translate the sign-in heading.
+    write(tmp_path, "locales/ru.yaml", en.replace("heading: Sign in to {product}", "heading: Вход в {product}"))
+    assert "ru" in available_locales(tmp_path) and "ru" not in available_locales()
+    rendered = render_all(BRANDING, ["ru", "en"], tmp_path)
+    assert rendered.default_locale == "ru"
+    assert "Вход в Acme Cloud" in rendered.get("ru", "SignIn").html
+    assert 'lang="ru"' in rendered.get("ru", "SignIn").html
 
 
 def test_override_manifest_can_drop_an_optional_usage_type(tmp_path):

@@ -34,6 +34,16 @@ def test_shipped_locales_are_logto_tags():
     assert all(tag in LOGTO_LANGUAGE_TAGS for tag in shipped)
 
 
+def test_every_shipped_locale_is_complete_and_translated():
+    shipped = available_locales()
+    rendered = render_all(BRANDING, ["en", *(t for t in shipped if t != "en")])
+    for locale in shipped:
+        if locale == "en":
+            continue
+        for usage in UsageType:
+            assert rendered.get(locale, usage).subject != rendered.get("en", usage).subject, (locale, usage)
+
+
 @pytest.mark.parametrize("usage", CODE_TYPES)
 def test_code_placeholder_is_literal_in_html_and_text(rendered, usage):
     for locale in LOCALES:

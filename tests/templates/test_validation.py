@@ -85,8 +85,8 @@ def test_catalog_file_with_a_non_logto_name(tmp_path):
 
 
 def test_new_locale_must_be_complete(tmp_path):
-    write(tmp_path, "locales/it.yaml", "SignIn:\n  subject: Il tuo codice\n")
-    msg = one(problems(tmp_path, ("it",)), "it.yaml", "locale it misses keys")
+    write(tmp_path, "locales/ru.yaml", "SignIn:\n  subject: Ваш код\n")
+    msg = one(problems(tmp_path, ("ru",)), "ru.yaml", "locale ru misses keys")
     assert "SignIn.heading" in msg and "common.expiry" in msg and "SignIn.subject" not in msg
 
 
