@@ -23,6 +23,7 @@ from connectors.logto.clean import clean_deep
 from connectors.logto.endpoint import default_resource, normalize_endpoint
 from connectors.logto.errors import (
     FORBIDDEN_HINT,
+    MORE_THAN_ONE_HINT,
     SEND_FAILURE_CODES,
     UNAUTHORIZED_HINT,
     ConnectorSendFailed,
@@ -179,7 +180,7 @@ class LogtoClient:
         kwargs: dict[str, Any] = {}
         if cls is RateLimited:
             kwargs["retry_after"] = _retry_after(resp.headers.get("retry-after"))
-        hint = FORBIDDEN_HINT if resp.status_code == 403 else None
+        hint = FORBIDDEN_HINT if resp.status_code == 403 else MORE_THAN_ONE_HINT if cls is MoreThanOneEmailConnector else None
         return cls(
             resp.status_code,
             code,
@@ -272,7 +273,7 @@ class LogtoClient:
         if len(emails) > 1:
             raise MoreThanOneEmailConnector(
                 400, "connector.more_than_one_email", f"the tenant lists {len(emails)} email connectors",
-                method="GET", path="/api/connectors",
+                method="GET", path="/api/connectors", hint=MORE_THAN_ONE_HINT,
             )
         return emails[0] if emails else None
 

@@ -114,6 +114,10 @@ FORBIDDEN_HINT = (
     "did the M2M app get a role with the Logto Management API `all` permission, "
     "and was the token requested with scope=all?"
 )
+MORE_THAN_ONE_HINT = (
+    "the tenant's database holds several email connectors (Logto never does this itself); "
+    "delete the extra ones in the Console, or POST the desired connector, which replaces them all"
+)
 UNAUTHORIZED_HINT = "check the M2M app id and secret, and that `resource` is this tenant's Management API indicator"
 
 # Error codes the test-send route returns when the connector itself failed to deliver.

@@ -448,3 +448,64 @@ def test_invalid_config_errors_scrub_secrets(logto_target, client):
     assert info.value.issues
     assert secret not in str(info.value) and secret not in repr(info.value.data)
     assert re.search(r"connector\.invalid_config", str(info.value))
+
+
+# -- more edges -------------------------------------------------------------------------------------------
+def test_post_answered_500_after_landing_is_not_resent(logto_target, client, http_recorder):
+    server = logto_target.require_server("fault injection")
+    server.faults.add(method="POST", path=r"^/api/connectors$", status=500, when="after")
+    outcome = deploy.deploy(client, deploy.Desired("http-email", http_config(http_recorder)))
+    assert server.count("POST", "/api/connectors") == 1
+    assert client.get_email_connector().id == outcome.connector.id
+
+
+def test_two_email_connectors_in_the_database_stop_the_run(logto_target, client, http_recorder):
+    server = logto_target.require_server("writes an inconsistent database directly")
+    with server.lock:
+        server.state.insert_connector_row("http-email", http_config(http_recorder))
+        server.state.insert_connector_row("http-email", http_config(http_recorder, path="/2"))
+    server.clear_requests()
+    from connectors.logto import MoreThanOneEmailConnector
+
+    with pytest.raises(MoreThanOneEmailConnector, match="replaces them all"):
+        deploy.deploy(client, deploy.Desired("http-email", http_config(http_recorder)))
+    assert _writes(server) == []
+
+
+def test_create_readback_mismatch_without_previous_reports_state(logto_target, client, http_recorder, no_leaks):
+    server = logto_target.require_server("fault injection")
+    plan = deploy.plan(client, deploy.Desired("http-email", http_config(http_recorder)))
+    wrong = [{"id": "zzzzzzzzzzzz", "connectorId": "http-email", "type": "Email", "config": {"endpoint": "x"}}]
+    server.faults.add(method="GET", path=r"^/api/connectors$", status=200, body=wrong, times=1)
+    with pytest.raises(deploy.DeployError) as info:
+        deploy.apply(client, plan)
+    err = info.value
+    assert err.restored is None and "nothing to restore" in str(err)
+    assert "as desired" in err.state  # the real read shows the POST did store the desired config
+    no_leaks.append(str(err))
+
+
+def test_email_templates_api(logto_target, client):
+    rows = client.upsert_email_templates([
+        {"languageTag": "en", "templateType": "SignIn", "details": {"subject": "s", "content": "{{code}}", "contentType": "text/plain"}},
+        {"languageTag": "de", "templateType": "SignIn", "details": {"subject": "d", "content": "{{code}}", "contentType": "text/plain"}},
+    ])
+    assert len(rows) == 2
+    again = client.upsert_email_templates([
+        {"languageTag": "en", "templateType": "SignIn", "details": {"subject": "s2", "content": "{{code}}"}},
+    ])
+    assert again[0]["id"] == next(r["id"] for r in rows if r["languageTag"] == "en")  # upsert keeps the id
+    assert [r["languageTag"] for r in client.list_email_templates(template_type="SignIn")] == ["de", "en"]
+    assert [r["details"]["subject"] for r in client.list_email_templates(language_tag="en")] == ["s2"]
+    assert client.delete_email_template(again[0]["id"]) is True
+    from connectors.logto import NotFound
+
+    with pytest.raises(NotFound):
+        client.delete_email_template(again[0]["id"])
+    assert [r["languageTag"] for r in client.list_email_templates()] == ["de"]
+    client.delete_email_template(next(r["id"] for r in rows if r["languageTag"] == "de"))
+
+
+def test_list_factories(logto_target, client):
+    ids = {f.id for f in client.list_factories() if f.type == "Email"}
+    assert {"http-email", "simple-mail-transfer-protocol", "aws-ses-mail"} <= ids
