@@ -72,9 +72,10 @@ class Request:
         if "json" not in ctype:
             return {}
         try:
-            return json.loads(self.raw_body)
+            parsed = json.loads(self.raw_body)
         except ValueError as error:
             raise RawResponse(400, f"invalid JSON, {error}", "text/plain; charset=utf-8") from None
+        return {} if parsed is None else parsed  # `ctx.request.body ?? {}`
 
 
 @dataclass
