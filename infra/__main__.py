@@ -1,0 +1,30 @@
+"""The Pulumi program: one `TenantEmail` per tenant declared in `Pulumi.<stack>.yaml`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+if str(PROJECT_DIR) not in sys.path:  # `connectors` and `infra` live next to Pulumi.yaml
+    sys.path.insert(0, str(PROJECT_DIR))
+
+import pulumi  # noqa: E402
+
+from connectors.errors import ConfigError  # noqa: E402
+from connectors.spec import NAMESPACE, spec_from_config  # noqa: E402
+from infra.tenant import TenantEmail  # noqa: E402
+
+
+def main() -> None:
+    config = pulumi.Config(NAMESPACE)
+    values = {"tenants": config.get_object("tenants"), "production": config.get_bool("production") or False}
+    try:
+        stack = spec_from_config(pulumi.get_stack(), values, PROJECT_DIR)
+    except ConfigError as exc:  # names the YAML path and the fix; never a value
+        raise pulumi.RunError(str(exc)) from None
+    for key, tenant in stack.tenants.items():
+        pulumi.export(key, TenantEmail(key, tenant=tenant, production=stack.production, project_dir=PROJECT_DIR).outputs)
+
+
+main()

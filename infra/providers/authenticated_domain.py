@@ -1,0 +1,32 @@
+"""Providers whose domain authentication is done in their dashboard (SendGrid, Postmark).
+
+The provider shows a few records (CNAMEs, a DKIM TXT, a Return-Path CNAME); the stack lists
+them under `dnsRecords`, and they are created in Route53 or exported for whoever runs DNS.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from connectors.dns_records import Record
+from connectors.spec.models import TenantSpec
+from infra.providers.base import PlannedRecord, ProviderResult, slug
+from infra.providers.dns import known, publish
+
+
+class AuthenticatedDomain(pulumi.ComponentResource):
+    def __init__(self, type_name: str, name: str, *, tenant: TenantSpec, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"logto-email:providers:{type_name}", name, None, opts)
+        p = tenant.provider
+        planned = [
+            PlannedRecord(f"{r.type.lower()}-{slug(r.name)}", r.type,
+                          known(Record(r.type, r.name, r.value, priority=r.priority, purpose=f"{type_name} domain authentication")))
+            for r in getattr(p, "dns_records", [])
+        ]
+        self.dns_resources, self.dns_records, self.dns_to_create = publish(name, planned, p.dns, self)
+        self.register_outputs({"dnsRecords": self.dns_records})
+
+
+def create_for(type_name: str, name: str, tenant: TenantSpec, parent: pulumi.Resource) -> ProviderResult:
+    c = AuthenticatedDomain(type_name, name, tenant=tenant, opts=pulumi.ResourceOptions(parent=parent))
+    return ProviderResult(component=c, waits_for=list(c.dns_resources), dns_records=c.dns_records, dns_to_create=c.dns_to_create)

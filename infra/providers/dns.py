@@ -1,0 +1,57 @@
+"""Publish a provider's DNS records: into Route53 when the stack says so, else export them.
+
+Route53 records are created with `allow_overwrite=False`: an existing record with the same name
+and type (an SPF someone else owns, an old DKIM) fails the update instead of being clobbered.
+pulumi_aws is imported only on the Route53 path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from connectors.dns_records import TTL, Record
+from connectors.spec.models import DnsSpec
+from infra.providers.base import PlannedRecord
+
+
+def as_dicts(planned: list[PlannedRecord]) -> pulumi.Output[list[dict[str, Any]]]:
+    return pulumi.Output.all(*[p.record for p in planned]).apply(lambda rs: [r.to_dict() for r in rs])
+
+
+def publish(
+    name: str, planned: list[PlannedRecord], dns: DnsSpec, parent: pulumi.Resource
+) -> tuple[list[pulumi.Resource], pulumi.Output[list[dict[str, Any]]], pulumi.Output[list[dict[str, Any]]]]:
+    """(records created, all records, records to create by hand)."""
+    everything = as_dicts(planned)
+    if not dns.in_route53 or not planned:
+        return [], everything, everything if planned else pulumi.Output.from_input([])
+    import pulumi_aws as aws  # only stacks with Route53 DNS pay for it
+
+    zone_id: pulumi.Input[str]
+    if dns.route53_zone_id:
+        zone_id = dns.route53_zone_id
+    else:
+        zone_id = aws.route53.get_zone_output(
+            name=dns.route53_zone_name, private_zone=False, opts=pulumi.InvokeOutputOptions(parent=parent)
+        ).zone_id
+    created: list[pulumi.Resource] = []
+    for p in planned:
+        created.append(
+            aws.route53.Record(
+                f"{name}-{p.key}",
+                zone_id=zone_id,
+                name=p.record.apply(lambda r: r.name),
+                type=p.type,
+                ttl=TTL,
+                records=[p.record.apply(lambda r: r.zone_value)],
+                allow_overwrite=False,
+                opts=pulumi.ResourceOptions(parent=parent),
+            )
+        )
+    return created, everything, pulumi.Output.from_input([])
+
+
+def known(record: Record) -> pulumi.Output[Record]:
+    return pulumi.Output.from_input(record)

@@ -1,0 +1,229 @@
+"""AWS SES (`aws-ses` and `ses-smtp`): domain identity, DNS, events, and a send-only sender.
+
+Created per tenant (SESv2 resources of pulumi_aws, each in the provider's region):
+- `sesv2.EmailIdentity` for the domain with Easy DKIM 2048-bit, and its three DKIM CNAMEs;
+- `sesv2.EmailIdentityMailFromAttributes`: MAIL FROM `<mailFromSubdomain>.<domain>` with its MX
+  and SPF; DMARC at `_dmarc.<domain>`. Never a TXT on the domain itself (an SPF there is yours);
+- `sesv2.ConfigurationSet`, and (events.enabled) bounce/complaint/reject/delay events to an
+  `sns.Topic` whose policy lets only this configuration set publish;
+- an `iam.User` whose only permission (inline `iam.UserPolicy`) is ses:SendEmail and
+  ses:SendRawEmail on this identity and configuration set, for this sender address only;
+- its `iam.AccessKey`, copied into a Secrets Manager secret.
+
+Key rotation without an outage: the key's resource name carries `keyRotation`
+(`<tenant>-ses-sender-key-<n>`). Bumping n makes key n a *new* resource and key n-1 a
+*removed* one. Pulumi creates new resources while walking the program, updates the connector
+(which depends on the new key through its config) after the key exists, and deletes removed
+resources only at the end of a successful update. So: new key → connector updated → old key
+deleted. If the connector update fails, the update stops before any deletion and the old key
+keeps working. (IAM allows two keys per user, exactly what this needs.)
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from connectors.dns_records import dkim_records, dmarc_record, mail_from_domain, mail_from_records
+from connectors.ses_smtp import smtp_password
+from connectors.spec.models import AwsSesProvider, SesSmtpProvider, TenantSpec
+from infra.providers.base import PlannedRecord, ProviderResult
+from infra.providers.dns import known, publish
+from infra.readiness import ses_readiness
+
+SEND_ACTIONS = ["ses:SendEmail", "ses:SendRawEmail"]
+
+
+def send_only_policy(identity_arn: str, configuration_set_arn: str, sender: str) -> str:
+    """The sender's whole permission set: send, as `sender`, through this identity and set."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "SendAsLogtoSenderOnly",
+                    "Effect": "Allow",
+                    "Action": SEND_ACTIONS,
+                    "Resource": [identity_arn, configuration_set_arn],
+                    "Condition": {"StringEquals": {"ses:FromAddress": sender}},
+                }
+            ],
+        },
+        sort_keys=True,
+    )
+
+
+def topic_policy(topic_arn: str, configuration_set_arn: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "SesEventsFromThisConfigurationSet",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "ses.amazonaws.com"},
+                    "Action": "sns:Publish",
+                    "Resource": topic_arn,
+                    "Condition": {"StringEquals": {"AWS:SourceArn": configuration_set_arn}},
+                }
+            ],
+        },
+        sort_keys=True,
+    )
+
+
+class SesDomain(pulumi.ComponentResource):
+    """One tenant's SES sending setup; `generated` feeds the Logto connector config."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        tenant_key: str,
+        tenant: TenantSpec,
+        production: bool,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("logto-email:providers:AwsSes", name, None, opts)
+        p = tenant.provider
+        assert isinstance(p, (AwsSesProvider, SesSmtpProvider))
+        assert tenant.sender is not None
+        child = pulumi.ResourceOptions(parent=self)
+        region, domain, sender = p.region, p.domain, tenant.sender.email
+
+        # Identity with Easy DKIM, 2048-bit keys.
+        self.identity = aws.sesv2.EmailIdentity(
+            f"{name}-identity",
+            email_identity=domain,
+            dkim_signing_attributes=aws.sesv2.EmailIdentityDkimSigningAttributesArgs(next_signing_key_length="RSA_2048_BIT"),
+            region=region,
+            opts=child,
+        )
+        tokens = self.identity.dkim_signing_attributes.apply(lambda d: list(d.tokens or []) if d else [])
+        planned = [
+            PlannedRecord(f"dkim-{i}", "CNAME", tokens.apply(lambda ts, i=i: dkim_records(domain, [ts[i] if len(ts) > i else f"<dkim-token-{i + 1}>"])[0]))
+            for i in range(3)
+        ]
+        # Custom MAIL FROM: MX + SPF on the subdomain only.
+        self.mail_from = aws.sesv2.EmailIdentityMailFromAttributes(
+            f"{name}-mail-from",
+            email_identity=self.identity.email_identity,
+            mail_from_domain=mail_from_domain(domain, p.mail_from_subdomain),
+            behavior_on_mx_failure="USE_DEFAULT_VALUE",
+            region=region,
+            opts=child,
+        )
+        mx, spf = mail_from_records(domain, p.mail_from_subdomain, region)
+        planned += [PlannedRecord("mail-from-mx", "MX", known(mx)), PlannedRecord("mail-from-spf", "TXT", known(spf))]
+        if p.dmarc.enabled:
+            planned.append(PlannedRecord("dmarc", "TXT", known(dmarc_record(domain, p.dmarc.policy, p.dmarc.report_email, p.dmarc.alignment))))
+        self.dns_resources, self.dns_records, self.dns_to_create = publish(name, planned, p.dns, self)
+
+        # Configuration set, events to SNS.
+        self.configuration_set = aws.sesv2.ConfigurationSet(
+            f"{name}-configuration-set",
+            configuration_set_name=p.configuration_set_name or f"{tenant_key}-logto-email",
+            reputation_options=aws.sesv2.ConfigurationSetReputationOptionsArgs(reputation_metrics_enabled=True),
+            sending_options=aws.sesv2.ConfigurationSetSendingOptionsArgs(sending_enabled=True),
+            region=region,
+            opts=child,
+        )
+        self.events_topic: aws.sns.Topic | None = None
+        if p.events.enabled and p.events.types:
+            self.events_topic = aws.sns.Topic(f"{name}-events", region=region, opts=child)
+            policy = aws.sns.TopicPolicy(
+                f"{name}-events-policy",
+                arn=self.events_topic.arn,
+                policy=pulumi.Output.all(self.events_topic.arn, self.configuration_set.arn).apply(lambda a: topic_policy(*a)),
+                region=region,
+                opts=child,
+            )
+            aws.sesv2.ConfigurationSetEventDestination(
+                f"{name}-events-to-sns",
+                configuration_set_name=self.configuration_set.configuration_set_name,
+                event_destination_name="logto-email-events",
+                event_destination=aws.sesv2.ConfigurationSetEventDestinationEventDestinationArgs(
+                    enabled=True,
+                    matching_event_types=list(p.events.types),
+                    sns_destination=aws.sesv2.ConfigurationSetEventDestinationEventDestinationSnsDestinationArgs(
+                        topic_arn=self.events_topic.arn
+                    ),
+                ),
+                region=region,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+            )
+
+        # The sender: send-only, scoped to identity + configuration set + From address.
+        self.user = aws.iam.User(f"{name}-sender", path="/logto-email/", tags={"logto-email:tenant": tenant_key}, opts=child)
+        self.policy = aws.iam.UserPolicy(
+            f"{name}-sender-send-only",
+            user=self.user.name,
+            policy=pulumi.Output.all(self.identity.arn, self.configuration_set.arn).apply(
+                lambda a: send_only_policy(a[0], a[1], sender)
+            ),
+            opts=child,
+        )
+        # See the module docstring: the rotation number in the name orders new → connector → old.
+        self.access_key = aws.iam.AccessKey(
+            f"{name}-sender-key-{p.key_rotation}",
+            user=self.user.name,
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False, depends_on=[self.policy]),
+        )
+        key_id = self.access_key.id
+        key_secret = pulumi.Output.secret(self.access_key.secret)
+        creds: dict[str, Any] = {"accessKeyId": key_id, "secretAccessKey": key_secret}
+        if isinstance(p, SesSmtpProvider):
+            smtp_pw = pulumi.Output.secret(key_secret.apply(lambda s: smtp_password(s, region)))
+            creds |= {"smtpUsername": key_id, "smtpPassword": smtp_pw}
+            self.generated: dict[str, Any] = {"smtp_username": key_id, "smtp_password": smtp_pw}
+        else:
+            self.generated = {
+                "access_key_id": key_id,
+                "secret_access_key": key_secret,
+                "configuration_set_name": self.configuration_set.configuration_set_name,
+                "identity_arn": self.identity.arn,
+            }
+        self.credentials = aws.secretsmanager.Secret(
+            f"{name}-sender-credentials",
+            name_prefix=f"logto-email/{tenant_key}/ses-sender-",
+            description=f"SES send-only credentials of the Logto email sender {sender}",
+            region=region,
+            opts=child,
+        )
+        self.credentials_version = aws.secretsmanager.SecretVersion(
+            f"{name}-sender-credentials-{p.key_rotation}",
+            secret_id=self.credentials.id,
+            secret_string=pulumi.Output.secret(pulumi.Output.all(**creds).apply(lambda c: json.dumps(c, sort_keys=True))),
+            region=region,
+            opts=child,
+        )
+
+        records = pulumi.Output.all(*[pl.record for pl in planned])
+        self.readiness = ses_readiness(
+            self.identity.email_identity, region, p.readiness, production, records,
+            after=[r.id for r in self.dns_resources] + [self.mail_from.id],
+        )
+        self.register_outputs({
+            "identityArn": self.identity.arn,
+            "configurationSetName": self.configuration_set.configuration_set_name,
+            "senderUser": self.user.name,
+            "accessKeyId": key_id,
+            "credentialsSecretArn": self.credentials.arn,
+            "eventsTopicArn": self.events_topic.arn if self.events_topic else None,
+            "dnsRecords": self.dns_records,
+        })
+
+
+def create(name: str, tenant_key: str, tenant: TenantSpec, *, production: bool, parent: pulumi.Resource) -> ProviderResult:
+    c = SesDomain(name, tenant_key=tenant_key, tenant=tenant, production=production, opts=pulumi.ResourceOptions(parent=parent))
+    return ProviderResult(
+        component=c,
+        generated=c.generated,
+        waits_for=[c.identity, c.mail_from, c.policy, c.access_key, c.configuration_set, *c.dns_resources],
+        dns_records=c.dns_records,
+        dns_to_create=c.dns_to_create,
+        readiness=c.readiness,
+    )
