@@ -509,3 +509,22 @@ def test_email_templates_api(logto_target, client):
 def test_list_factories(logto_target, client):
     ids = {f.id for f in client.list_factories() if f.type == "Email"}
     assert {"http-email", "simple-mail-transfer-protocol", "aws-ses-mail"} <= ids
+
+
+def test_restore_puts_back_a_stored_config_logto_cleaned(logto_target, client, http_recorder, smtp_sink, no_leaks):
+    """An IP-relay SMTP connector is stored without `auth` (clean-deep drops `auth: {}`), but
+    Logto's guard requires the key: the restore must make the stored config sendable again."""
+    server = logto_target.require_server("fault injection")
+    relay = {**smtp_config(smtp_sink), "auth": {}}
+    old = client.create_connector("simple-mail-transfer-protocol", relay)
+    assert "auth" not in old.config
+    plan = deploy.plan(client, deploy.Desired("http-email", http_config(http_recorder)), old.id)
+    wrong = [{"id": "zzzzzzzzzzzz", "connectorId": "http-email", "type": "Email", "config": {}}]
+    server.faults.add(method="GET", path=r"^/api/connectors$", status=200, body=wrong, times=1)
+    with pytest.raises(deploy.DeployError) as info:
+        deploy.apply(client, plan)
+    assert info.value.restored is True, str(info.value)
+    live = client.get_email_connector()
+    assert live.factory_id == "simple-mail-transfer-protocol" and live.config == old.config
+    assert_one_email_connector(client, logto_target)
+    no_leaks.append(str(info.value))
