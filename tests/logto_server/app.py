@@ -26,7 +26,7 @@ from connectors.logto_facts import LOGTO_LANGUAGE_TAGS
 from . import guards as g
 from .errors import MISSING, ApiError, InternalError, RawResponse, message_for
 from .factories import Factory, connector_response, installed_factories
-from .state import EmailTemplateRow, IssuedToken, SentMessage, TenantState, generate_id, now_ms
+from .state import EmailTemplateRow, IssuedToken, Passcode, SentMessage, TenantState, generate_id, now_ms
 
 TEMPLATE_TYPES = [
     "SignIn",
@@ -124,6 +124,11 @@ TEST_CONNECTOR = g.obj(
         "config": g.json_object(),
         "locale": g.Opt(g.string()),
     }
+)
+REQUEST_CODE = g.union(g.obj({"email": g.string(regex=EMAIL_REGEX)}), g.obj({"phone": g.string(regex=PHONE_REGEX)}))
+VERIFY_CODE = g.union(
+    g.obj({"email": g.string(regex=EMAIL_REGEX), "verificationCode": g.string()}),
+    g.obj({"phone": g.string(regex=PHONE_REGEX), "verificationCode": g.string()}),
 )
 TEMPLATE_DETAILS_FIELDS: dict[str, Any] = {
     "subject": g.string(),
@@ -262,6 +267,8 @@ class LogtoApp:
         r("PATCH", "/api/connectors/:id", self.update_connector)
         r("DELETE", "/api/connectors/:id", self.delete_connector)
         r("POST", "/api/connectors/:factoryId/test", self.test_connector)
+        r("POST", "/api/verification-codes", self.send_verification_code)
+        r("POST", "/api/verification-codes/verify", self.verify_verification_code)
         r("GET", "/api/sign-in-exp", self.get_sie)
         r("PATCH", "/api/sign-in-exp", self.patch_sie)
         r("PUT", "/api/email-templates", self.put_templates)
@@ -535,28 +542,32 @@ class LogtoApp:
             raise ApiError(400, "connector.not_found", {"type": expect_type})
         if factory.type != expect_type:
             raise ApiError(400, "connector.unexpected_type")
-        if self.runtime is None:
-            raise InternalError("LogtoTestServer has no connector runtime to send with")
-        config = body["config"]
         payload: dict[str, Any] = {"code": "000000"}
         if body.get("locale") is not None:
             payload["locale"] = body["locale"]
+        self._send(factory_id, body["config"], subject, "Generic", payload, request.client_ip)
+        return Response(204)
+
+    def _send(self, factory_id: str, config: dict[str, Any], to: str, type_: str, payload: dict[str, Any], ip: str) -> None:
+        """Really send through the connector package; record the attempt (never the config)."""
+        if self.runtime is None:
+            raise InternalError("LogtoTestServer has no connector runtime to send with")
         with self.lock:
             templates = {
                 (row.template_type, row.language_tag): copy.deepcopy(row.details)
                 for row in self.state.email_templates.values()
             }
             fallback = self.state.sign_in_exp.get("languageInfo", {}).get("fallbackLanguage", "en")
-        record = SentMessage(factory_id, subject, "Generic", dict(payload), request.client_ip, ok=False)
+        record = SentMessage(factory_id, to, type_, dict(payload), ip, ok=False)
         try:
             self._validate_config(factory_id, config)  # every connector's sendMessage does this first
             result = self.runtime.send(
                 factory_id,
                 config,
-                to=subject,
-                type="Generic",
+                to=to,
+                type=type_,
                 payload=payload,
-                ip=request.client_ip,
+                ip=ip,
                 i18n_templates=templates,
                 fallback_language=fallback,
             )
@@ -581,6 +592,43 @@ class LogtoApp:
         finally:
             with self.lock:
                 self.state.sent_messages.append(record)
+
+    # -- verification codes (Management API, type Generic) --------------------------------
+
+    def send_verification_code(self, request: Request) -> Response:
+        body = g.parse("body", REQUEST_CODE, request.json_body())
+        kind, recipient = ("email", body["email"]) if "email" in body else ("phone", body["phone"])
+        connector_type = "Email" if kind == "email" else "Sms"
+        with self.lock:  # getMessageConnector
+            rows = [
+                r for r in self.state.connectors.values()
+                if r.connector_id in self.factories and self.factories[r.connector_id].type == connector_type
+            ]
+            if not rows:
+                raise ApiError(501, "connector.not_found", {"type": connector_type})
+            row = rows[0]
+            factory_id, config = row.connector_id, copy.deepcopy(row.config)
+            code = f"{secrets.randbelow(10**6):06d}"
+            self.state.passcodes[("Generic", recipient)] = Passcode(code)
+        self._send(factory_id, config, recipient, "Generic", {"code": code}, request.client_ip)
+        return Response(204)
+
+    def verify_verification_code(self, request: Request) -> Response:
+        body = g.parse("body", VERIFY_CODE, request.json_body())
+        recipient = body.get("email", body.get("phone"))
+        with self.lock:
+            policy = self.state.sign_in_exp.get("verificationCodePolicy") or {}
+            passcode = self.state.passcodes.get(("Generic", recipient))
+            if passcode is None:
+                raise ApiError(400, "verification_code.not_found")
+            if time.time() - passcode.created_at > policy.get("expirationDuration", 600):
+                raise ApiError(400, "verification_code.expired")
+            if passcode.try_count >= policy.get("maxRetryAttempts", 10):
+                raise ApiError(400, "verification_code.exceed_max_try")
+            if not hmac.compare_digest(passcode.code, body["verificationCode"]):
+                passcode.try_count += 1
+                raise ApiError(400, "verification_code.code_mismatch")
+            del self.state.passcodes[("Generic", recipient)]
         return Response(204)
 
     # -- sign-in experience --------------------------------------------------------------

@@ -93,6 +93,15 @@ class SentMessage:
     error_code: str | None = None
 
 
+@dataclass
+class Passcode:
+    """A Management API verification code (`POST /api/verification-codes`)."""
+
+    code: str
+    created_at: float = field(default_factory=time.time)
+    try_count: int = 0
+
+
 def seed_sign_in_experience(cloud: bool, tenant_id: str = "default") -> dict[str, Any]:
     """A fresh tenant's row (`SCHEMAS/src/seeds/sign-in-experience.ts` + column defaults)."""
     if cloud:
@@ -153,6 +162,7 @@ class TenantState:
     m2m_apps: dict[str, M2MApp] = field(default_factory=dict)
     tokens: dict[str, IssuedToken] = field(default_factory=dict)
     sent_messages: list[SentMessage] = field(default_factory=list)
+    passcodes: dict[tuple[str, str], Passcode] = field(default_factory=dict)  # (type, recipient)
     sign_in_exp: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

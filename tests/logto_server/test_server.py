@@ -461,6 +461,35 @@ def test_test_endpoint_smtp_uses_i18n_templates(api: httpx.Client, smtp_sink) ->
     assert french.subject == "Code 000000" and "Votre code : 000000" in french.text
 
 
+# ---- POST /api/verification-codes (sends with the STORED connector) -------------------------
+
+
+def test_verification_codes_use_the_stored_connector(api: httpx.Client, logto_target: LogtoTarget, http_recorder) -> None:  # type: ignore[no-untyped-def]
+    logto_target.require_server("needs a tenant without an email connector")
+    assert_error(
+        api.post("/api/verification-codes", json={"email": "a@b.co"}),
+        501,
+        "connector.not_found",
+        "Cannot find any available connector for type: Email.",
+    )
+    assert_error(api.post("/api/verification-codes", json={"email": "nope"}), 400, "guard.invalid_input")
+    api.post("/api/connectors", json={"connectorId": "http-email", "config": http_email_config(http_recorder.url("/code"))})
+    assert api.post("/api/verification-codes", json={"email": "user@example.com"}).status_code == 204
+    sent = http_recorder.wait_for(lambda r: r.path == "/code").json
+    assert sent["type"] == "Generic" and sent["to"] == "user@example.com" and re.fullmatch(r"\d{6}", sent["payload"]["code"])
+    wrong = "000000" if sent["payload"]["code"] != "000000" else "111111"
+    verify = "/api/verification-codes/verify"
+    assert_error(api.post(verify, json={"email": "user@example.com", "verificationCode": wrong}), 400, "verification_code.code_mismatch")
+    assert api.post(verify, json={"email": "user@example.com", "verificationCode": sent["payload"]["code"]}).status_code == 204
+    assert_error(api.post(verify, json={"email": "user@example.com", "verificationCode": sent["payload"]["code"]}), 400, "verification_code.not_found")
+
+
+def test_verification_code_with_unvalidated_empty_config(api: httpx.Client, logto_target: LogtoTarget) -> None:
+    logto_target.require_server("stores a broken connector")
+    api.post("/api/connectors", json={"connectorId": "http-email"})  # stored as {} without validation
+    assert_error(api.post("/api/verification-codes", json={"email": "a@b.co"}), 400, "connector.invalid_config")
+
+
 # ---- sign-in experience ---------------------------------------------------------------------
 
 
