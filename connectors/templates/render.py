@@ -158,7 +158,8 @@ class _Translator:
         return Markup("".join(out)) if self.html else "".join(out)
 
 
-def _display(filename: str | None, override_dir: Path | None) -> str:
+def _display(filename: str | None) -> str:
+    """Override files by their path; default files marked as such (the author did not write them)."""
     if not filename:
         return "<template>"
     path = Path(filename)
@@ -167,15 +168,15 @@ def _display(filename: str | None, override_dir: Path | None) -> str:
     return str(path)
 
 
-def _jinja_problem(exc: Exception, name: str, override_dir: Path | None) -> TemplateProblem:
+def _jinja_problem(exc: Exception, name: str) -> TemplateProblem:
     """Turn a jinja exception into `file:line: message`, never a traceback."""
     if isinstance(exc, TemplateSyntaxError):
-        return TemplateProblem(f"{_display(exc.filename, override_dir)}:{exc.lineno}", f"syntax error: {exc.message}")
+        return TemplateProblem(f"{_display(exc.filename)}:{exc.lineno}", f"syntax error: {exc.message}")
     if isinstance(exc, TemplateNotFound):
         return TemplateProblem(name, f"template file {exc.name!r} not found in the override directory or the default set")
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if frame.filename.endswith((".html", ".txt", ".subject")):
-            where = f"{_display(frame.filename, override_dir)}:{frame.lineno}"
+            where = f"{_display(frame.filename)}:{frame.lineno}"
             break
     else:
         where = name
@@ -183,13 +184,14 @@ def _jinja_problem(exc: Exception, name: str, override_dir: Path | None) -> Temp
     return TemplateProblem(where, f"{kind}: {exc}")
 
 
-def _render_part(env: Environment, name: str, ctx: dict[str, Any], override_dir: Path | None,
+def _render_part(env: Environment, name: str, ctx: dict[str, Any],
                  problems: list[TemplateProblem]) -> tuple[str, str] | None:
+    """(output, source file) of one template, or None with the problem recorded."""
     try:
         template = env.get_template(name)
-        return template.render(ctx), _display(template.filename, override_dir)
+        return template.render(ctx), _display(template.filename)
     except (JinjaError, TypeError, ValueError, AttributeError, KeyError) as exc:
-        problems.append(_jinja_problem(exc, name, override_dir))
+        problems.append(_jinja_problem(exc, name))
         return None
 
 
@@ -288,7 +290,7 @@ def render_all(branding: Branding, locales: Sequence[str], override_dir: Path | 
             for part, suffix, html in (("subject", "subject", False), ("text", "txt", False), ("html", "html", True)):
                 ctx = {**base, "usage_type": usage, "t": _Translator(catalog, variables, html),
                        "subject": got["subject"][0] if got.get("subject") else ""}
-                got[part] = _render_part(env, f"{usage}.{suffix}", ctx, override, problems)
+                got[part] = _render_part(env, f"{usage}.{suffix}", ctx, problems)
             if None in got.values():
                 continue
             subject = " ".join(got["subject"][0].split())
