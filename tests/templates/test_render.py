@@ -189,3 +189,10 @@ def test_rendering_63_emails_is_fast(rendered):
     start = time.perf_counter()
     render_all(BRANDING, LOCALES)
     assert time.perf_counter() - start < 0.3
+
+
+def test_emails_stay_small_and_clean(rendered):
+    for email in rendered.emails.values():
+        assert len(email.html.encode()) < 30_000  # Gmail clips messages over ~102 KB
+        for part in (email.subject, email.html, email.text):
+            assert "[[" not in part and "[%" not in part and "[#" not in part
