@@ -341,6 +341,11 @@ class ConnectorRuntime:
         response = self._request("validate_many", items=[[f, c] for f, c in items])
         return [self._validation(r) for r in response["results"]]
 
+    def validate_email_template_details(self, items: Sequence[Any]) -> list[ValidationResult]:
+        """Check `/api/email-templates` row ``details`` with connector-kit's ``emailTemplateDetailsGuard``."""
+        response = self._request("validate_template_details", items=list(items))
+        return [self._validation(r) for r in response["results"]]
+
     def send(
         self,
         factory_id: str,

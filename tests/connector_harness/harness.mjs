@@ -57,7 +57,7 @@ const { default: nock } = await import('nock');
 nock.disableNetConnect();
 nock.enableNetConnect((host) => /^(127\.\d+\.\d+\.\d+|localhost|\[?::1\]?)(:\d+)?$/.test(host));
 
-const { ConnectorError, validateConfig } = await import('@logto/connector-kit');
+const { ConnectorError, validateConfig, emailTemplateDetailsGuard } = await import('@logto/connector-kit');
 
 export const FACTORY_PACKAGES = {
   'simple-mail-transfer-protocol': '@logto/connector-smtp',
@@ -163,6 +163,18 @@ const validateOne = async (factoryId, config) => {
   } catch (error) {
     return connectorFailure(error);
   }
+};
+
+// The `details` of a /api/email-templates row, checked with connector-kit's own guard.
+const validateTemplateDetails = (details) => {
+  const result = emailTemplateDetailsGuard.safeParse(details);
+  if (result.success) return { ok: true };
+  return {
+    ok: false,
+    code: 'invalid_input',
+    issues: toJson(result.error.issues),
+    details: formatZodIssues(result.error.issues),
+  };
 };
 
 // Reference §2.4 (A): (type, locale) -> (type, fallback) -> (Generic, fallback) -> undefined.
@@ -271,6 +283,8 @@ const handle = async (request) => {
         ok: true,
         results: await Promise.all(request.items.map(([factoryId, config]) => validateOne(factoryId, config))),
       };
+    case 'validate_template_details':
+      return { ok: true, results: request.items.map(validateTemplateDetails) };
     case 'send':
       return send(request);
     case 'intercept':

@@ -245,3 +245,21 @@ def test_model_rejects_empty_required_secret(case: str, factory_id: str, data: A
 
 def test_every_usage_type_has_a_sample_template() -> None:
     assert [e["usageType"] for e in smtp()["templates"]] == [str(u) for u in ALL_USAGE_TYPES]
+
+
+def test_email_template_rows_pass_connector_kits_details_guard(connector_runtime) -> None:
+    from connectors.templates import Sender, email_template_rows
+    from tests.contract.samples import rendered_set
+
+    sender = Sender(email="no-reply@example.com", name="Acme, Inc.", reply_to="help@example.com")
+    details = [
+        row["details"]
+        for factory_id in FACTORIES
+        for row in email_template_rows(factory_id, rendered_set(), sender)
+    ]
+    assert len(details) >= 5 * 9 * len(rendered_set().locales)
+    results = connector_runtime.validate_email_template_details(details)
+    assert [r.details for r in results if not r.ok] == []
+    bad = connector_runtime.validate_email_template_details([{"subject": "s"}, {**details[0], "contentType": "html"}])
+    assert [r.ok for r in bad] == [False, False]
+    assert bad[0].details == 'Error in key path "content": (invalid_type) Expected string but received undefined.'

@@ -369,3 +369,78 @@ def test_logto_email_needs_logto_cloud(connector_runtime) -> None:
     result = connector_runtime.send("logto-email", config, to="cloud@example.test", type="SignIn",
                                     payload=payload("en"))
     assert not result.ok and result.code == "not_implemented"
+
+
+# -- Logto i18n rows (PUT /api/email-templates) as each real connector reads them --------------------
+
+SENDER = Sender(email="no-reply@acme.example", name="Acme Team", reply_to="support@acme.example")
+
+
+def i18n_rows(factory_id: str) -> dict[tuple[str, str], dict[str, Any]]:
+    rows = email_template_rows(factory_id, rendered_set(), SENDER)
+    return {(r["templateType"], r["languageTag"]): r["details"] for r in rows}
+
+
+def test_i18n_rows_only_for_factories_that_read_them() -> None:
+    for factory_id in ("postmark-mail", "http-email", "logto-email"):
+        assert email_template_rows(factory_id, rendered_set(), SENDER) == []
+
+
+def test_ses_reads_i18n_rows(connector_runtime, moto_ses) -> None:
+    moto_ses.verify_identity("acme.example")
+    config = logto("aws-ses-mail", ses(accessKeyId=moto_ses.access_key_id, accessKeySecret=moto_ses.secret_access_key,
+                                       region=moto_ses.region, emailAddress="Acme Team <no-reply@acme.example>"))
+    to = "ses-i18n@example.test"
+    result = connector_runtime.send("aws-ses-mail", config, to=to, type="SignIn", payload=payload("de"),
+                                    i18n_templates=i18n_rows("aws-ses-mail"), env=moto_ses.node_env)
+    assert result.ok, (result.code, result.data)
+    [message] = moto_ses.sent_to(to)
+    subject, html, _ = expected("de")
+    assert (message.source, message.subject, message.body) == ("Acme Team <no-reply@acme.example>", subject, html)
+
+
+def test_mailgun_reads_i18n_rows(connector_runtime, http_recorder) -> None:
+    config = logto("mailgun-email", mailgun(endpoint=http_recorder.url("/.mailgun.net")))
+    result = connector_runtime.send("mailgun-email", config, to="mg-i18n@example.test", type="SignIn",
+                                    payload=payload("de"), i18n_templates=i18n_rows("mailgun-email"))
+    assert result.ok, (result.code, result.data)
+    request = http_recorder.requests[-1]
+    subject, html, _ = expected("de")
+    assert request.form_value("from") == "Acme Team <no-reply@acme.example>"  # sendFrom overrides config from
+    assert request.form_value("subject") == subject
+    assert request.form_value("html") == html
+    assert request.form_value("text") is None  # contentType text/html: html only
+    assert request.form_value("h:Reply-To") == "support@acme.example"
+
+
+def test_sendgrid_reads_i18n_rows(connector_runtime) -> None:
+    host = "https://api.sendgrid.com"
+    connector_runtime.intercept(host, status=202)
+    connector_runtime.intercepted(clear=True)
+    config = logto("sendgrid-email-service", sendgrid(fromEmail="no-reply@acme.example"))
+    result = connector_runtime.send("sendgrid-email-service", config, to="sg-i18n@example.test", type="SignIn",
+                                    payload=payload("de"), i18n_templates=i18n_rows("sendgrid-email-service"))
+    assert result.ok, (result.code, result.data)
+    [request] = _recorded(connector_runtime, host)
+    subject, html, _ = expected("de")
+    assert request["json"]["from"] == {"email": "no-reply@acme.example", "name": "Acme Team"}  # sendFrom = name
+    assert request["json"]["subject"] == subject
+    assert request["json"]["content"] == [{"type": "text/html", "value": html}]
+
+
+def test_aliyun_reads_i18n_rows(connector_runtime) -> None:
+    host = "https://dm.aliyuncs.com"
+    connector_runtime.intercept(host)
+    connector_runtime.intercepted(clear=True)
+    config = logto("aliyun-direct-mail", {
+        "accessKeyId": "LTAIcontract", "accessKeySecret": "aliyun-contract-secret",
+        "accountName": "no-reply@dm.acme.example", "fromAlias": "Config Alias",
+        **config_templates("aliyun-direct-mail", rendered_set(), locale="en"),
+    })
+    result = connector_runtime.send("aliyun-direct-mail", config, to="ali-i18n@example.test", type="SignIn",
+                                    payload=payload("de"), i18n_templates=i18n_rows("aliyun-direct-mail"))
+    assert result.ok, (result.code, result.data)
+    [request] = _recorded(connector_runtime, host)
+    subject, html, _ = expected("de")
+    assert request["form"]["FromAlias"] == "Acme Team"  # sendFrom = display name
+    assert (request["form"]["Subject"], request["form"]["HtmlBody"]) == (subject, html)
