@@ -140,6 +140,7 @@ class LogtoTestServer:
             resource=resource or f"https://{tenant_id}.logto.app/api",
             tenant_id=tenant_id,
         )
+        self._initial_token_ttl = token_ttl
         self.faults = FaultInjector()
         self._requests: list[RecordedRequest] = []
         self._requests_lock = threading.Lock()
@@ -280,8 +281,12 @@ class LogtoTestServer:
                 token.expires_at = 0
 
     def reset(self) -> None:
-        """Fresh tenant: seed sign-in experience, no connectors/templates/tokens; default app only."""
+        """Fresh tenant: seed sign-in experience, no connectors/templates/tokens; default app only.
+
+        Also restores the constructor's token TTL and clears faults and the request log.
+        """
         with self.app.lock:
+            self.app.token_ttl = self._initial_token_ttl
             fresh = TenantState(cloud=self.cloud, tenant_id=self.tenant_id)
             self.app.state.__dict__.update(fresh.__dict__)
             self._add_default_app()
