@@ -253,7 +253,7 @@ class LogtoClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _config_scrubber(self, config: Any) -> Scrubber:
-        return Scrubber(self._scrub._secrets).add(secret_values(config))
+        return self._scrub.extended(secret_values(config))
 
     # -- connectors ---------------------------------------------------------------------------
     def list_factories(self) -> list[Factory]:

@@ -76,6 +76,10 @@ class Scrubber:
                 self._secrets.add(json.dumps(escaped)[1:-1])
         return self
 
+    def extended(self, secrets: Iterable[str]) -> "Scrubber":
+        """A new scrubber knowing these secrets as well."""
+        return Scrubber(self._secrets).add(secrets)
+
     def __call__(self, value: Any) -> Any:
         """Scrub a string, or every string inside a JSON-like structure."""
         if isinstance(value, str):

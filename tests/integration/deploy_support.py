@@ -166,11 +166,12 @@ class ProviderDriver:
         if self.outs is None:
             self.up_state_from_live()
         assert self.outs is not None
-        props = dict(self.outs)
         if allow_sign_in_breakage:
-            # The engine hands delete the stored outputs: the override must have been applied by `up`.
-            props["allow_sign_in_breakage"] = True
-        self.provider.delete(self.id or "", props)
+            # The engine hands delete only the stored outputs: record the override with an `up` first.
+            outs = unwrap(self.outs)
+            self.up(outs["factory_id"], outs["config"], allow_sign_in_breakage=True)
+            assert unwrap(self.outs)["allow_sign_in_breakage"] is True
+        self.provider.delete(self.id or "", self.outs)
         self.outs = None
 
     def up_state_from_live(self) -> None:
