@@ -1,0 +1,133 @@
+"""Checks that read the live systems (`check --live`): the Logto tenant and the SES account.
+
+Credentials come from the environment, never from the stack file: the M2M app secret from
+`LOGTO_APP_SECRET_<STACK>_<TENANT>` or `LOGTO_APP_SECRET_<TENANT>` (upper case, `-` → `_`),
+AWS from boto3's usual chain (env, profile, OIDC web identity). Each source sits behind a
+small protocol, so tests (and other Logto clients) plug in without this module changing.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Iterator, Mapping, Protocol
+
+from connectors.check.findings import Finding, Severity
+from connectors.deploy.guard import email_dependencies
+from connectors.spec.models import AwsSesProvider, SesSmtpProvider, StackSpec, TenantSpec
+
+E, W, I = Severity.error, Severity.warning, Severity.info
+BASE = "config.logto-email:tenants"
+
+
+class LogtoView(Protocol):
+    """What the live checks read from a tenant (LogtoClient satisfies it)."""
+
+    def get_sign_in_experience(self) -> dict[str, Any]: ...
+    def get_email_connector(self) -> Any | None: ...  # has .factory_id, or None
+    def list_factories(self) -> list[Any]: ...  # each has .id
+
+
+LogtoOpener = Callable[[str, TenantSpec, str], LogtoView]  # (tenant key, spec, app secret) -> view
+SesClientFactory = Callable[[str], Any]  # region -> boto3 sesv2 client
+
+
+def secret_env_names(stack: str, key: str) -> list[str]:
+    t = key.upper().replace("-", "_")
+    return [f"LOGTO_APP_SECRET_{stack.upper().replace('-', '_')}_{t}", f"LOGTO_APP_SECRET_{t}"]
+
+
+def open_logto_client(key: str, tenant: TenantSpec, secret: str) -> Any:
+    from connectors.logto import LogtoClient
+
+    return LogtoClient(tenant.logto.endpoint, tenant.logto.app_id, secret, resource=tenant.logto.resource)
+
+
+def ses_client(region: str) -> Any:
+    import boto3
+
+    return boto3.client("sesv2", region_name=region)  # honours AWS_ENDPOINT_URL_SESV2 / AWS_ENDPOINT_URL
+
+
+def live_findings(
+    spec: StackSpec,
+    *,
+    tenants: list[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    open_logto: LogtoOpener = open_logto_client,
+    ses: SesClientFactory = ses_client,
+) -> list[Finding]:
+    env = os.environ if env is None else env
+    out: list[Finding] = []
+    for key, tenant in spec.tenants.items():
+        if tenants and key not in tenants:
+            continue
+        out.extend(sign_in_dependency(spec, key, tenant, env, open_logto))
+        out.extend(ses_account(spec, key, tenant, ses))
+    return out
+
+
+def sign_in_dependency(spec: StackSpec, key: str, tenant: TenantSpec, env: Mapping[str, str], open_logto: LogtoOpener) -> Iterator[Finding]:
+    from connectors.logto.errors import LogtoError
+
+    base = f"{BASE}.{key}"
+    names = secret_env_names(spec.stack, key)
+    secret = next((env[n] for n in names if env.get(n)), None)
+    if secret is None:
+        yield Finding(W, "LE200", f"{base}.logto.appSecret", "live Logto checks skipped: no M2M app secret in the environment",
+                      f"export {names[1]} (or {names[0]}) from the CI secret store", key)
+        return
+    view = None
+    try:
+        view = open_logto(key, tenant, secret)
+        sie = view.get_sign_in_experience()
+        live = view.get_email_connector()
+        factories = {f.id for f in view.list_factories()}
+    except LogtoError as exc:
+        yield Finding(E, "LE200", f"{base}.logto", f"cannot read the Logto tenant at {tenant.logto.endpoint}: {exc}",
+                      "check the endpoint, the M2M app (it needs the `all` Management API permission) and its secret", key)
+        return
+    finally:
+        close = getattr(view, "close", None)
+        if callable(close):
+            close()
+    needs = email_dependencies(sie)
+    declared = tenant.factory_id
+    if needs and live is None:
+        yield Finding(E, "LE201", f"{base}.provider", "the live sign-in experience needs email (" + "; ".join(needs) + ") but the tenant has no email connector: users cannot get codes now",
+                      "run `pulumi up` for this stack promptly (it creates the connector), or turn those sign-in settings off in the Console", key)
+    if declared not in factories:
+        what = f"; sign-in needs email ({'; '.join(needs)}), so users would stay locked out" if needs else ""
+        yield Finding(E, "LE202", f"{base}.provider.type", f"this Logto has no connector factory {declared} (provider {tenant.provider.type}): `pulumi up` cannot create the connector{what}",
+                      "pick a provider this Logto offers (the Logto Email Service exists only on Logto Cloud)", key)
+    if needs and tenant.allow_sign_in_breakage:
+        yield Finding(W, "LE203", f"{base}.allowSignInBreakage", "allowSignInBreakage is set while sign-in needs email (" + "; ".join(needs) + "): a destroy would lock users out",
+                      "remove allowSignInBreakage", key)
+    if live is not None and live.factory_id != declared:
+        yield Finding(I, "LE204", f"{base}.provider.type", f"the tenant's email connector is {live.factory_id}; `pulumi up` switches it to {declared} (test-sent first, swapped atomically)", None, key)
+
+
+def ses_account(spec: StackSpec, key: str, tenant: TenantSpec, ses: SesClientFactory) -> Iterator[Finding]:
+    from connectors.ses_readiness import SesCheckFailed, _call, sandbox_message
+
+    p = tenant.provider
+    if not isinstance(p, (AwsSesProvider, SesSmtpProvider)):
+        return
+    base = f"{BASE}.{key}.provider"
+    try:
+        account = _call(ses(p.region), "get_account", p.region) or {}
+    except SesCheckFailed as exc:
+        yield Finding(E, "LE213", f"{base}.region", str(exc), "give the pipeline's AWS role ses:GetAccount (read-only)", key)
+        return
+    except Exception as exc:  # noqa: BLE001 - no credentials, no region: say so, never a traceback
+        yield Finding(E, "LE213", f"{base}.region", f"cannot ask SES in {p.region}: {type(exc).__name__}: {exc}",
+                      "provide AWS credentials (OIDC role or AWS_* environment)", key)
+        return
+    must = p.readiness.require_production_access if p.readiness.require_production_access is not None else spec.production
+    if not account.get("ProductionAccessEnabled"):
+        yield Finding(E if must else I, "LE210", f"{base}.region", sandbox_message(p.region).split(". Request")[0] + ".",
+                      "request SES production access for this account and region", key)
+    if account.get("SendingEnabled") is False:
+        yield Finding(E, "LE211", f"{base}.region", f"sending is disabled for the SES account in {p.region}", "re-enable sending (aws sesv2 put-account-sending-attributes --sending-enabled)", key)
+    status = account.get("EnforcementStatus")
+    if status and status != "HEALTHY":
+        yield Finding(W, "LE212", f"{base}.region", f"SES enforcement status in {p.region} is {status}", "check the reputation dashboard: bounce and complaint rates", key)
