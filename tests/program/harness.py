@@ -42,6 +42,7 @@ class Registration:
     property_dependencies: dict[str, list[str]]
     custom: bool
     provider: str
+    delete_before_replace: bool
 
 
 @dataclass
@@ -173,6 +174,7 @@ class RecordingMonitor(pmocks.MockMonitor):
                 property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
                 custom=request.custom,
                 provider=request.provider,
+                delete_before_replace=request.deleteBeforeReplace,
             ))
         return response
 
@@ -180,6 +182,11 @@ class RecordingMonitor(pmocks.MockMonitor):
         if request.urn.split("::")[2] == "pulumi:pulumi:Stack":
             self.run.stack_outputs = rpc.deserialize_properties(request.outputs)
         return super().RegisterResourceOutputs(request)
+
+
+def tenants_config(tenants: dict[str, Any], production: bool = False) -> dict[str, str]:
+    """Config for a stack declared in code (decrypted values, as the program receives them)."""
+    return {"logto-email:tenants": json.dumps(tenants), "logto-email:production": json.dumps(production)}
 
 
 def stack_config(stack_file: Path) -> tuple[dict[str, str], list[str], dict[str, str]]:
@@ -223,7 +230,9 @@ def run_program(
 ) -> Run:
     """Run the real program once; the run's error (if any) is returned, not raised."""
     run = Run(secrets=dict(secrets or {}))
+    EVENTS.clear()
     mocks = Mocks(run)
+    pulumi.runtime.settings.ROOT.set(None)  # a fresh stack per run
     pulumi.runtime.set_mocks(mocks, project="logto-email", stack=stack, preview=preview, monitor=RecordingMonitor(mocks, run))
     pulumi.runtime.set_all_config(config, secret_keys or [])
 
