@@ -263,3 +263,114 @@ def test_email_template_rows_pass_connector_kits_details_guard(connector_runtime
     bad = connector_runtime.validate_email_template_details([{"subject": "s"}, {**details[0], "contentType": "html"}])
     assert [r.ok for r in bad] == [False, False]
     assert bad[0].details == 'Error in key path "content": (invalid_type) Expected string but received undefined.'
+
+
+# -- generated mutations of every sample: each top-level key removed, or given a wrong JSON type ---
+
+def _wrong_type(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true"
+    if isinstance(value, (int, float)):
+        return "587"
+    if isinstance(value, str):
+        return 12345
+    return "x"
+
+
+def _mutations() -> list[tuple[str, str, dict[str, Any]]]:
+    seen: set[tuple[str, str, str]] = set()
+    out = []
+    for sample in valid_samples():
+        base = parse_config(sample.factory_id, sample.data).to_logto(reveal=True)
+        for key, value in base.items():
+            for kind, data in (
+                ("missing", {k: v for k, v in base.items() if k != key}),
+                ("wrong-type", {**base, key: _wrong_type(value)}),
+            ):
+                if (sample.factory_id, key, kind) not in seen:
+                    seen.add((sample.factory_id, key, kind))
+                    out.append((f"{sample.factory_id}.{key} {kind}", sample.factory_id, data))
+    return out
+
+
+def test_mutations_agree_with_the_real_guard(connector_runtime) -> None:
+    """What we accept, we emit as a config the guard accepts; what we reject, the guard rejects too.
+
+    (Numeric strings for SMTP timeouts are accepted and emitted as numbers, so they count as
+    accepted-and-valid, not as a disagreement.)
+    """
+    mutations = _mutations()
+    assert len(mutations) > 80
+    verdicts = connector_runtime.validate_many([(f, d) for _, f, d in mutations])
+    emitted, disagreements = [], []
+    for (case, factory_id, data), verdict in zip(mutations, verdicts):
+        try:
+            model = parse_config(factory_id, data)
+        except ConfigError:
+            if verdict.ok:
+                disagreements.append(case)
+        else:
+            emitted.append((case, factory_id, model.to_logto(reveal=True)))
+    assert disagreements == []
+    results = connector_runtime.validate_many([(f, d) for _, f, d in emitted])
+    assert {case: r.details for (case, _, _), r in zip(emitted, results) if not r.ok} == {}
+
+
+def _nested_paths(value: Any, prefix: tuple = ()) -> Any:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield (*prefix, key)
+            yield from _nested_paths(item, (*prefix, key))
+    elif isinstance(value, list) and value:
+        yield (*prefix, 0)
+        yield from _nested_paths(value[0], (*prefix, 0))
+
+
+def _mutated(base: dict[str, Any], path: tuple, kind: str) -> dict[str, Any]:
+    data = copy.deepcopy(base)
+    parent = data
+    for step in path[:-1]:
+        parent = parent[step]
+    if kind == "missing":
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = _wrong_type(parent[path[-1]])
+    return data
+
+
+def _expected_laxness(factory_id: str, path: tuple, kind: str, data: dict[str, Any]) -> bool:
+    """Where Logto's guard is known to accept what we reject (see LOGTO_LAXER)."""
+    # Any SMTP auth object with a string `user` passes zod's last union variant (OAuth2 token).
+    if factory_id == SMTP and path[0] == "auth" and isinstance(data["auth"].get("user"), str):
+        return True
+    # Mailgun's deliveries is a free record: the required usage types are our rule only.
+    return factory_id == "mailgun-email" and path[0] == "deliveries" and kind == "missing" and len(path) == 2
+
+
+def test_nested_mutations_agree_with_the_real_guard(connector_runtime) -> None:
+    seen: set[tuple] = set()
+    cases = []
+    for sample in valid_samples():
+        base = parse_config(sample.factory_id, sample.data).to_logto(reveal=True)
+        for path in _nested_paths(base):
+            if len(path) < 2:
+                continue
+            for kind in ("missing", "wrong-type"):
+                shape = (sample.factory_id, sample.name if path[0] == "auth" else "", path, kind)
+                if shape not in seen:
+                    seen.add(shape)
+                    cases.append((sample.factory_id, path, kind, _mutated(base, path, kind)))
+    assert len(cases) > 250
+    verdicts = connector_runtime.validate_many([(f, d) for f, _, _, d in cases])
+    unexpected_lax, emitted = [], []
+    for (factory_id, path, kind, data), verdict in zip(cases, verdicts):
+        try:
+            model = parse_config(factory_id, data)
+        except ConfigError:
+            if verdict.ok and not _expected_laxness(factory_id, path, kind, data):
+                unexpected_lax.append(f"{factory_id} {path} {kind}")
+        else:
+            emitted.append((f"{factory_id} {path} {kind}", factory_id, model.to_logto(reveal=True)))
+    assert unexpected_lax == []
+    results = connector_runtime.validate_many([(f, d) for _, f, d in emitted])
+    assert {case: r.details for (case, _, _), r in zip(emitted, results) if not r.ok} == {}
