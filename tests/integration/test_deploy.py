@@ -528,3 +528,36 @@ def test_restore_puts_back_a_stored_config_logto_cleaned(logto_target, client, h
     assert live.factory_id == "simple-mail-transfer-protocol" and live.config == old.config
     assert_one_email_connector(client, logto_target)
     no_leaks.append(str(info.value))
+
+
+def test_read_timeout_is_retried_and_a_slow_post_is_checked_not_repeated(logto_target, http_recorder):
+    server = logto_target.require_server("fault injection")
+    from dataclasses import replace
+
+    from connectors.logto import LogtoClient
+    from tests.integration.deploy_support import FAST
+
+    settings = replace(FAST, read_timeout=0.3)
+    with LogtoClient(logto_target.endpoint, logto_target.app_id, logto_target.app_secret,
+                     resource=logto_target.resource, settings=settings) as c:
+        server.faults.add(method="GET", path=r"^/api/connectors$", status=None, delay=1.0)
+        assert c.get_email_connector() is None  # first GET timed out, the retry answered
+        # A POST whose answer comes too late has landed: it is found by a read, not sent again.
+        server.faults.add(method="POST", path=r"^/api/connectors$", status=None, delay=1.0, when="after")
+        created = c.create_connector("http-email", http_config(http_recorder))
+    import time
+
+    time.sleep(1.0)  # the server records the slow request only when it finally answers
+    assert server.count("POST", "/api/connectors") == 1
+    assert created.factory_id == "http-email"
+
+
+def test_unreachable_logto_is_a_clear_error():
+    from connectors.logto import LogtoClient, LogtoUnreachable
+    from tests.integration.deploy_support import FAST
+    from tests.sinks._net import free_port
+
+    with LogtoClient(f"http://127.0.0.1:{free_port()}", "app", "unreachable-secret-1", settings=FAST) as c:
+        with pytest.raises(LogtoUnreachable, match="cannot reach Logto") as info:
+            c.list_connectors()
+    assert "unreachable-secret-1" not in str(info.value)
