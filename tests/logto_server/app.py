@@ -433,7 +433,9 @@ class LogtoApp:
     def list_connectors(self, request: Request) -> Response:
         query = g.parse("query", g.obj({"target": g.Opt(g.string())}), dict(request.query))
         with self.lock:
-            rows = [r for r in self.state.connectors.values() if r.connector_id in self.factories]
+            rows = sorted(  # findAllConnectors: `order by id asc`
+                (r for r in self.state.connectors.values() if r.connector_id in self.factories), key=lambda r: r.id
+            )
             types = [self.factories[r.connector_id].type for r in rows]
             if types.count("Email") > 1:
                 raise ApiError(400, "connector.more_than_one_email")
@@ -683,6 +685,8 @@ class LogtoApp:
             update = {k: v for k, v in body.items() if k != "passwordExpiration"}
             if requested is not None:
                 update["passwordExpiration"] = expiration
+            if not update:  # updateDefaultSignInExperience({}): empty SET clause, unmapped (unobserved)
+                raise InternalError("empty SET clause")
             current.update(copy.deepcopy(update))
             return Response(200, copy.deepcopy(current))
 

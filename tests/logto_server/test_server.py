@@ -552,6 +552,13 @@ def test_sign_in_experience_validation(api: httpx.Client, logto_target: LogtoTar
     assert api.get("/api/sign-in-exp").json() == before  # nothing applied
 
 
+def test_empty_sign_in_experience_patch_is_a_500(api: httpx.Client, logto_target: LogtoTarget) -> None:
+    # Inferred from core's source (empty SET clause), not observed on the wire: keep clients honest.
+    logto_target.require_server("inferred behaviour")
+    empty = api.patch("/api/sign-in-exp", json={})
+    assert empty.status_code == 500 and empty.json() == {"message": "Internal server error."}
+
+
 def test_forgot_password_by_email_requires_connector(api: httpx.Client, logto_target: LogtoTarget) -> None:
     logto_target.require_server("needs a tenant without an email connector")
     body = assert_error(
