@@ -1,0 +1,189 @@
+"""`check` offline: each finding triggered by a fixture stack, and the exit codes a pipeline reads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from click.testing import CliRunner
+
+from connectors.check import check_stack, dev_like
+from connectors.check.cli import check_command
+from tests.check.stacks import http_tenant, sec, sendgrid_tenant, ses_tenant, smtp_tenant, stack, variant, write
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run(project_dir: Path, *args: str):
+    return CliRunner().invoke(check_command, ["-C", str(project_dir), *args])
+
+
+def findings_of(project_dir: Path, name: str = "prod") -> list[dict[str, Any]]:
+    result = run(project_dir, "-s", name, "--json")
+    doc = json.loads(result.output)
+    assert doc["exit_code"] == result.exit_code
+    return doc["findings"]
+
+
+def clean_tenants() -> dict[str, dict[str, Any]]:
+    return {"shop": ses_tenant(), "support": sendgrid_tenant(), "labs": http_tenant(), "intranet": smtp_tenant()}
+
+
+def test_clean_production_stack_has_no_findings_and_exits_0(tmp_path):
+    write(tmp_path, "prod", stack(clean_tenants()))
+    result = run(tmp_path, "-s", "prod")
+    assert result.exit_code == 0, result.output
+    assert "0 error(s), 0 warning(s)" in result.output
+
+
+@pytest.mark.parametrize("stack_name", ["dev", "prod"])
+def test_repository_stacks_pass(stack_name):
+    result = run(REPO, "-s", stack_name)
+    assert result.exit_code == 0, result.output
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(tenant: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        node = tenant
+        for p in parents:
+            node = node.setdefault(p, {})
+        if value is _DELETE:
+            node.pop(last)
+        else:
+            node[last] = value
+    return change
+
+
+_DELETE = object()
+
+CASES = [
+    # code, severity, tenant factory, change, path suffix
+    ("LE110", "error", ses_tenant, _set("sender.email", "no-reply@shop.example.com"), "shop.sender.email"),
+    ("LE111", "error", sendgrid_tenant, _set("sender.email", "help@elsewhere.example.org"), "shop.sender.email"),
+    ("LE112", "warning", sendgrid_tenant, _set("provider.dnsRecords", []), "shop.provider.dnsRecords"),
+    ("LE120", "error", ses_tenant, _set("logto.endpoint", "https://shopdev7.logto.app"), "shop.logto.endpoint"),
+    ("LE120", "error", ses_tenant, _set("logto.endpoint", "https://127.0.0.1:3001"), "shop.logto.endpoint"),
+    ("LE120", "error", ses_tenant, _set("logto.endpoint", "https://auth.staging.example.com"), "shop.logto.endpoint"),
+    ("LE122", "error", ses_tenant, _set("logto.endpoint", "http://auth.example.com"), "shop.logto.endpoint"),
+    ("LE123", "error", http_tenant, _set("provider.endpoint", "http://mailer.labs.example.com/send"), "shop.provider.endpoint"),
+    ("LE124", "warning", http_tenant, _set("provider.endpoint", "https://mailer.dev.labs.example.com/send"), "shop.provider.endpoint"),
+    ("LE124", "warning", smtp_tenant, _set("provider.host", "smtp.staging.corp.example.com"), "shop.provider.host"),
+    ("LE125", "error", smtp_tenant, _set("provider.security", "none"), "shop.provider.security"),
+    ("LE130", "error", ses_tenant, _set("testRecipient", _DELETE), "shop.testRecipient"),
+    ("LE140", "error", ses_tenant, lambda t: (t["provider"]["dmarc"].update(alignment="strict"),
+                                                t["sender"].update(email="no-reply@eu.mail.shop.example.com")), "shop.provider.dmarc.policy"),
+    ("LE141", "error", ses_tenant, _set("provider.dmarc.enabled", False), "shop.provider.dmarc.enabled"),
+    ("LE142", "warning", ses_tenant, _set("provider.dmarc.policy", "none"), "shop.provider.dmarc.policy"),
+    ("LE143", "warning", ses_tenant, _set("provider.dmarc.reportEmail", _DELETE), "shop.provider.dmarc.reportEmail"),
+    ("LE150", "error", ses_tenant, _set("provider.events", {"enabled": False}), "shop.provider.events.enabled"),
+    ("LE151", "warning", ses_tenant, _set("provider.events", {"types": ["BOUNCE"]}), "shop.provider.events.types"),
+    ("LE160", "warning", ses_tenant, _set("provider.readiness", {"requireProductionAccess": False}), "shop.provider.readiness.requireProductionAccess"),
+    ("LE161", "warning", ses_tenant, _set("allowSignInBreakage", True), "shop.allowSignInBreakage"),
+    ("LE170", "warning", ses_tenant, _set("branding.logoUrl", "http://assets.shop.example.com/logo.png"), "shop.branding.logoUrl"),
+]
+
+
+@pytest.mark.parametrize("code,severity,base,change,path", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_each_finding_is_triggered_by_its_fixture(tmp_path, code, severity, base, change, path):
+    write(tmp_path, "prod", stack({"shop": variant(base, change)}))
+    found = findings_of(tmp_path)
+    assert [(f["code"], f["severity"]) for f in found] == [(code, severity)], found
+    f = found[0]
+    assert f["path"] == f"config.logto-email:tenants.{path}"
+    assert f["tenant"] == "shop" and f["message"] and f["fix"]
+    # the same tenant without the change is clean: the finding comes from the change
+    write(tmp_path, "prod", stack({"shop": base()}))
+    assert findings_of(tmp_path) == []
+
+
+def test_same_endpoint_as_another_stack(tmp_path):
+    write(tmp_path, "prod", stack({"shop": ses_tenant()}))
+    dev = variant(ses_tenant, _set("testRecipient", _DELETE))
+    write(tmp_path, "dev", stack({"shop-dev": dev}, production=False))
+    found = findings_of(tmp_path)
+    assert [(f["code"], f["severity"]) for f in found] == [("LE121", "error")]
+    assert "stack dev, tenant shop-dev" in found[0]["message"]
+
+
+def test_two_tenants_of_one_stack_sharing_an_endpoint(tmp_path):
+    other = variant(sendgrid_tenant, _set("logto.endpoint", "https://shopprod2.logto.app/"))
+    write(tmp_path, "staging", stack({"shop": ses_tenant(), "support": other}, production=False))
+    found = findings_of(tmp_path, "staging")
+    assert [(f["code"], f["tenant"]) for f in found] == [("LE121", "support")]
+
+
+def test_non_production_stack_is_not_held_to_production_rules(tmp_path):
+    relaxed = variant(ses_tenant, lambda t: (t.pop("testRecipient"), t["provider"].update(dmarc={"enabled": False}, events={"enabled": False}),
+                                             t["logto"].update(endpoint="http://localhost:3001")))
+    write(tmp_path, "dev", stack({"shop": relaxed}, production=False))
+    assert findings_of(tmp_path, "dev") == []
+
+
+def test_stack_that_does_not_load_is_LE100_and_exit_1(tmp_path):
+    bad = variant(ses_tenant, lambda t: t["logto"].update(appSecret="plain-text-oops"))
+    write(tmp_path, "prod", stack({"shop": bad}))
+    result = run(tmp_path, "-s", "prod")
+    assert result.exit_code == 1
+    assert "LE100" in result.output and "plain-text-oops" not in result.output
+
+
+def test_template_problem_is_LE101(tmp_path):
+    (tmp_path / "mytemplates").mkdir()
+    (tmp_path / "mytemplates" / "SignIn.html").write_text("<p>Hello {{ product_name }}, no code here</p>", encoding="utf-8")
+    (tmp_path / "mytemplates" / "SignIn.txt").write_text("Hello, no code here", encoding="utf-8")
+    tenant = variant(ses_tenant, _set("templates", {"directory": "mytemplates"}))
+    write(tmp_path, "prod", stack({"shop": tenant}))
+    found = findings_of(tmp_path)
+    assert found and {f["code"] for f in found} <= {"LE101", "LE102", "LE103"}
+    assert all(f["severity"] == "error" for f in found)
+    assert any("code" in f["message"] for f in found)
+
+
+def test_exit_codes_errors_warnings_and_warnings_ok(tmp_path):
+    write(tmp_path, "prod", stack({"shop": variant(ses_tenant, _set("provider.dmarc.policy", "none"))}))
+    assert run(tmp_path, "-s", "prod").exit_code == 2
+    assert run(tmp_path, "-s", "prod", "--warnings-ok").exit_code == 0
+    assert run(tmp_path, "-s", "prod", "--ignore", "LE142").exit_code == 0
+    write(tmp_path, "prod", stack({"shop": variant(ses_tenant, _set("provider.dmarc.enabled", False))}))
+    assert run(tmp_path, "-s", "prod", "--warnings-ok").exit_code == 1
+
+
+def test_tenant_option_and_json_shape(tmp_path):
+    tenants = clean_tenants()
+    tenants["labs"]["provider"]["endpoint"] = "http://mailer.labs.example.com/send"
+    write(tmp_path, "prod", stack(tenants))
+    assert run(tmp_path, "-s", "prod").exit_code == 1
+    assert run(tmp_path, "-s", "prod", "-t", "shop").exit_code == 0
+    doc = json.loads(run(tmp_path, "-s", "prod", "--json").output)
+    assert doc["counts"] == {"error": 1, "warning": 0, "info": 0} and doc["production"] is True
+    assert set(doc["findings"][0]) == {"severity", "code", "path", "message", "fix", "tenant"}
+    assert run(tmp_path, "-s", "prod", "-t", "nope").exit_code == 2
+
+
+def test_no_secret_ciphertext_in_output(tmp_path):
+    write(tmp_path, "prod", stack({"shop": variant(ses_tenant, _set("provider.dmarc.enabled", False)), "support": sendgrid_tenant()}))
+    out = run(tmp_path, "-s", "prod", "--json").output + run(tmp_path, "-s", "prod").output
+    assert "CIPHERTEXT" not in out
+
+
+@pytest.mark.parametrize("host,why", [
+    ("shopdev7.logto.app", "dev"), ("logto.internal.dev", "dev"), ("auth-staging.example.com", "staging"),
+    ("localhost", "local"), ("10.1.2.3", "private"), ("test.example.com", "test"), ("qa1.example.com", "qa"),
+])
+def test_dev_like_hosts(host, why):
+    assert why in (dev_like(host) or "")
+
+
+@pytest.mark.parametrize("host", ["shopprod2.logto.app", "auth.example.com", "devices.example.com", "latest.example.com", "stagecoach.example.com"])
+def test_production_hosts_are_not_dev_like(host):
+    assert dev_like(host) is None
+
+
+def test_api_returns_spec_and_findings(tmp_path):
+    write(tmp_path, "prod", stack({"shop": ses_tenant()}))
+    spec, found = check_stack(tmp_path, "prod")
+    assert spec is not None and spec.production and found == []
+    assert sec("X") == {"secure": "v1:XCIPHERTEXT"}
