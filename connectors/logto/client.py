@@ -174,6 +174,8 @@ class LogtoClient:
             body = None
         body = body if isinstance(body, dict) else {}
         code = body.get("code") if isinstance(body.get("code"), str) else None
+        if code is None and isinstance(body.get("error"), str):  # a bare OAuth error from the token endpoint
+            code = f"oidc.{body['error']}"
         message = body.get("message") or body.get("error_description") or resp.reason_phrase or "error"
         details = body.get("details") if isinstance(body.get("details"), str) else None
         cls = error_class(resp.status_code, code)
