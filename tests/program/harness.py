@@ -14,7 +14,7 @@ import os
 import runpy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pulumi
 from pulumi.runtime import mocks as pmocks
@@ -227,8 +227,9 @@ def run_program(
     *,
     preview: bool = False,
     secrets: dict[str, str] | None = None,
+    program_fn: Callable[[], None] | None = None,
 ) -> Run:
-    """Run the real program once; the run's error (if any) is returned, not raised."""
+    """Run the real program (or `program_fn`) once; its error, if any, is returned, not raised."""
     run = Run(secrets=dict(secrets or {}))
     EVENTS.clear()
     mocks = Mocks(run)
@@ -238,7 +239,10 @@ def run_program(
 
     @pmocks.test
     def program() -> Any:
-        runpy.run_path(str(PROGRAM), run_name="__main__")
+        if program_fn is not None:
+            program_fn()
+        else:
+            runpy.run_path(str(PROGRAM), run_name="__main__")
         exports = pulumi.Output.from_input(dict(pulumi.runtime.settings.get_root_resource().outputs))
 
         async def collect() -> None:  # mocks finish the stack before the program runs: read it here
@@ -262,6 +266,16 @@ def run_stack_file(path: Path, *, preview: bool = False) -> Run:
     config, secret_keys, secrets = stack_config(path)
     stack = path.name[len("Pulumi."):-len(".yaml")]
     return run_program(stack, config, secret_keys, preview=preview, secrets=secrets)
+
+
+def leaked(run: Run, extra: set[str] | None = None) -> list[str]:
+    """Secret values found in clear: outside secret-wrapped inputs, in exports, in pickled providers."""
+    values = set(run.secrets.values()) | set(extra or ())
+    for r in run.of_type("aws:iam/accessKey:AccessKey"):
+        values.add(unwrap(r.outputs["secret"]))
+    clear = json.dumps([strip_secrets(r.inputs) for r in run.registrations])
+    clear += json.dumps(run.stack_outputs) + "".join(provider_blob(r.inputs) for r in run.registrations)
+    return [v for v in values if v and v in clear]
 
 
 def provider_blob(inputs: dict[str, Any]) -> str:
