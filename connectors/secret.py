@@ -85,6 +85,9 @@ class Secret:
         if isinstance(value, dict) and set(value) == {"secure"} and isinstance(value["secure"], str):
             return cls.opaque(value["secure"])
         if isinstance(value, str):
+            if not value:
+                # Logto's guard accepts "", then clean-deep drops it and every later send fails.
+                raise PydanticCustomError("secret_empty", "must not be empty")
             if (info.context or {}).get("secrets_must_be_secure"):
                 raise PydanticCustomError(
                     "secret_not_secure",

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, ClassVar, Iterable
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from connectors.logto.clean import clean_deep
 from connectors.logto_facts import REQUIRED_USAGE_TYPES, UsageType, placeholder_problems
 
 NonEmptyStr = Annotated[StrictStr, Field(min_length=1)]
-Number = Annotated[StrictInt | float, Field(ge=0)]
+Number = Annotated[StrictInt | StrictFloat, Field(ge=0)]
 Flag = StrictBool
 
 _ADDRESS_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
