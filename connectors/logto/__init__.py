@@ -1,28 +1,35 @@
-"""Logto Management API: the M2M client, its typed errors, and Logto's config cleaning."""
+"""Logto Management API: the M2M client, its typed errors, and Logto's config cleaning.
 
-from connectors.logto.client import Connector, Factory, LogtoClient
-from connectors.logto.endpoint import OSS_RESOURCE, default_resource, is_private_host, normalize_endpoint
-from connectors.logto.errors import (
-    BadRequest,
-    ConnectorSendFailed,
-    Forbidden,
-    InsecureEndpoint,
-    InvalidConfig,
-    LogtoApiError,
-    LogtoError,
-    LogtoUnreachable,
-    MoreThanOneEmailConnector,
-    NotFound,
-    RateLimited,
-    ServerError,
-    Unauthorized,
-    Unprocessable,
-)
-from connectors.logto.settings import ClientSettings
+Names load on first use (PEP 562): `connectors.logto.clean` is needed by every factory model,
+and importing it must not drag httpx into `validate` and `render`.
+"""
 
-__all__ = [
-    "OSS_RESOURCE", "BadRequest", "ClientSettings", "Connector", "ConnectorSendFailed", "Factory",
-    "Forbidden", "InsecureEndpoint", "InvalidConfig", "LogtoApiError", "LogtoClient", "LogtoError",
-    "LogtoUnreachable", "MoreThanOneEmailConnector", "NotFound", "RateLimited", "ServerError",
-    "Unauthorized", "Unprocessable", "default_resource", "is_private_host", "normalize_endpoint",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Connector": "client", "Factory": "client", "LogtoClient": "client",
+    "OSS_RESOURCE": "endpoint", "default_resource": "endpoint", "is_private_host": "endpoint",
+    "normalize_endpoint": "endpoint",
+    "BadRequest": "errors", "ConnectorSendFailed": "errors", "Forbidden": "errors", "InsecureEndpoint": "errors",
+    "InvalidConfig": "errors", "LogtoApiError": "errors", "LogtoError": "errors", "LogtoUnreachable": "errors",
+    "MoreThanOneEmailConnector": "errors", "NotFound": "errors", "RateLimited": "errors", "ServerError": "errors",
+    "Unauthorized": "errors", "Unprocessable": "errors",
+    "ClientSettings": "settings",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
