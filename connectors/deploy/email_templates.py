@@ -1,0 +1,249 @@
+"""Keep a tenant's i18n email templates (`/api/email-templates`) equal to the rendered ones.
+
+Ownership is by key, `(languageTag, templateType)`: the keys this stack wrote are recorded (in
+the Pulumi resource's outputs) and only those are ever deleted. A row that exists before we
+create and is not desired is never touched. A row that exists before and *is* desired is taken
+over, and its original details are remembered so that giving it up puts them back instead of
+deleting somebody else's template.
+
+Pure Python over `LogtoClient`'s public methods; no Pulumi.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectors.logto.client import LogtoClient
+from connectors.logto_facts import LOGTO_LANGUAGE_TAGS, UsageType
+
+log = logging.getLogger(__name__)
+
+_DETAIL_KEYS = ("subject", "content", "contentType", "replyTo", "sendFrom")
+
+
+class TemplateSyncError(Exception):
+    """The rows could not be brought to the desired state. Text names keys, never content."""
+
+
+def key_of(row: Mapping[str, Any]) -> str:
+    """`de/SignIn`: the ownership key of a row (language tags never contain a slash)."""
+    return f"{row['languageTag']}/{row['templateType']}"
+
+
+def split_key(key: str) -> tuple[str, str]:
+    tag, _, usage = key.partition("/")
+    return tag, usage
+
+
+def row_problems(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What Logto would reject, or silently never use (an inexact language tag)."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for i, row in enumerate(rows):
+        where = f"templates[{i}]"
+        if not isinstance(row, Mapping):
+            problems.append(f"{where}: must be an object {{languageTag, templateType, details}}")
+            continue
+        tag, usage, details = row.get("languageTag"), row.get("templateType"), row.get("details")
+        if tag not in LOGTO_LANGUAGE_TAGS:
+            problems.append(
+                f"{where}.languageTag: {tag!r} is not a tag Logto resolves a locale to, so the row would never "
+                f"be used (lookup is by exact match); use one of {', '.join(LOGTO_LANGUAGE_TAGS)}"
+            )
+        if usage not in set(UsageType):
+            problems.append(f"{where}.templateType: {usage!r} is not a Logto usage type ({', '.join(UsageType)})")
+        if not isinstance(details, Mapping) or not all(isinstance(details.get(k), str) and details.get(k) for k in ("subject", "content")):
+            problems.append(f"{where}.details: needs non-empty subject and content strings")
+        elif unknown := sorted(set(details) - set(_DETAIL_KEYS)):
+            problems.append(f"{where}.details: unknown keys {', '.join(unknown)} (Logto accepts {', '.join(_DETAIL_KEYS)})")
+        if isinstance(tag, str) and isinstance(usage, str):
+            key = f"{tag}/{usage}"
+            if key in seen:
+                problems.append(f"{where}: {key} is listed twice")
+            seen.add(key)
+    return problems
+
+
+@dataclass(frozen=True)
+class KeyChange:
+    key: str
+    kind: str  # "added" | "removed" | "changed"
+    fields: tuple[str, ...] = ()  # which details fields differ ("changed" only)
+
+    def __str__(self) -> str:
+        mark = {"added": "+", "removed": "-", "changed": "~"}[self.kind]
+        return f"{mark}{self.key}" + (f" ({', '.join(self.fields)})" if self.fields else "")
+
+
+def details_changes(old: Mapping[str, Mapping[str, Any]], new: Mapping[str, Mapping[str, Any]]) -> list[KeyChange]:
+    """Keyed details → changes, naming keys and fields only (template bodies are long, not secret)."""
+    out: list[KeyChange] = []
+    for key in sorted(set(old) | set(new)):
+        if key not in new:
+            out.append(KeyChange(key, "removed"))
+        elif key not in old:
+            out.append(KeyChange(key, "added"))
+        elif dict(old[key]) != dict(new[key]):
+            fields = sorted(k for k in set(old[key]) | set(new[key]) if old[key].get(k) != new[key].get(k))
+            out.append(KeyChange(key, "changed", tuple(fields)))
+    return out
+
+
+def summarize(changes: Iterable[KeyChange], limit: int = 12) -> str:
+    items = [str(c) for c in changes]
+    if not items:
+        return "no changes"
+    head = ", ".join(items[:limit])
+    return head + (f" … and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def by_key(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {key_of(r): dict(r.get("details") or {}) for r in rows}
+
+
+@dataclass(frozen=True)
+class TemplatePlan:
+    """What `apply` will do. `upsert` are full rows; `delete` and `restore` are owned keys."""
+
+    upsert: tuple[dict[str, Any], ...]
+    delete: tuple[str, ...]  # owned keys, no longer desired, that we created: DELETE by id
+    restore: tuple[str, ...]  # owned keys, no longer desired, that existed before us: PUT the original back
+    adopt: tuple[str, ...]  # desired keys that exist live but are not ours yet (taken over)
+    changes: tuple[KeyChange, ...]
+
+    @property
+    def writes(self) -> bool:
+        return bool(self.upsert or self.delete or self.restore)
+
+    @property
+    def summary(self) -> str:
+        text = summarize(self.changes)
+        if self.adopt:
+            text += f"; taking over existing rows {summarize(KeyChange(k, 'changed') for k in self.adopt).replace('~', '')}"
+        return text
+
+
+@dataclass
+class TemplateState:
+    """What the stack records: the keys it owns and the original details of taken-over rows."""
+
+    owned: list[str] = field(default_factory=list)
+    originals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    row_ids: dict[str, str] = field(default_factory=dict)
+    live: dict[str, dict[str, Any]] = field(default_factory=dict)  # owned key → live details
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The live owned rows as `{languageTag, templateType, details}`, sorted by key."""
+        out = []
+        for key in sorted(self.live):
+            tag, usage = split_key(key)
+            out.append({"languageTag": tag, "templateType": usage, "details": copy.deepcopy(self.live[key])})
+        return out
+
+
+def make_plan(
+    live: Sequence[Mapping[str, Any]],
+    desired: Sequence[Mapping[str, Any]],
+    owned: Iterable[str] = (),
+    originals: Mapping[str, Any] | None = None,
+) -> TemplatePlan:
+    """Pure: the live rows of the tenant (all of them), the desired rows, and what we own."""
+    owned_set, originals = set(owned), dict(originals or {})
+    live_by = by_key(live)
+    want = {key_of(r): r for r in desired}
+    upsert = tuple(
+        {"languageTag": r["languageTag"], "templateType": r["templateType"], "details": dict(r["details"])}
+        for k, r in sorted(want.items())
+        if live_by.get(k) != dict(r["details"])
+    )
+    gone = sorted(k for k in owned_set - set(want) if k in live_by)
+    restore = tuple(k for k in gone if k in originals)
+    delete = tuple(k for k in gone if k not in originals)
+    adopt = tuple(sorted(k for k in want if k in live_by and k not in owned_set))
+    # Changes as Pulumi would show them: from what is live for our keys to what we want.
+    before = {k: v for k, v in live_by.items() if k in owned_set or k in want}
+    after = {k: dict(r["details"]) for k, r in want.items()}
+    after.update({k: dict(originals[k]) for k in restore})
+    return TemplatePlan(upsert, delete, restore, adopt, tuple(details_changes(before, after)))
+
+
+def read(client: LogtoClient, owned: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Live details of the owned keys (a missing key is simply absent: drift)."""
+    owned_set = set(owned)
+    return {k: v for k, v in by_key(client.list_email_templates()).items() if k in owned_set}
+
+
+def sync(
+    client: LogtoClient,
+    desired: Sequence[Mapping[str, Any]],
+    state: TemplateState | None = None,
+) -> tuple[TemplateState, TemplatePlan]:
+    """Bring the tenant's rows to `desired`; returns the new recorded state and what was done."""
+    problems = row_problems(desired)
+    if problems:
+        raise TemplateSyncError("email templates: " + "; ".join(problems))
+    state = state or TemplateState()
+    live_rows = client.list_email_templates()
+    live_by = by_key(live_rows)
+    the_plan = make_plan(live_rows, desired, state.owned, state.originals)
+    originals = dict(state.originals)
+    for key in the_plan.adopt:  # remember what was there before we first overwrite it
+        originals.setdefault(key, live_by[key])
+    try:
+        for locale, rows in _by_locale(the_plan.upsert):
+            client.upsert_email_templates(rows)
+            log.info("email templates: upserted %d row(s) for %s", len(rows), locale)
+        ids = {key_of(r): r["id"] for r in live_rows if "id" in r}
+        for key in the_plan.delete:
+            client.delete_email_template(ids[key])
+        if the_plan.restore:
+            client.upsert_email_templates(
+                {"languageTag": split_key(k)[0], "templateType": split_key(k)[1], "details": originals[k]}
+                for k in the_plan.restore
+            )
+    except Exception as exc:  # noqa: BLE001 - re-raised with keys only, never content
+        raise TemplateSyncError(f"email templates: {the_plan.summary}: failed: {exc}") from None
+    want = {key_of(r): dict(r["details"]) for r in desired}
+    now = client.list_email_templates()
+    now_by = by_key(now)
+    wrong = details_changes({k: now_by[k] for k in want if k in now_by}, want)
+    if wrong:
+        raise TemplateSyncError(f"email templates: read-back differs from what was written at {summarize(wrong)}")
+    new_state = TemplateState(
+        owned=sorted(want),
+        originals={k: v for k, v in originals.items() if k in want},
+        row_ids={key_of(r): r["id"] for r in now if key_of(r) in want},
+        live={k: now_by[k] for k in want},
+    )
+    return new_state, the_plan
+
+
+def remove(client: LogtoClient, state: TemplateState) -> TemplatePlan:
+    """Give up every owned key: delete the rows we created, put taken-over rows back."""
+    live_rows = client.list_email_templates()
+    the_plan = make_plan(live_rows, [], state.owned, state.originals)
+    ids = {key_of(r): r["id"] for r in live_rows}
+    try:
+        for key in the_plan.delete:
+            client.delete_email_template(ids[key])
+        if the_plan.restore:
+            client.upsert_email_templates(
+                {"languageTag": split_key(k)[0], "templateType": split_key(k)[1], "details": state.originals[k]}
+                for k in the_plan.restore
+            )
+    except Exception as exc:  # noqa: BLE001 - re-raised with keys only, never content
+        raise TemplateSyncError(f"email templates: removing {summarize(the_plan.changes)} failed: {exc}") from None
+    return the_plan
+
+
+def _by_locale(rows: Sequence[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Logto's PUT runs in one transaction; one request per locale keeps each body small (a full
+    branded set is ~10 kB of HTML per email) and a failure names the locale."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(row["languageTag"], []).append(row)
+    return list(groups.items())

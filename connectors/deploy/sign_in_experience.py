@@ -1,0 +1,354 @@
+"""The email part of a tenant's sign-in experience: apply exactly it, and relax exactly it.
+
+Read-modify-write of `GET/PATCH /api/sign-in-exp`, touching only the email entries of
+`signUp`, `signIn.methods` and `forgotPasswordMethods`; username, phone, social and every
+other setting is sent back as it was (or not sent at all). What we changed is recorded
+(`Record`), so relaxing on destroy removes our parts and nothing else.
+
+Logto's rules (reference §7.2) shape the edits:
+- `signUp.identifiers` is an OR list; the only multi-value form is `["email", "phone"]`. So
+  email joins `[]`/`["phone"]` as a primary identifier, and joins a `username` sign-up as a
+  required secondary identifier (`secondaryIdentifiers: [{identifier: email, verify: true}]`).
+- Any email identifier needs `signUp.verify: true`.
+- A sign-up identifier must be a sign-in identifier (the Console's rule), so an email sign-up
+  also gets an email sign-in method (password if sign-up sets one, else a code).
+- With `verify && !password`, every non-username sign-in method needs `verificationCode`.
+- Email codes cannot be both a sign-in method and an MFA factor.
+- Every sign-in method needs a factor; relaxing never leaves zero methods (it falls back to
+  the methods we found before our first change, else username + password, and says so).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from connectors.deploy.guard import email_dependencies
+from connectors.logto.client import LogtoClient
+from connectors.logto.errors import LogtoApiError, LogtoError
+
+log = logging.getLogger(__name__)
+
+EMAIL_CODE = "EmailVerificationCode"
+USERNAME_PASSWORD = {"identifier": "username", "password": True, "verificationCode": False, "isPasswordPrimary": True}
+
+
+class SignInExperienceError(Exception):
+    """The email settings could not be applied or relaxed. Text holds setting names, no secrets."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """The declared email part; None = leave that setting as it is."""
+
+    email_sign_up: bool | None = None
+    email_sign_in: bool | None = None
+    forgot_password: bool | None = None
+
+    @property
+    def empty(self) -> bool:
+        return all(getattr(self, f.name) is None for f in fields(self))
+
+
+@dataclass
+class Record:
+    """What this stack changed, so relaxing undoes exactly that."""
+
+    sign_in_method_added: bool = False  # we appended the email sign-in method
+    sign_in_code_enabled: bool = False  # we turned on verificationCode of an existing email method
+    sign_up_identifier_added: str | None = None  # "primary" | "secondary"
+    sign_up_verify_set: bool = False  # we turned signUp.verify from false to true
+    forgot_password_added: bool = False  # we added EmailVerificationCode to forgotPasswordMethods
+    prior_sign_in_methods: list[dict[str, Any]] | None = None  # before our first change
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> "Record":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: copy.deepcopy(v) for k, v in (data or {}).items() if k in known})
+
+    @property
+    def anything(self) -> bool:
+        return bool(
+            self.sign_in_method_added or self.sign_in_code_enabled or self.sign_up_identifier_added
+            or self.sign_up_verify_set or self.forgot_password_added
+        )
+
+
+@dataclass
+class Edit:
+    """A PATCH body (only the changed top-level fields) and what to tell the operator."""
+
+    patch: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    record: Record = field(default_factory=Record)
+
+
+# -- reading ----------------------------------------------------------------------------------
+def _email_method(methods: list[dict[str, Any]]) -> dict[str, Any] | None:
+    return next((m for m in methods if m.get("identifier") == "email"), None)
+
+
+def live_settings(sie: dict[str, Any]) -> EmailSettings:
+    """The email part as it is live (each field a bool)."""
+    sign_up = sie.get("signUp") or {}
+    methods = (sie.get("signIn") or {}).get("methods") or []
+    email_m = _email_method(methods)
+    secondary = [s.get("identifier") for s in sign_up.get("secondaryIdentifiers") or [] if isinstance(s, dict)]
+    return EmailSettings(
+        email_sign_up="email" in (sign_up.get("identifiers") or []) or "email" in secondary or "emailOrPhone" in secondary,
+        email_sign_in=bool(email_m and email_m.get("verificationCode")),
+        forgot_password=EMAIL_CODE in (sie.get("forgotPasswordMethods") or []),
+    )
+
+
+def summary(sie: dict[str, Any]) -> dict[str, Any]:
+    """What an operator wants to see: the email-related settings and what needs the connector."""
+    sign_up = sie.get("signUp") or {}
+    return {
+        "sign_up_identifiers": list(sign_up.get("identifiers") or []),
+        "secondary_identifiers": [s.get("identifier") for s in sign_up.get("secondaryIdentifiers") or [] if isinstance(s, dict)],
+        "sign_up_verify": bool(sign_up.get("verify")),
+        "sign_in_methods": [_method_text(m) for m in (sie.get("signIn") or {}).get("methods") or []],
+        "forgot_password_methods": sie.get("forgotPasswordMethods"),
+        "needs_email_connector": email_dependencies(sie),
+    }
+
+
+def _method_text(m: dict[str, Any]) -> str:
+    factors = [f for f, on in (("password", m.get("password")), ("code", m.get("verificationCode"))) if on]
+    return f"{m.get('identifier')}+{'/'.join(factors) or 'nothing'}"
+
+
+# -- applying ---------------------------------------------------------------------------------
+def plan_apply(sie: dict[str, Any], want: EmailSettings, record: Record | None = None) -> Edit:
+    """The PATCH that makes the email part `want`, from the live row and our previous record."""
+    rec = Record.from_dict((record or Record()).to_dict())
+    sign_up = copy.deepcopy(sie.get("signUp") or {"identifiers": [], "password": True, "verify": False})
+    methods = copy.deepcopy((sie.get("signIn") or {}).get("methods") or [])
+    forgot = copy.deepcopy(sie.get("forgotPasswordMethods"))
+    before_methods = copy.deepcopy(methods)
+    notes: list[str] = []
+    if rec.prior_sign_in_methods is None:
+        rec.prior_sign_in_methods = copy.deepcopy(methods)
+
+    ids: list[str] = list(sign_up.get("identifiers") or [])
+    secondary: list[dict[str, Any]] = list(sign_up.get("secondaryIdentifiers") or [])
+
+    if want.email_sign_in is True:
+        email_m = _email_method(methods)
+        if email_m is None:
+            methods.append({"identifier": "email", "password": False, "verificationCode": True, "isPasswordPrimary": False})
+            rec.sign_in_method_added = True
+        elif not email_m.get("verificationCode"):
+            email_m["verificationCode"] = True
+            rec.sign_in_code_enabled = True
+    elif want.email_sign_in is False:
+        email_m = _email_method(methods)
+        if email_m is not None and email_m.get("verificationCode"):
+            if email_m.get("password"):
+                email_m["verificationCode"] = False
+                email_m["isPasswordPrimary"] = True
+            else:
+                methods.remove(email_m)
+        rec.sign_in_method_added = rec.sign_in_method_added and _email_method(methods) is not None
+        rec.sign_in_code_enabled = False
+
+    if want.email_sign_up is True:
+        has = "email" in ids or any(s.get("identifier") in ("email", "emailOrPhone") for s in secondary)
+        if not has:
+            if ids in ([], ["phone"]):
+                ids = ["email", *ids]
+                rec.sign_up_identifier_added = "primary"
+            else:
+                secondary.append({"identifier": "email", "verify": True})
+                rec.sign_up_identifier_added = "secondary"
+        if not sign_up.get("verify"):
+            sign_up["verify"] = True
+            rec.sign_up_verify_set = True
+        if _email_method(methods) is None:  # a sign-up identifier must be a sign-in identifier
+            password = bool(sign_up.get("password"))
+            methods.append({"identifier": "email", "password": password, "verificationCode": not password, "isPasswordPrimary": password})
+            rec.sign_in_method_added = True
+            notes.append(
+                "added an email sign-in method (" + ("email + password" if password else "email + code")
+                + ") because email is a sign-up identifier"
+            )
+    elif want.email_sign_up is False:
+        if "email" in ids:
+            ids = [i for i in ids if i != "email"]
+        secondary = [s for s in secondary if s.get("identifier") != "email"]
+        rec.sign_up_identifier_added = None
+        if rec.sign_up_verify_set and not _needs_verify(ids, secondary):
+            sign_up["verify"] = False
+            rec.sign_up_verify_set = False
+
+    if want.forgot_password is True:
+        if forgot is None:
+            notes.append("forgotPasswordMethods is null: Logto offers every method that has a connector, email included")
+        elif EMAIL_CODE not in forgot:
+            forgot = [*forgot, EMAIL_CODE]
+            rec.forgot_password_added = True
+    elif want.forgot_password is False:
+        if forgot is None:
+            forgot = []
+            notes.append("forgotPasswordMethods was null (every method with a connector): set to [] to turn email off")
+        elif EMAIL_CODE in forgot:
+            forgot = [m for m in forgot if m != EMAIL_CODE]
+        rec.forgot_password_added = False
+
+    sign_up["identifiers"] = ids
+    if secondary or "secondaryIdentifiers" in sign_up:
+        sign_up["secondaryIdentifiers"] = secondary
+    _fallback_methods(methods, rec, notes)
+    new = {**sie, "signUp": sign_up, "signIn": {**(sie.get("signIn") or {}), "methods": methods}, "forgotPasswordMethods": forgot}
+    _precheck(new, want)
+    patch = _patch(sie, sign_up, methods, forgot, before_methods)
+    return Edit(patch, notes, rec)
+
+
+def plan_relax(sie: dict[str, Any], record: Record) -> Edit:
+    """The PATCH that takes back what `record` says we changed (before the connector goes)."""
+    sign_up = copy.deepcopy(sie.get("signUp") or {})
+    methods = copy.deepcopy((sie.get("signIn") or {}).get("methods") or [])
+    forgot = copy.deepcopy(sie.get("forgotPasswordMethods"))
+    before_methods = copy.deepcopy(methods)
+    notes: list[str] = []
+    email_m = _email_method(methods)
+    if record.sign_in_method_added and email_m is not None:
+        methods.remove(email_m)
+    elif record.sign_in_code_enabled and email_m is not None:
+        if email_m.get("password"):
+            email_m["verificationCode"] = False
+            email_m["isPasswordPrimary"] = True
+        else:
+            methods.remove(email_m)
+    ids = list(sign_up.get("identifiers") or [])
+    secondary = list(sign_up.get("secondaryIdentifiers") or [])
+    if record.sign_up_identifier_added == "primary":
+        ids = [i for i in ids if i != "email"]
+    elif record.sign_up_identifier_added == "secondary":
+        secondary = [s for s in secondary if s.get("identifier") != "email"]
+    if record.sign_up_verify_set and not _needs_verify(ids, secondary):
+        sign_up["verify"] = False
+    if sign_up:
+        sign_up["identifiers"] = ids
+        if secondary:
+            sign_up["secondaryIdentifiers"] = secondary
+        elif "secondaryIdentifiers" in sign_up:  # we emptied it: leave it out, as it was
+            del sign_up["secondaryIdentifiers"]
+    if record.forgot_password_added and forgot and EMAIL_CODE in forgot:
+        forgot = [m for m in forgot if m != EMAIL_CODE]
+    _fallback_methods(methods, record, notes)
+    patch = _patch(sie, sign_up, methods, forgot, before_methods)
+    return Edit(patch, notes, Record())
+
+
+def _needs_verify(ids: list[str], secondary: list[dict[str, Any]]) -> bool:
+    return any(i != "username" for i in ids) or any(s.get("identifier") != "username" for s in secondary)
+
+
+def _fallback_methods(methods: list[dict[str, Any]], record: Record, notes: list[str]) -> None:
+    """Never leave the tenant without a sign-in method."""
+    if methods:
+        return
+    prior = [
+        m for m in record.prior_sign_in_methods or []
+        if not (m.get("identifier") == "email" and m.get("verificationCode") and not m.get("password"))
+    ]
+    for m in prior:
+        if m.get("identifier") == "email":
+            m["verificationCode"] = False
+    fallback = prior or [dict(USERNAME_PASSWORD)]
+    methods.extend(copy.deepcopy(fallback))
+    notes.append(
+        "no sign-in method would be left: restored "
+        + ", ".join(_method_text(m) for m in fallback)
+        + (" (the methods before our first change)" if prior else " (username + password)")
+    )
+
+
+def _precheck(new: dict[str, Any], want: EmailSettings) -> None:
+    """Logto's rules we can break ourselves, explained in terms of the stack's settings."""
+    sign_up = new["signUp"]
+    methods = new["signIn"]["methods"]
+    factors = (new.get("mfa") or {}).get("factors") or []
+    if EMAIL_CODE in factors and any(m.get("identifier") == "email" and m.get("verificationCode") for m in methods):
+        raise SignInExperienceError(
+            "email verification codes cannot be both a sign-in method and an MFA factor in Logto: remove "
+            "EmailVerificationCode from the tenant's MFA factors, or set signInExperience.emailSignIn: false",
+            "sign_in_experiences.email_verification_code_cannot_be_used_for_sign_in",
+        )
+    if sign_up.get("verify") and not sign_up.get("password"):
+        bad = [m["identifier"] for m in methods if not m.get("verificationCode") and m.get("identifier") != "username"]
+        if bad:
+            hint = " (set signInExperience.emailSignIn: true)" if "email" in bad else ""
+            raise SignInExperienceError(
+                f"the tenant's sign-up sets no password, so Logto needs verification-code sign-in for {', '.join(bad)}{hint}",
+                "sign_in_experiences.code_sign_in_must_be_enabled",
+            )
+
+
+def _patch(
+    sie: dict[str, Any], sign_up: dict[str, Any], methods: list[dict[str, Any]], forgot: Any, before_methods: list[dict[str, Any]]
+) -> dict[str, Any]:
+    patch: dict[str, Any] = {}
+    if sign_up and sign_up != (sie.get("signUp") or {}):
+        patch["signUp"] = sign_up
+    if methods != before_methods:
+        patch["signIn"] = {**(sie.get("signIn") or {}), "methods": methods}
+    if forgot != sie.get("forgotPasswordMethods"):
+        patch["forgotPasswordMethods"] = forgot
+    return patch
+
+
+# -- talking to Logto -------------------------------------------------------------------------
+WRONG_ORDER_HINT = (
+    "Logto accepts email sign-up/sign-in only while the tenant has an email connector: create the "
+    "connector first (in the program the sign-in experience depends on LogtoEmailConnector)"
+)
+
+
+def apply(client: LogtoClient, want: EmailSettings, record: Record | None = None) -> Edit:
+    """Read, edit the email part, PATCH (only when something changes)."""
+    sie = client.get_sign_in_experience()
+    edit = plan_apply(sie, want, record)
+    if edit.patch:
+        _send(client, edit.patch, "apply the email sign-in settings")
+        log.info("sign-in experience: changed %s", ", ".join(edit.patch))
+    for note in edit.notes:
+        log.warning("sign-in experience: %s", note)
+    return edit
+
+
+def relax(client: LogtoClient, record: Record) -> Edit:
+    """Take back our email settings; remaining email dependencies (not ours) are reported."""
+    sie = client.get_sign_in_experience()
+    edit = plan_relax(sie, record)
+    if edit.patch:
+        sie = _send(client, edit.patch, "relax the email sign-in settings")
+    left = email_dependencies(sie)
+    if left:
+        edit.notes.append(
+            "these email settings were not made by this stack and were left as they are (the connector's "
+            "delete guard will refuse while they remain): " + "; ".join(left)
+        )
+    return edit
+
+
+def _send(client: LogtoClient, patch: dict[str, Any], what: str) -> dict[str, Any]:
+    try:
+        return client.patch_sign_in_experience(patch)
+    except LogtoApiError as exc:
+        hint = f" — {WRONG_ORDER_HINT}" if exc.code == "sign_in_experiences.enabled_connector_not_found" else ""
+        raise SignInExperienceError(f"could not {what}: {exc}{hint}", exc.code) from None
+    except LogtoError as exc:
+        raise SignInExperienceError(f"could not {what}: {exc}") from None

@@ -1,0 +1,222 @@
+"""`LogtoEmailTemplates`: a tenant's localized rows in Logto's i18n email templates.
+
+A thin shell over `connectors.deploy.email_templates`, built like `infra.connector`: the
+provider captures nothing (dill pickles it into the state), works from stored outputs alone on
+update, read and delete, and the only secret is `app_secret` (wrapped, and listed in
+`additional_secret_outputs`). Template content is not secret.
+
+Outputs: `owned` (the `lang/Type` keys this stack wrote: the only rows it will ever delete),
+`originals` (details of rows that existed before and were taken over: put back, not deleted,
+when given up), `row_ids`, and `templates` (the live owned rows after every create, update and
+refresh, so drift shows up as a diff against the declared rows).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.runtime import rpc
+
+from connectors.deploy import email_templates as core
+from connectors.logto.client import LogtoClient
+from connectors.logto.endpoint import normalize_endpoint
+from connectors.logto.errors import LogtoError
+from infra.connector import resource_of, unwrap
+
+log = logging.getLogger(__name__)
+
+SECRET_OUTPUTS = ("app_secret",)
+_INPUTS = ("endpoint", "resource", "app_id", "app_secret", "templates")
+_REPLACE_ON = ("endpoint", "resource")
+
+
+def pulumi_id(endpoint: str, resource: str) -> str:
+    digest = hashlib.sha256(f"{normalize_endpoint(endpoint)}|{resource}".encode()).hexdigest()[:16]
+    return f"logto-email-templates-{digest}"
+
+
+def _client(props: dict[str, Any]) -> LogtoClient:
+    return LogtoClient(props["endpoint"], props["app_id"], props["app_secret"], resource=props.get("resource") or None)
+
+
+def _state(outs: dict[str, Any]) -> core.TemplateState:
+    return core.TemplateState(
+        owned=list(outs.get("owned") or []),
+        originals=dict(outs.get("originals") or {}),
+        row_ids=dict(outs.get("row_ids") or {}),
+    )
+
+
+def _outputs(props: dict[str, Any], state: core.TemplateState) -> dict[str, Any]:
+    outs: dict[str, Any] = {k: props.get(k) for k in _INPUTS}
+    outs["resource"] = resource_of(props)
+    outs["templates"] = state.rows()
+    outs["owned"] = list(state.owned)
+    outs["originals"] = dict(state.originals)
+    outs["row_ids"] = dict(state.row_ids)
+    outs["app_secret"] = rpc.wrap_rpc_secret(outs["app_secret"])
+    return outs
+
+
+def _unknown(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_unknown(v) for v in value)
+    return value == rpc.UNKNOWN
+
+
+def check_inputs(olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    news = unwrap(dict(news))
+    failures: list[CheckFailure] = []
+    for key in ("endpoint", "app_id", "app_secret"):
+        if not news.get(key):
+            failures.append(CheckFailure(key, f"{key} is required"))
+    endpoint = news.get("endpoint")
+    if isinstance(endpoint, str) and endpoint and not _unknown(endpoint):
+        try:
+            news["endpoint"] = normalize_endpoint(endpoint)
+        except LogtoError as exc:
+            failures.append(CheckFailure("endpoint", str(exc)))
+    rows = news.get("templates")
+    if rows is None or (not _unknown(rows) and not isinstance(rows, list)):
+        failures.append(CheckFailure("templates", "templates must be a list of {languageTag, templateType, details}"))
+    elif isinstance(rows, list) and not _unknown(rows):
+        failures.extend(CheckFailure("templates", p) for p in core.row_problems(rows))
+    return CheckResult(news, failures)
+
+
+def diff_summary(olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str], str]:
+    olds, news = unwrap(dict(olds)), unwrap(dict(news))
+    changed: list[str] = []
+    parts: list[str] = []
+    for key in ("endpoint", "resource", "app_id"):
+        old, new = olds.get(key), news.get(key)
+        if key == "resource" and (new is None or _unknown(new)):
+            continue
+        if old != new:
+            changed.append(key)
+            parts.append(f"{key}: {old} → {new}" if not _unknown(new) else f"{key} (known after apply)")
+    if olds.get("app_secret") != news.get("app_secret"):
+        changed.append("app_secret")
+        parts.append("app_secret (secret, rotated)")
+    rows = news.get("templates")
+    if _unknown(rows):
+        changed.append("templates")
+        parts.append("templates (known after apply)")
+    else:
+        changes = core.details_changes(core.by_key(olds.get("templates") or []), core.by_key(rows or []))
+        if changes:
+            changed.append("templates")
+            parts.append("templates: " + core.summarize(changes))
+    return changed, "; ".join(parts) if parts else "no changes"
+
+
+def diff_props(id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    changed, text = diff_summary(olds, news)
+    if changed:
+        _say(f"email templates {id_}: {text}")
+    replaces = [k for k in changed if k in _REPLACE_ON]
+    return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=True)
+
+
+def create_templates(props: dict[str, Any]) -> CreateResult:
+    props = unwrap(dict(props))
+    with _client(props) as client:
+        state, the_plan = core.sync(client, props["templates"], None)
+    _say(f"email templates: {the_plan.summary}")
+    return CreateResult(pulumi_id(props["endpoint"], resource_of(props)), _outputs(props, state))
+
+
+def update_templates(id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+    olds, news = unwrap(dict(olds)), unwrap(dict(news))
+    with _client(news) as client:
+        state, the_plan = core.sync(client, news["templates"], _state(olds))
+    _say(f"email templates: {the_plan.summary}")
+    return UpdateResult(_outputs(news, state))
+
+
+def read_templates(id_: str, props: dict[str, Any]) -> ReadResult:
+    """Live rows of the owned keys; a changed or deleted row shows as drift on the next diff."""
+    props = unwrap(dict(props))
+    state = _state(props)
+    with _client(props) as client:
+        state.live = core.read(client, state.owned)
+    recorded = core.by_key(props.get("templates") or [])
+    drift = core.details_changes(recorded, state.live)
+    if drift:
+        _say(f"email templates drift: {core.summarize(drift)}")
+    return ReadResult(id_, _outputs(props, state))
+
+
+def delete_templates(id_: str, props: dict[str, Any]) -> None:
+    props = unwrap(dict(props))
+    with _client(props) as client:
+        the_plan = core.remove(client, _state(props))
+    _say(f"email templates: removed {len(the_plan.delete)} row(s), restored {len(the_plan.restore)} taken-over row(s)")
+
+
+def _say(message: str) -> None:
+    log.info("%s", message)
+    try:
+        pulumi.log.info(message)
+    except Exception:  # noqa: BLE001 - logging must never fail a deployment
+        pass
+
+
+class LogtoEmailTemplatesProvider(ResourceProvider):
+    """Stateless: every method delegates to a module-level function of this module."""
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return check_inputs(_olds, news)
+
+    def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
+        return diff_props(_id, _olds, _news)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return create_templates(props)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        return read_templates(id_, props)
+
+    def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
+        return update_templates(_id, _olds, _news)
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        delete_templates(_id, _props)
+
+
+class LogtoEmailTemplates(pulumi.dynamic.Resource, module="logto", name="EmailTemplates"):
+    """The rows of `/api/email-templates` this stack owns (one per language × usage type)."""
+
+    owned: pulumi.Output[list[str]]
+    row_ids: pulumi.Output[dict[str, str]]
+    templates: pulumi.Output[list[dict[str, Any]]]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        endpoint: pulumi.Input[str],
+        app_id: pulumi.Input[str],
+        app_secret: pulumi.Input[str],
+        templates: pulumi.Input[list[dict[str, Any]]],
+        resource: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "endpoint": endpoint,
+            "resource": resource,
+            "app_id": app_id,
+            "app_secret": pulumi.Output.secret(app_secret),
+            "templates": templates,
+            "owned": None,
+            "originals": None,
+            "row_ids": None,
+        }
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS)))
+        super().__init__(LogtoEmailTemplatesProvider(), name, props, opts)

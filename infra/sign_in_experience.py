@@ -1,0 +1,227 @@
+"""`LogtoSignInEmail`: the email part of a tenant's sign-in experience as a Pulumi dynamic resource.
+
+Built like `infra.connector` (stateless, dill-safe provider; the only secret is `app_secret`).
+It must come after the email connector and go before it, because Logto refuses email sign-in
+without a connector and lets the connector be deleted under a sign-in that needs it. The
+resource therefore takes the connector as an argument and always `depends_on` it: Pulumi
+creates a dependency before its dependents and deletes dependents first, so `up` runs
+connector → sign-in experience and `destroy` runs sign-in experience (relax) → connector.
+
+Inputs `email_sign_up`, `email_sign_in`, `forgot_password` are true/false/None (None = leave
+alone). Outputs carry the same keys with the *live* value of every managed setting (so drift
+shows as a diff after `pulumi refresh`), `record` (what this stack changed: all that destroy
+takes back) and `notes` (fallbacks and settings left alone, in words).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.runtime import rpc
+
+from connectors.deploy import sign_in_experience as core
+from connectors.logto.client import LogtoClient
+from connectors.logto.endpoint import normalize_endpoint
+from connectors.logto.errors import LogtoError
+from infra.connector import resource_of, unwrap
+
+log = logging.getLogger(__name__)
+
+SECRET_OUTPUTS = ("app_secret",)
+SETTINGS = ("email_sign_up", "email_sign_in", "forgot_password")
+_INPUTS = ("endpoint", "resource", "app_id", "app_secret", *SETTINGS)
+_REPLACE_ON = ("endpoint", "resource")
+
+
+def pulumi_id(endpoint: str, resource: str) -> str:
+    digest = hashlib.sha256(f"{normalize_endpoint(endpoint)}|{resource}".encode()).hexdigest()[:16]
+    return f"logto-sign-in-email-{digest}"
+
+
+def _client(props: dict[str, Any]) -> LogtoClient:
+    return LogtoClient(props["endpoint"], props["app_id"], props["app_secret"], resource=props.get("resource") or None)
+
+
+def _want(props: dict[str, Any]) -> core.EmailSettings:
+    return core.EmailSettings(**{k: props.get(k) for k in SETTINGS})
+
+
+def _outputs(props: dict[str, Any], sie: dict[str, Any], record: core.Record, notes: list[str]) -> dict[str, Any]:
+    outs: dict[str, Any] = {k: props.get(k) for k in _INPUTS}
+    outs["resource"] = resource_of(props)
+    live = core.live_settings(sie)
+    for key in SETTINGS:  # managed settings report what is live; unmanaged stay None
+        outs[key] = getattr(live, key) if props.get(key) is not None else None
+    outs["record"] = record.to_dict()
+    outs["notes"] = list(notes)
+    outs["needs_email_connector"] = core.email_dependencies(sie)
+    outs["app_secret"] = rpc.wrap_rpc_secret(outs["app_secret"])
+    return outs
+
+
+def _unknown(value: Any) -> bool:
+    return value == rpc.UNKNOWN
+
+
+def check_inputs(olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    news = unwrap(dict(news))
+    failures: list[CheckFailure] = []
+    for key in ("endpoint", "app_id", "app_secret"):
+        if not news.get(key):
+            failures.append(CheckFailure(key, f"{key} is required"))
+    endpoint = news.get("endpoint")
+    if isinstance(endpoint, str) and endpoint and not _unknown(endpoint):
+        try:
+            news["endpoint"] = normalize_endpoint(endpoint)
+        except LogtoError as exc:
+            failures.append(CheckFailure("endpoint", str(exc)))
+    for key in SETTINGS:
+        value = news.get(key)
+        if value is not None and not _unknown(value) and not isinstance(value, bool):
+            failures.append(CheckFailure(key, f"{key} must be true, false or unset (leave alone)"))
+    if all(news.get(k) is None for k in SETTINGS):
+        failures.append(CheckFailure("email_sign_up", "set at least one of email_sign_up, email_sign_in, forgot_password"))
+    return CheckResult(news, failures)
+
+
+def diff_summary(olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str], str]:
+    olds, news = unwrap(dict(olds)), unwrap(dict(news))
+    changed: list[str] = []
+    parts: list[str] = []
+    for key in ("endpoint", "resource", "app_id", *SETTINGS):
+        old, new = olds.get(key), news.get(key)
+        if key == "resource" and (new is None or _unknown(new)):
+            continue
+        if old != new:
+            changed.append(key)
+            if key in SETTINGS and new is None:
+                parts.append(f"{key}: no longer managed (left as it is)")
+            else:
+                parts.append(f"{key}: {old} → {new}" if not _unknown(new) else f"{key} (known after apply)")
+    if olds.get("app_secret") != news.get("app_secret"):
+        changed.append("app_secret")
+        parts.append("app_secret (secret, rotated)")
+    return changed, "; ".join(parts) if parts else "no changes"
+
+
+def diff_props(id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    changed, text = diff_summary(olds, news)
+    if changed:
+        _say(f"sign-in experience {id_}: {text}")
+    replaces = [k for k in changed if k in _REPLACE_ON]
+    return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=True)
+
+
+def _apply(props: dict[str, Any], record: core.Record | None) -> dict[str, Any]:
+    with _client(props) as client:
+        edit = core.apply(client, _want(props), record)
+        sie = client.get_sign_in_experience()
+    changed = ", ".join(edit.patch) or "nothing to change"
+    _say(f"sign-in experience (email part): {changed}" + "".join(f"; {n}" for n in edit.notes))
+    return _outputs(props, sie, edit.record, edit.notes)
+
+
+def create_settings(props: dict[str, Any]) -> CreateResult:
+    props = unwrap(dict(props))
+    return CreateResult(pulumi_id(props["endpoint"], resource_of(props)), _apply(props, None))
+
+
+def update_settings(id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+    olds, news = unwrap(dict(olds)), unwrap(dict(news))
+    return UpdateResult(_apply(news, core.Record.from_dict(olds.get("record"))))
+
+
+def read_settings(id_: str, props: dict[str, Any]) -> ReadResult:
+    props = unwrap(dict(props))
+    with _client(props) as client:
+        sie = client.get_sign_in_experience()
+    outs = _outputs(props, sie, core.Record.from_dict(props.get("record")), list(props.get("notes") or []))
+    drift = [k for k in SETTINGS if props.get(k) is not None and outs[k] != props.get(k)]
+    if drift:
+        _say("sign-in experience drift: " + ", ".join(f"{k} is {outs[k]}" for k in drift))
+    return ReadResult(id_, outs)
+
+
+def delete_settings(id_: str, props: dict[str, Any]) -> None:
+    """Relax what we changed (runs before the connector's delete: it depends on the connector)."""
+    props = unwrap(dict(props))
+    with _client(props) as client:
+        edit = core.relax(client, core.Record.from_dict(props.get("record")))
+    _say("sign-in experience: relaxed " + (", ".join(edit.patch) or "nothing (no email setting of ours left)")
+         + "".join(f"; {n}" for n in edit.notes))
+
+
+def _say(message: str) -> None:
+    log.info("%s", message)
+    try:
+        pulumi.log.info(message)
+    except Exception:  # noqa: BLE001 - logging must never fail a deployment
+        pass
+
+
+class LogtoSignInEmailProvider(ResourceProvider):
+    """Stateless: every method delegates to a module-level function of this module."""
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return check_inputs(_olds, news)
+
+    def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
+        return diff_props(_id, _olds, _news)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return create_settings(props)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        return read_settings(id_, props)
+
+    def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
+        return update_settings(_id, _olds, _news)
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        delete_settings(_id, _props)
+
+
+class LogtoSignInEmail(pulumi.dynamic.Resource, module="logto", name="SignInEmail"):
+    """The email sign-up / sign-in / forgot-password settings of one tenant."""
+
+    email_sign_up: pulumi.Output[bool | None]
+    email_sign_in: pulumi.Output[bool | None]
+    forgot_password: pulumi.Output[bool | None]
+    record: pulumi.Output[dict[str, Any]]
+    needs_email_connector: pulumi.Output[list[str]]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        connector: pulumi.Resource,
+        endpoint: pulumi.Input[str],
+        app_id: pulumi.Input[str],
+        app_secret: pulumi.Input[str],
+        email_sign_up: pulumi.Input[bool] | None = None,
+        email_sign_in: pulumi.Input[bool] | None = None,
+        forgot_password: pulumi.Input[bool] | None = None,
+        resource: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "endpoint": endpoint,
+            "resource": resource,
+            "app_id": app_id,
+            "app_secret": pulumi.Output.secret(app_secret),
+            "email_sign_up": email_sign_up,
+            "email_sign_in": email_sign_in,
+            "forgot_password": forgot_password,
+            "record": None,
+            "notes": None,
+            "needs_email_connector": None,
+        }
+        opts = pulumi.ResourceOptions.merge(
+            opts,
+            pulumi.ResourceOptions(depends_on=[connector], additional_secret_outputs=list(SECRET_OUTPUTS)),
+        )
+        super().__init__(LogtoSignInEmailProvider(), name, props, opts)

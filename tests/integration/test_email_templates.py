@@ -1,0 +1,152 @@
+"""Localized templates in Logto (`/api/email-templates`) through the `LogtoEmailTemplates` provider.
+
+Rows in every shipped locale land and are really used: a test-send through the SMTP connector
+with `locale` delivers that locale's subject and body to the AUTH SMTP sink. Removing a locale
+removes only our rows; foreign rows stay; taken-over rows are put back; drift shows on refresh.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from connectors.deploy import email_templates as core
+from connectors.logto.token import TOKENS
+from connectors.templates import available_locales, fill_placeholders
+from infra.email_templates import LogtoEmailTemplatesProvider, diff_summary
+from tests.integration.deploy_support import client_for, smtp_config
+from tests.integration.email_support import SMTP, TemplatesDriver, rendered_all, rows_for
+
+pytestmark = pytest.mark.integration
+
+FOREIGN = {"languageTag": "ko", "templateType": "SignIn", "details": {"subject": "외부 템플릿", "content": "<p>{{code}}</p>"}}
+
+
+@pytest.fixture(autouse=True)
+def _fast_retries(monkeypatch):
+    for name, value in {"WAIT_INITIAL": "0.01", "WAIT_MAX": "0.05", "WAIT_JITTER": "0.01", "ATTEMPTS": "3"}.items():
+        monkeypatch.setenv(f"LOGTO_EMAIL_{name}", value)
+    TOKENS.clear()
+    yield
+    TOKENS.clear()
+
+
+@pytest.fixture
+def client(logto_target):
+    with client_for(logto_target) as c:
+        before = {core.key_of(r) for r in c.list_email_templates()}
+        yield c
+        # On a real Logto, leave the tenant as we found it (our server is reset anyway).
+        for row in c.list_email_templates():
+            if core.key_of(row) not in before:
+                c.delete_email_template(row["id"])
+
+
+def _keys(client) -> set[str]:
+    return {core.key_of(r) for r in client.list_email_templates()}
+
+
+def _norm(text: str | None) -> str:
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+def test_every_shipped_locale_lands_and_is_used_by_a_test_send(logto_target, client, smtp_sink):
+    locales = available_locales()
+    rows = rows_for(locales)
+    driver = TemplatesDriver(logto_target)
+    outs = driver.up(rows)
+    assert set(outs["owned"]) == {core.key_of(r) for r in rows} == set(outs["row_ids"])
+    assert {core.key_of(r) for r in rows} <= _keys(client)
+    assert len(rows) == len(locales) * 9
+
+    config = smtp_config(smtp_sink, subject_prefix="CONFIG ")  # the connector's own templates: must NOT be used
+    subjects = {}
+    for locale in locales:
+        to = f"qa-{locale.lower()}@example.com"
+        client.test_send(SMTP, config, to, locale=locale)
+        mail = smtp_sink.received_by(to)
+        email = rendered_all().get(locale, "Generic")
+        payload = {"code": "000000", "locale": locale}
+        assert mail.subject == fill_placeholders(email.subject, payload), locale
+        assert "CONFIG" not in (mail.subject or "")
+        assert _norm(mail.html) == _norm(fill_placeholders(email.html, payload)), locale
+        assert "000000" in (mail.html or "")
+        assert mail.from_ and "no-reply@example.com" in mail.from_  # sendFrom of the row
+        subjects[locale] = mail.subject
+    assert subjects["de"] != subjects["en"] and "Bestätigungscode" in subjects["de"]
+    assert len(set(subjects.values())) == len(locales)  # each locale its own subject
+    driver.destroy()
+    assert not ({core.key_of(r) for r in rows} & _keys(client))
+
+
+def test_removing_a_locale_removes_only_our_rows(logto_target, client):
+    client.upsert_email_templates([FOREIGN])  # someone else's row, there before us
+    driver = TemplatesDriver(logto_target)
+    outs = driver.up(rows_for(["en", "de", "fr"]))
+    assert "ko/SignIn" not in outs["owned"]
+    outs = driver.up(rows_for(["en", "de"]))
+    keys = _keys(client)
+    assert not any(k.startswith("fr/") for k in keys)
+    assert {k for k in keys if k.startswith(("en/", "de/"))} == set(outs["owned"])
+    assert "ko/SignIn" in keys
+    foreign = client.list_email_templates(language_tag="ko", template_type="SignIn")[0]
+    assert foreign["details"] == FOREIGN["details"]
+    driver.destroy()
+    assert _keys(client) & {"en/SignIn", "de/SignIn"} == set()
+    assert "ko/SignIn" in _keys(client)
+
+
+def test_a_taken_over_row_is_put_back_not_deleted(logto_target, client):
+    theirs = {"languageTag": "en", "templateType": "Generic", "details": {"subject": "theirs", "content": "<b>{{code}}</b>"}}
+    client.upsert_email_templates([theirs])
+    driver = TemplatesDriver(logto_target)
+    outs = driver.up(rows_for(["en"]))
+    assert outs["originals"] == {"en/Generic": theirs["details"]}
+    live = client.list_email_templates(language_tag="en", template_type="Generic")[0]
+    assert live["details"]["subject"] != "theirs"
+    driver.destroy()
+    rows = client.list_email_templates(language_tag="en")
+    assert [core.key_of(r) for r in rows] == ["en/Generic"] and rows[0]["details"] == theirs["details"]
+
+
+def test_drift_is_seen_by_refresh_and_repaired_by_up(logto_target, client):
+    rows = rows_for(["en", "de"])
+    driver = TemplatesDriver(logto_target)
+    driver.up(rows)
+    assert not driver.diff(rows).changes
+    # Someone edits one row and deletes another behind our back.
+    client.upsert_email_templates([{"languageTag": "de", "templateType": "SignIn", "details": {"subject": "hacked", "content": "x {{code}}"}}])
+    doomed = client.list_email_templates(language_tag="en", template_type="Register")[0]
+    client.delete_email_template(doomed["id"])
+    outs = driver.refresh()
+    live = core.by_key(outs["templates"])
+    assert live["de/SignIn"]["subject"] == "hacked" and "en/Register" not in live
+    diff = driver.diff(rows)
+    assert diff.changes and not diff.replaces
+    _, text = diff_summary(driver.outs, {**driver.outs, "templates": rows})
+    assert re.search(r"~de/SignIn \([^)]*subject", text) and "+en/Register" in text
+    assert "hacked" not in text  # keys and field names, never content
+    driver.up(rows)
+    assert core.by_key(client.list_email_templates(language_tag="de", template_type="SignIn"))["de/SignIn"]["subject"] != "hacked"
+    assert "en/Register" in _keys(client)
+    driver.destroy()
+
+
+def test_check_refuses_tags_logto_never_resolves(logto_target):
+    bad = [{"languageTag": "de-DE", "templateType": "SignIn", "details": {"subject": "s", "content": "c"}},
+           {"languageTag": "en", "templateType": "Nope", "details": {"subject": "s", "content": "c"}}]
+    result = LogtoEmailTemplatesProvider().check({}, {"endpoint": "https://x.logto.app", "app_id": "a", "app_secret": "s", "templates": bad})
+    text = " ".join(f.reason for f in result.failures)
+    assert "'de-DE' is not a tag Logto resolves" in text and "'Nope' is not a Logto usage type" in text
+
+
+def test_no_secret_in_outputs(logto_target, client):
+    driver = TemplatesDriver(logto_target)
+    driver.up(rows_for(["en"]))
+    public = {k: v for k, v in driver.outs.items() if k != "app_secret"}
+    assert logto_target.app_secret not in repr(public)
+    from pulumi.runtime import rpc
+
+    assert rpc.is_rpc_secret(driver.outs["app_secret"])
+    driver.destroy()
