@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
@@ -68,10 +69,11 @@ def ses_readiness(
 ) -> pulumi.Output[str]:
     """Readiness as an output that resolves only after `after` (the DNS records) exist."""
 
-    def run(args: dict[str, Any]) -> str:
+    def run(args: dict[str, Any]) -> Any:
         status = should_run()
         if status is not None:
             return status
-        return check_ses(args["identity"], region, spec, production, args["records"])
+        # Polling blocks for up to timeoutSeconds: off the event loop, so other tenants proceed.
+        return asyncio.ensure_future(asyncio.to_thread(check_ses, args["identity"], region, spec, production, args["records"]))
 
     return pulumi.Output.all(identity=identity, records=records, after=pulumi.Output.all(*after)).apply(run)

@@ -16,7 +16,7 @@ Key rotation without an outage: the key's resource name carries `keyRotation`
 (which depends on the new key through its config) after the key exists, and deletes removed
 resources only at the end of a successful update. So: new key → connector updated → old key
 deleted. If the connector update fails, the update stops before any deletion and the old key
-keeps working. (IAM allows two keys per user, exactly what this needs.)
+keeps working (not under `--continue-on-error`). IAM allows two keys per user, exactly this.
 """
 
 from __future__ import annotations
