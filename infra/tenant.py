@@ -16,15 +16,30 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from pydantic import BaseModel
 
 from connectors.connector_config import build_connector_config, mailbox, render_tenant
 from connectors.errors import ConfigError
+from connectors.secret import Secret
 from connectors.spec.models import TenantSpec
 from connectors.templates import RenderedSet
 from infra.connector import LogtoEmailConnector
 from infra.providers import ProviderResult, create_provider
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def opaque_secrets(model: BaseModel, path: str = "") -> list[str]:
+    """Paths of secrets the program cannot reveal (ciphertext read from a file)."""
+    found: list[str] = []
+    for field_name in type(model).model_fields:
+        value = getattr(model, field_name)
+        here = f"{path}{field_name}"
+        if isinstance(value, Secret) and not value.known:
+            found.append(here)
+        elif isinstance(value, BaseModel):
+            found += opaque_secrets(value, here + ".")
+    return found
 
 
 class TenantEmail(pulumi.ComponentResource):
@@ -51,6 +66,12 @@ class TenantEmail(pulumi.ComponentResource):
         super().__init__("logto-email:index:TenantEmail", name, None, opts)
         self.tenant = tenant
         where = f"tenant {name}"
+        encrypted = opaque_secrets(tenant)
+        if encrypted:
+            raise pulumi.RunError(
+                f"{where}: {', '.join(encrypted)} still encrypted (`secure:`); pass the values Pulumi decrypted "
+                "(pulumi.Config(...).get_object / require), not the stack file's ciphertext"
+            )
         try:
             self.rendered: RenderedSet = render_tenant(tenant, project_dir, path=f"{where}: templates")
             # Fail in preview, with placeholders for what only `up` knows, not mid-update.
@@ -91,7 +112,39 @@ class TenantEmail(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=self.provider.waits_for),
         )
         self.connector_id = self.connector.connector_id
+        self._email_extras(name, tenant)
         self.register_outputs(self.outputs)
+
+    def _email_extras(self, name: str, tenant: TenantSpec) -> None:
+        """Localized rows in Logto's email templates, and the email part of the sign-in experience.
+
+        The sign-in settings depend on the connector: created after it, relaxed before it goes.
+        """
+        from connectors.connector_config import template_sender
+        from connectors.templates import email_template_rows
+        from infra.email_templates import LogtoEmailTemplates
+        from infra.sign_in_experience import LogtoSignInEmail
+
+        access = {
+            "endpoint": tenant.logto.endpoint,
+            "resource": tenant.logto.resource,
+            "app_id": tenant.logto.app_id,
+            "app_secret": pulumi.Output.secret(tenant.logto.app_secret.reveal()),
+        }
+        rows = email_template_rows(tenant.factory_id, self.rendered, template_sender(tenant)) if tenant.templates.storage == "logto" else []
+        self.email_templates = (
+            LogtoEmailTemplates(f"{name}-email-templates", templates=rows, **access, opts=pulumi.ResourceOptions(parent=self))
+            if rows else None
+        )
+        sie = tenant.sign_in_experience
+        wanted = {} if sie is None else {
+            k: v for k, v in (("email_sign_up", sie.email_sign_up), ("email_sign_in", sie.email_sign_in), ("forgot_password", sie.forgot_password))
+            if v is not None
+        }
+        self.sign_in_email = (
+            LogtoSignInEmail(f"{name}-sign-in-email", connector=self.connector, **wanted, **access, opts=pulumi.ResourceOptions(parent=self))
+            if wanted else None
+        )
 
     @property
     def outputs(self) -> dict[str, Any]:

@@ -53,5 +53,12 @@ def publish(
     return created, everything, pulumi.Output.from_input([])
 
 
+def check_in_zone(name: str, domain: str, dns: DnsSpec) -> None:
+    """A zone given by name must contain the domain, or Route53 refuses every record later."""
+    zone = dns.route53_zone_name
+    if zone and not (domain == zone or domain.endswith("." + zone)):
+        raise pulumi.RunError(f"{name}: {domain} is not in the Route53 zone {zone}; set dns.route53ZoneName to its zone")
+
+
 def known(record: Record) -> pulumi.Output[Record]:
     return pulumi.Output.from_input(record)

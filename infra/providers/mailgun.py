@@ -13,7 +13,7 @@ import pulumi_mailgun as mailgun
 from connectors.dns_records import Record
 from connectors.spec.models import MailgunProvider, TenantSpec
 from infra.providers.base import PlannedRecord, ProviderResult, secret
-from infra.providers.dns import publish
+from infra.providers.dns import check_in_zone, publish
 
 
 def _sending_record(sets: list, kind: str, domain: str) -> Record:
@@ -36,6 +36,7 @@ class MailgunDomain(pulumi.ComponentResource):
         super().__init__("logto-email:providers:Mailgun", name, None, opts)
         p = tenant.provider
         assert isinstance(p, MailgunProvider)
+        check_in_zone(name, p.domain, p.dns)
         self.provider = mailgun.Provider(f"{name}-account", api_key=secret(p.api_key), opts=pulumi.ResourceOptions(parent=self))
         self.domain = mailgun.Domain(
             f"{name}-domain",

@@ -31,7 +31,7 @@ from connectors.dns_records import dkim_records, dmarc_record, mail_from_domain,
 from connectors.ses_smtp import smtp_password
 from connectors.spec.models import AwsSesProvider, SesSmtpProvider, TenantSpec
 from infra.providers.base import PlannedRecord, ProviderResult
-from infra.providers.dns import known, publish
+from infra.providers.dns import check_in_zone, known, publish
 from infra.readiness import ses_readiness
 
 SEND_ACTIONS = ["ses:SendEmail", "ses:SendRawEmail"]
@@ -75,6 +75,14 @@ def topic_policy(topic_arn: str, configuration_set_arn: str) -> str:
     )
 
 
+def dkim_tokens(attributes: Any, domain: str) -> list[str]:
+    """Easy DKIM always yields three tokens; anything else is a provider problem worth stopping for."""
+    tokens = list(getattr(attributes, "tokens", None) or [])
+    if len(tokens) != 3:
+        raise pulumi.RunError(f"SES returned {len(tokens)} DKIM tokens for {domain}, expected 3")
+    return tokens
+
+
 class SesDomain(pulumi.ComponentResource):
     """One tenant's SES sending setup; `generated` feeds the Logto connector config."""
 
@@ -93,6 +101,7 @@ class SesDomain(pulumi.ComponentResource):
         assert tenant.sender is not None
         child = pulumi.ResourceOptions(parent=self)
         region, domain, sender = p.region, p.domain, tenant.sender.email
+        check_in_zone(name, domain, p.dns)
 
         # Identity with Easy DKIM, 2048-bit keys.
         self.identity = aws.sesv2.EmailIdentity(
@@ -102,9 +111,9 @@ class SesDomain(pulumi.ComponentResource):
             region=region,
             opts=child,
         )
-        tokens = self.identity.dkim_signing_attributes.apply(lambda d: list(d.tokens or []) if d else [])
+        tokens = self.identity.dkim_signing_attributes.apply(lambda d: dkim_tokens(d, domain))
         planned = [
-            PlannedRecord(f"dkim-{i}", "CNAME", tokens.apply(lambda ts, i=i: dkim_records(domain, [ts[i] if len(ts) > i else f"<dkim-token-{i + 1}>"])[0]))
+            PlannedRecord(f"dkim-{i}", "CNAME", tokens.apply(lambda ts, i=i: dkim_records(domain, [ts[i]])[0]))
             for i in range(3)
         ]
         # Custom MAIL FROM: MX + SPF on the subdomain only.

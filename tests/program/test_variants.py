@@ -185,3 +185,25 @@ def test_invalid_stack_fails_with_the_yaml_path_and_no_value() -> None:
     assert "oops" in msg and "sender" in msg
     assert SECRETS["pm.token"] not in msg and SECRETS["pm.app"] not in msg
     assert not run.of_type(CONNECTOR_TYPE)
+
+
+def test_domain_outside_its_zone_is_refused() -> None:
+    bad = {"smtpses": {**TENANTS["smtpses"], "provider": {**TENANTS["smtpses"]["provider"],
+                                                           "dns": {"route53ZoneName": "other.example.org"}}}}
+    run = run_program("zone", tenants_config(bad), ["logto-email:tenants"])
+    assert run.error is not None and "not in the Route53 zone other.example.org" in str(run.error)
+
+
+def test_encrypted_secrets_are_refused_by_tenant_email() -> None:
+    def program() -> None:
+        from infra.tenant import TenantEmail
+
+        TenantEmail("enc", tenant=TenantSpec.model_validate({
+            "logto": {"endpoint": "https://enc.logto.app", "appId": "enc-m2m", "appSecret": {"secure": "v1:abc"}},
+            "provider": {"type": "http", "endpoint": "https://mailer.example.com/logto"},
+            "sender": {"email": "no-reply@example.com"},
+        }))
+
+    run = run_program("enc", {}, program_fn=program)
+    assert run.error is not None and "logto.app_secret still encrypted" in str(run.error)
+    assert "v1:abc" not in str(run.error)
