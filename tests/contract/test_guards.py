@@ -127,7 +127,7 @@ BOTH_REJECT: list[tuple[str, str, Any]] = [
 
 @pytest.mark.parametrize(("case", "factory_id", "data"), BOTH_REJECT, ids=[c[0] for c in BOTH_REJECT])
 def test_model_rejects(case: str, factory_id: str, data: Any) -> None:
-    with pytest.raises(ConfigError, match="must not be empty"):
+    with pytest.raises(ConfigError):
         parse_config(factory_id, data)
 
 
@@ -234,7 +234,7 @@ def test_real_guard_accepts_empty_secrets_but_not_their_stored_form(connector_ru
 
 @pytest.mark.parametrize(("case", "factory_id", "data"), EMPTY_SECRETS, ids=[c[0] for c in EMPTY_SECRETS])
 def test_model_rejects_empty_required_secret(case: str, factory_id: str, data: Any) -> None:
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="must not be empty"):
         parse_config(factory_id, data)
 
 
