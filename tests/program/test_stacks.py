@@ -238,3 +238,32 @@ def test_no_secret_in_clear_anywhere(stack_runs, stack_file) -> None:
         key = path.split(".")[1]
         if path.endswith((".appSecret", ".apiKey", ".serverToken", ".password", ".authorization", ".accessKeySecret")):
             assert value in wrapped[f"{key}-connector"], path
+
+
+def test_other_providers_resources(stack_runs, stack_file) -> None:
+    run = run_of(stack_runs, stack_file)
+    for key, tenant in tenants_of(stack_file).items():
+        p = tenant.provider
+        _, connector, parts = tenant_parts(run, key)
+        types = sorted(r.type for r in parts)
+        config = unwrap(connector.inputs["config"])
+        if p.type == "mailgun":
+            (account,) = [r for r in parts if r.type == "pulumi:providers:mailgun"]
+            assert is_secret(account.inputs["apiKey"])
+            (domain,) = [r for r in parts if r.type == "mailgun:index/domain:Domain"]
+            assert domain.inputs["name"] == p.domain and domain.inputs["region"] == p.region
+            assert domain.inputs["dkimKeySize"] == 2048
+            assert domain.provider.startswith(account.urn)
+            records = [r for r in parts if r.type == R53]
+            assert sorted((r.inputs["type"], r.inputs["zoneId"]) for r in records) == [
+                ("TXT", p.dns.route53_zone_id), ("TXT", p.dns.route53_zone_id)]
+            assert {r.inputs["name"] for r in records} == {p.domain, f"pdk1._domainkey.{p.domain}"}
+            assert config["domain"] == p.domain
+            assert config["endpoint"] == ("https://api.eu.mailgun.net" if p.region == "eu" else config.get("endpoint"))
+        elif p.type in ("sendgrid", "postmark"):
+            assert [t for t in types if t != R53] == []
+            assert len([t for t in types if t == R53]) == (len(p.dns_records) if p.dns.in_route53 else 0)
+        elif p.type in ("smtp", "http", "aliyun", "logto-email"):
+            assert types == [], f"{key}: {types}"
+        if p.type == "smtp":
+            assert config["host"] == p.host and config["port"] == p.port
