@@ -287,6 +287,13 @@ def _precheck(new: dict[str, Any], want: EmailSettings) -> None:
             "EmailVerificationCode from the tenant's MFA factors, or set signInExperience.emailSignIn: false",
             "sign_in_experiences.email_verification_code_cannot_be_used_for_sign_in",
         )
+    if "email" in (sign_up.get("identifiers") or []) and _email_method(methods) is None:
+        raise SignInExperienceError(
+            "email is the tenant's primary sign-up identifier, so it must stay a sign-in method (users who "
+            "signed up with an email address could not sign in): set signInExperience.emailSignUp: false as "
+            "well, or keep emailSignIn",
+            "sign_in_experiences.miss_sign_up_identifier_in_sign_in",
+        )
     if sign_up.get("verify") and not sign_up.get("password"):
         bad = [m["identifier"] for m in methods if not m.get("verificationCode") and m.get("identifier") != "username"]
         if bad:
