@@ -183,6 +183,11 @@ def main() -> None:
 
 def _register_optional_commands() -> None:
     """Commands living in their own modules register here (kept lazy: each imports on use)."""
+    from connectors.check.cli import check_command
+    from connectors.promote.cli import promote_command
+
+    cli.add_command(promote_command)
+    cli.add_command(check_command)
 
 
 if __name__ == "__main__":  # pragma: no cover
