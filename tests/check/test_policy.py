@@ -187,3 +187,13 @@ def test_api_returns_spec_and_findings(tmp_path):
     spec, found = check_stack(tmp_path, "prod")
     assert spec is not None and spec.production and found == []
     assert sec("X") == {"secure": "v1:XCIPHERTEXT"}
+
+
+def test_registered_in_the_cli(tmp_path):
+    import subprocess
+    import sys
+
+    write(tmp_path, "prod", stack({"shop": variant(ses_tenant, _set("provider.dmarc.policy", "none"))}))
+    out = subprocess.run([sys.executable, "-m", "connectors", "check", "-C", str(tmp_path), "-s", "prod"],
+                         capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert out.returncode == 2 and "LE142" in out.stdout

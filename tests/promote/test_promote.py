@@ -275,3 +275,14 @@ def test_a_staged_tenant_outside_the_selection_does_not_block(tmp_path):
     doc = json.loads(run(proj, "-t", "shop", "--write", "--json").output)
     assert doc["ok"] is True and doc["written"] is True
     assert any(n.startswith("tenant support (not promoted) does not load") for n in doc["notes"])
+
+
+def test_registered_in_the_cli(tmp_path):
+    import subprocess
+    import sys
+
+    proj = project(tmp_path, prod=with_prod_api_key())
+    out = subprocess.run([sys.executable, "-m", "connectors", "promote", "-C", str(proj), "--json"],
+                         capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["ok"] is True
