@@ -56,7 +56,11 @@ def promote_command(source: str, target: str, tenants: tuple[str, ...], write: b
         unknown_tenant = any("is not in stack" in p.message for p in exc.problems)
         sys.exit(EXIT_USAGE if unknown_tenant else EXIT_FAILED)
     if write and promo.ok:
-        write_promotion(promo)
+        try:
+            write_promotion(promo)
+        except (ConfigError, OSError) as exc:
+            click.secho(f"nothing written: {exc}", err=True, fg="red")
+            sys.exit(EXIT_FAILED)
     if as_json:
         click.echo(json.dumps(to_json(promo), indent=2, ensure_ascii=False))
     else:

@@ -111,6 +111,10 @@ def plan_promotion(
         if tenant not in dst_tenants:
             promo.missing_in_target.append(tenant)
             continue
+        if not isinstance(dst_tenants[tenant], CommentedMap) or not isinstance(src_tenants[tenant], Mapping):
+            promo.problems.append(Problem(f"config.{TENANTS_KEY}.{tenant}", f"is not a mapping in Pulumi.{target}.yaml",
+                                          "declare the tenant's logto, provider, sender, … settings"))
+            continue
         walker = _Walker(promo, tenant)
         walker.walk(TenantSpec, src_tenants[tenant], dst_tenants[tenant], f"tenants.{tenant}")
     promo.text = dst_doc.dump() if promo.changes else dst_doc.text

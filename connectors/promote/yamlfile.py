@@ -31,14 +31,15 @@ class StackDocument:
     @classmethod
     def read(cls, path: Path) -> "StackDocument":
         text = path.read_text(encoding="utf-8")
+        explicit_start = _has_document_start(text)
         first: YAML | None = None
         for layout in _LAYOUTS:
-            yaml = _yaml(layout)
+            yaml = _yaml(layout, explicit_start)
             data = yaml.load(text)
             first = first or yaml
             if _dump(yaml, data) == text:
                 return cls(path, text, data, yaml, True)
-        yaml = first or _yaml(_LAYOUTS[0])
+        yaml = first or _yaml(_LAYOUTS[0], explicit_start)
         return cls(path, text, yaml.load(text), yaml, False)
 
     def dump(self) -> str:
@@ -61,9 +62,17 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def _yaml(layout: tuple[int, int, int]) -> YAML:
+def _has_document_start(text: str) -> bool:
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            return line.rstrip() == "---"
+    return False
+
+
+def _yaml(layout: tuple[int, int, int], explicit_start: bool = False) -> YAML:
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
+    yaml.explicit_start = explicit_start
     yaml.width = 4096
     mapping, sequence, offset = layout
     yaml.indent(mapping=mapping, sequence=sequence, offset=offset)

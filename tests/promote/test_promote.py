@@ -286,3 +286,22 @@ def test_registered_in_the_cli(tmp_path):
                          capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["ok"] is True
+
+
+def test_document_start_marker_and_layout_are_kept(tmp_path):
+    prod = "---\n" + PROD.replace("      locales: [en]\n", "      locales:\n      - en\n")
+    proj = project(tmp_path, prod=prod)
+    assert run(proj, "-t", "shop", "--write").exit_code == 0
+    after = (proj / "Pulumi.prod.yaml").read_text()
+    assert after.startswith("---\n# prod: settings arrive by promotion\n")
+    removed, added = changed_lines(prod, after)
+    assert "      - de" in added and not any("locales" in line or "- en" in line for line in removed)  # block style kept
+    assert "        name: Shop Team" in added
+
+
+def test_a_tenant_that_is_not_a_mapping_is_a_problem(tmp_path):
+    prod = PROD.replace("    # only in prod\n    legacy:", "    labs:\n    # only in prod\n    legacy:")
+    proj = project(tmp_path, prod=prod)
+    result = run(proj, "-t", "labs", "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.output)["problems"][0]["path"] == "config.logto-email:tenants.labs"
