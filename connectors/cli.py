@@ -188,6 +188,9 @@ def _register_optional_commands() -> None:
 
     cli.add_command(promote_command)
     cli.add_command(check_command)
+    from connectors.operator_cli import register as register_operator_commands
+
+    register_operator_commands(cli)
 
 
 if __name__ == "__main__":  # pragma: no cover
