@@ -106,7 +106,7 @@ def show(promo: Promotion, *, write: bool, patch: bool) -> None:
         table.add_column(f"→ {src}")
         for c in promo.changes:
             rel = c.path.split(".", 2)[2]
-            before = _fmt(c.before) + (" (default)" if c.action == "add" else "")
+            before = _fmt(c.before) + (" (default)" if c.action == "add" and c.before is not None else "")
             after = "(removed)" if c.action == "remove" and c.after is None else _fmt(c.after)
             if c.action == "remove" and c.after is not None:
                 after += " (default)"

@@ -179,8 +179,8 @@ class _Walker:
             self.promo.notes.append(f"{path}: {self.promo.target}'s DMARC policy would weaken from {before} to {after}; "
                                     f"tighten it in {self.promo.source} first if that is not intended")
         if key.name in src:
-            _put(dst, key.name, to_node(src[key.name], like=dst.get(key.name, src[key.name])), order)
             action: Action = "change" if key.name in dst else "add"
+            _put(dst, key.name, to_node(src[key.name], like=dst.get(key.name, src[key.name])), order)
             self._record(path, action, before, after)
         elif default is None or default is MISSING:
             _delete(dst, key.name)
@@ -191,8 +191,8 @@ class _Walker:
 
     def _block(self, key: Key, src: Mapping[str, Any], dst: CommentedMap, path: str, order: list[str]) -> None:
         s, d = src.get(key.name), dst.get(key.name)
-        if key.name == "provider":
-            return self._provider(key, s, dst, path)
+        if len(key.models()) > 1:  # a tagged union (the provider): its `type` may switch
+            return self._switchable(key, s, dst, path)
         if s is None and d is None:
             return
         model = model_for(key, s if s is not None else d)
@@ -213,7 +213,7 @@ class _Walker:
             return
         self.walk(model, s, d, path)
 
-    def _provider(self, key: Key, src: Any, dst: CommentedMap, path: str) -> None:
+    def _switchable(self, key: Key, src: Any, dst: CommentedMap, path: str) -> None:
         d = dst.get(key.name)
         if not isinstance(src, Mapping):
             return

@@ -255,8 +255,15 @@ def test_new_block_needs_environment_bound_value(tmp_path):
 def test_appended_key_goes_before_the_next_sections_comment(tmp_path):
     dev = DEV.replace("      testRecipient: qa@example.com\n", "      testRecipient: qa@example.com\n      signInExperience:\n        emailSignIn: true\n")
     proj = project(tmp_path, dev=dev)
+    first = json.loads(run(proj, "-t", "shop", "--json").output)["changes"]
+    assert {"tenant": "shop", "path": "tenants.shop.signInExperience.emailSignIn", "action": "add",
+            "before": None, "after": True, "note": None} in first
+    assert {c["path"]: c["action"] for c in first}["tenants.shop.sender.name"] == "change"
+    assert {c["path"]: c["action"] for c in first}["tenants.shop.branding.logoUrl"] == "remove"
     assert run(proj, "-t", "shop", "--write").exit_code == 0
     text = (proj / "Pulumi.prod.yaml").read_text()
+    doc = json.loads(run(proj, "-t", "shop", "--json").output)
+    assert doc["changes"] == []
     assert "      testRecipient: canary@example.com\n      signInExperience:\n        emailSignIn: true\n\n    # help desk" in text
     assert load_stack(proj, "prod").tenants["shop"].sign_in_experience.email_sign_in is True
 
