@@ -246,6 +246,11 @@ class _Walker:
         _copy_trailing_comment(old, switched)
         dst[key.name] = switched
         self.walk(model, src, switched, path)
+        portable = {k.name for k in keys_of(model) if k.portable}
+        kept = [n for n in switched if n != "type" and n not in portable]
+        if kept and old_type:
+            self.promo.notes.append(f"{path}: switching {old_type} → {new_type} keeps {self.promo.target}'s own "
+                                    f"{', '.join(kept)}; check they are meant for {new_type}")
 
     def _record(self, path: str, action: Action, before: Any, after: Any, note: str | None = None) -> None:
         self.promo.changes.append(Change(self.tenant, path, action, before, after, note))

@@ -116,6 +116,7 @@ def test_provider_switch_with_prod_secret_keeps_it_and_drops_old_keys(tmp_path):
     for gone in ("host:", "port:", "username:", "PRODSMTPPASSWORD"):
         assert gone not in support
     assert "    # help desk, still on the corporate relay in prod\n" in text
+    assert "switching smtp → sendgrid keeps prod's own apiKey" in result.output
     spec = load_stack(proj, "prod")
     assert spec.tenants["support"].provider.type == "sendgrid"
     assert spec.tenants["support"].logto.endpoint == "https://supportprod.logto.app"
