@@ -136,3 +136,52 @@ def test_cli_live_reads_secret_and_aws_endpoint_from_environment(tmp_path, fresh
     assert [(f["code"], f["severity"]) for f in doc["findings"]] == [("LE201", "error"), ("LE210", "info")]
     assert result.exit_code == 1 and doc["live"] is True
     assert fresh_logto_server.app_secret not in result.output
+
+
+class _AccountServer:
+    """A local SESv2 `GetAccount` endpoint answering a fixed account document."""
+
+    def __init__(self, account: dict[str, Any]) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        body = json.dumps(account).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *_: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                self.send_response(200 if self.path.startswith("/v2/email/account") else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> "_AccountServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def client(self, region: str):
+        import boto3
+
+        host, port = self.httpd.server_address[:2]
+        return boto3.client("sesv2", endpoint_url=f"http://{host}:{port}", region_name=region,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def test_ses_sending_disabled_and_enforcement_status(tmp_path):
+    account = {"ProductionAccessEnabled": True, "SendingEnabled": False, "EnforcementStatus": "PROBATION",
+               "SendQuota": {"Max24HourSend": 50000.0, "MaxSendRate": 14.0, "SentLast24Hours": 0.0}}
+    write(tmp_path, "prod", stack({"shop": ses_tenant()}))
+    with _AccountServer(account) as server:
+        found = live_findings(load_stack(tmp_path, "prod"), env={"LOGTO_APP_SECRET_SHOP": ""}, ses=server.client)
+    assert codes(found) == [("LE200", "warning"), ("LE211", "error"), ("LE212", "warning")]
+    assert "PROBATION" in next(f.message for f in found if f.code == "LE212")
