@@ -193,6 +193,7 @@ def sync(
     originals = dict(state.originals)
     for key in the_plan.adopt:  # remember what was there before we first overwrite it
         originals.setdefault(key, live_by[key])
+    want = {key_of(r): dict(r["details"]) for r in desired}
     try:
         for locale, rows in _by_locale(the_plan.upsert):
             client.upsert_email_templates(rows)
@@ -205,14 +206,16 @@ def sync(
                 {"languageTag": split_key(k)[0], "templateType": split_key(k)[1], "details": originals[k]}
                 for k in the_plan.restore
             )
+        now = client.list_email_templates()
+        now_by = by_key(now)
+        wrong = details_changes({k: now_by[k] for k in want if k in now_by}, want)
+        if wrong:
+            raise TemplateSyncError(f"read-back differs from what was written at {summarize(wrong)}")
     except Exception as exc:  # noqa: BLE001 - re-raised with keys only, never content
-        raise TemplateSyncError(f"email templates: {the_plan.summary}: failed: {exc}") from None
-    want = {key_of(r): dict(r["details"]) for r in desired}
-    now = client.list_email_templates()
-    now_by = by_key(now)
-    wrong = details_changes({k: now_by[k] for k in want if k in now_by}, want)
-    if wrong:
-        raise TemplateSyncError(f"email templates: read-back differs from what was written at {summarize(wrong)}")
+        touched = {key_of(r) for r in the_plan.upsert} | set(the_plan.delete) | set(the_plan.restore)
+        raise TemplateSyncError(
+            f"email templates: {the_plan.summary}: failed: {exc}. {_roll_back(client, live_rows, touched)}"
+        ) from None
     new_state = TemplateState(
         owned=sorted(want),
         originals={k: v for k, v in originals.items() if k in want},
@@ -220,6 +223,27 @@ def sync(
         live={k: now_by[k] for k in want},
     )
     return new_state, the_plan
+
+
+def _roll_back(client: LogtoClient, before_rows: Sequence[Mapping[str, Any]], touched: set[str]) -> str:
+    """Put every touched key back as it was before this run, so a failed run leaves no row
+    that a retry would mistake for somebody else's (and so never delete)."""
+    before = by_key(before_rows)
+    try:
+        now_rows = client.list_email_templates()
+        now = by_key(now_rows)
+        ids = {key_of(r): r["id"] for r in now_rows}
+        put_back = [k for k in sorted(touched) if k in before and now.get(k) != before[k]]
+        doomed = [k for k in sorted(touched) if k not in before and k in now]
+        if put_back:
+            client.upsert_email_templates(
+                {"languageTag": split_key(k)[0], "templateType": split_key(k)[1], "details": before[k]} for k in put_back
+            )
+        for key in doomed:
+            client.delete_email_template(ids[key])
+    except Exception as exc:  # noqa: BLE001
+        return f"Rolling back failed too ({exc}); rows touched: {summarize(KeyChange(k, 'changed') for k in sorted(touched))}"
+    return f"Rolled back: {len(put_back)} row(s) put back, {len(doomed)} new row(s) deleted; the rows are as before."
 
 
 def remove(client: LogtoClient, state: TemplateState) -> TemplatePlan:

@@ -150,3 +150,22 @@ def test_no_secret_in_outputs(logto_target, client):
 
     assert rpc.is_rpc_secret(driver.outs["app_secret"])
     driver.destroy()
+
+
+def test_a_failed_run_rolls_back_so_a_retry_owns_its_rows(logto_target, client):
+    server = logto_target.require_server("injects a fault after a PUT has landed")
+    theirs = {"languageTag": "en", "templateType": "Generic", "details": {"subject": "theirs", "content": "<b>{{code}}</b>"}}
+    client.upsert_email_templates([theirs])
+    before = {core.key_of(r): r["details"] for r in client.list_email_templates()}
+    # Every attempt of the first PUT lands but is answered 500 (the client retries, then gives up).
+    server.faults.add("PUT", r"/api/email-templates", status=500, when="after", times=3)
+    driver = TemplatesDriver(logto_target)
+    with pytest.raises(core.TemplateSyncError) as info:
+        driver.up(rows_for(["de", "en"]))
+    assert "Rolled back: 0 row(s) put back, 9 new row(s) deleted" in str(info.value)
+    assert {core.key_of(r): r["details"] for r in client.list_email_templates()} == before
+    # The retry (a fresh create: Pulumi recorded nothing) takes over only en/Generic, and gives it back.
+    outs = driver.up(rows_for(["de", "en"]))
+    assert list(outs["originals"]) == ["en/Generic"]
+    driver.destroy()
+    assert {core.key_of(r): r["details"] for r in client.list_email_templates()} == before
