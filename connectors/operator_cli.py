@@ -180,6 +180,13 @@ def tenant_status(key: str, tenant: Any, rendered: Any, creds: Any) -> dict[str,
                 template_drift = [str(c) for c in tpl.details_changes({k: have[k] for k in want if k in have}, want)]
                 templates["declared_rows"] = len(want)
                 templates["other_rows"] = sorted(k for k in have if k not in want)
+                fallback = (sie.get("languageInfo") or {}).get("fallbackLanguage")
+                templates["fallback_language"] = fallback
+                if fallback and fallback not in tenant.locales:
+                    templates["note"] = (
+                        f"Logto's fallback language {fallback} has no declared rows: users whose language is not one of "
+                        f"{', '.join(tenant.locales)} get the connector's own templates ({tenant.locales[0]})"
+                    )
             elif rows and fid in I18N_TEMPLATE_FACTORIES:
                 templates["note"] = (
                     f"{len(rows)} row(s) in Logto's email templates take precedence over the connector's own templates"

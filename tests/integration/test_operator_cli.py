@@ -228,3 +228,18 @@ esac
     assert env_first.config_secret(TENANT, "logto.appSecret").source == "env LOGTO_EMAIL_ACME_EU_APP_SECRET"
     assert "from-pulumi-app-secret" not in repr(creds) and "from-pulumi" not in repr(source.config_secret(TENANT, "logto.appSecret"))
     assert os.path.exists(log)
+
+
+def test_status_notes_a_fallback_language_without_rows(project, env, logto_target, cleanup):
+    converge(project, env, logto_target)
+    with client_for(logto_target) as client:
+        info = client.get_sign_in_experience()["languageInfo"]
+        client.patch_sign_in_experience({"languageInfo": {**info, "fallbackLanguage": "fr"}})
+        try:
+            result = run(project, env, "status", "--json")
+        finally:
+            client.patch_sign_in_experience({"languageInfo": info})
+    assert result.exit_code == 0, result.output  # a note, not drift
+    (t,) = json.loads(result.output)["tenants"]
+    assert t["templates"]["fallback_language"] == "fr"
+    assert "fallback language fr has no declared rows" in t["templates"]["note"]
