@@ -355,7 +355,13 @@ def _send(client: LogtoClient, patch: dict[str, Any], what: str) -> dict[str, An
     try:
         return client.patch_sign_in_experience(patch)
     except LogtoApiError as exc:
-        hint = f" — {WRONG_ORDER_HINT}" if exc.code == "sign_in_experiences.enabled_connector_not_found" else ""
+        hint = {
+            "sign_in_experiences.enabled_connector_not_found": f" — {WRONG_ORDER_HINT}",
+            "sign_in_experiences.password_expiration_requires_forgot_password": (
+                " — password expiration is on, so Logto needs a forgot-password method: disable "
+                "passwordExpiration or add another method (e.g. PhoneVerificationCode) first"
+            ),
+        }.get(exc.code or "", "")
         raise SignInExperienceError(f"could not {what}: {exc}{hint}", exc.code) from None
     except LogtoError as exc:
         raise SignInExperienceError(f"could not {what}: {exc}") from None

@@ -178,3 +178,22 @@ def test_turning_email_sign_in_off_keeps_email_password(logto_target, client, sm
     methods = client.get_sign_in_experience()["signIn"]["methods"]
     assert {"identifier": "email", "password": True, "verificationCode": False, "isPasswordPrimary": True} in methods
     assert USERNAME_PASSWORD in methods
+
+
+def test_relax_under_password_expiration_fails_clearly(logto_target, client, smtp_sink):
+    _baseline(client)
+    engine = _connector(logto_target, smtp_sink)
+    driver = SignInDriver(logto_target)
+    driver.up(forgot_password=True)
+    client.patch_sign_in_experience({"passwordExpiration": {"enabled": True, "validPeriodDays": 90}})
+    try:
+        with pytest.raises(SignInExperienceError) as info:
+            driver.destroy()
+        assert info.value.code == "sign_in_experiences.password_expiration_requires_forgot_password"
+        assert "disable passwordExpiration" in str(info.value)
+        assert client.get_sign_in_experience()["forgotPasswordMethods"] == ["EmailVerificationCode"]
+    finally:
+        client.patch_sign_in_experience({"passwordExpiration": {"enabled": False}})
+    driver.destroy()
+    engine.destroy()
+    assert email_dependencies(client.get_sign_in_experience()) == []
