@@ -372,6 +372,8 @@ def test_send(stack: str, project_dir: Path, tenant_key: str, to: str, locale: s
     if unknown:
         stop(f"cannot test-send for tenant {tenant_key}: unknown value at {', '.join(unknown)}")
     notes = []
+    if tenant.templates.storage == "logto":
+        notes.append("the message uses the i18n template rows as they are live in Logto (run `pulumi up` first to test changed rows)")
     if locale and locale not in tenant.locales:
         notes.append(f"{locale} is not one of the tenant's locales ({', '.join(tenant.locales)}): Logto falls back to its fallback language")
     try:

@@ -183,7 +183,8 @@ def test_test_send_uses_the_rows_of_the_locale_and_saves_nothing(project, env, l
     assert (after.id, after.config) == (before.id, before.config)
     doc = run(project, env, "test-send", "-t", TENANT, "--to", "ops-fr@example.com", "--locale", "fr", "--json")
     assert doc.exit_code == 0 and json.loads(doc.output)["sent"] is True
-    assert "not one of the tenant's locales" in json.loads(doc.output)["notes"][0]
+    assert "not one of the tenant's locales" in json.loads(doc.output)["notes"][-1]
+    assert "as they are live in Logto" in json.loads(doc.output)["notes"][0]
     assert_no_secret(result.output + doc.output, logto_target.app_secret, smtp_sink.password)
 
 
