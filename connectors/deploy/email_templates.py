@@ -123,7 +123,8 @@ class TemplatePlan:
     def summary(self) -> str:
         text = summarize(self.changes)
         if self.adopt:
-            text += f"; taking over existing rows {summarize(KeyChange(k, 'changed') for k in self.adopt).replace('~', '')}"
+            more = f" … and {len(self.adopt) - 12} more" if len(self.adopt) > 12 else ""
+            text += f"; taking over existing rows {', '.join(self.adopt[:12])}{more}"
         return text
 
 
@@ -160,9 +161,9 @@ def make_plan(
         for k, r in sorted(want.items())
         if live_by.get(k) != dict(r["details"])
     )
-    gone = sorted(k for k in owned_set - set(want) if k in live_by)
-    restore = tuple(k for k in gone if k in originals)
-    delete = tuple(k for k in gone if k not in originals)
+    given_up = sorted(owned_set - set(want))
+    restore = tuple(k for k in given_up if k in originals)  # theirs before us: put back even if deleted since
+    delete = tuple(k for k in given_up if k not in originals and k in live_by)
     adopt = tuple(sorted(k for k in want if k in live_by and k not in owned_set))
     # Changes as Pulumi would show them: from what is live for our keys to what we want.
     before = {k: v for k, v in live_by.items() if k in owned_set or k in want}

@@ -45,3 +45,10 @@ def test_row_problems():
     text = "\n".join(problems)
     assert "'pt' is not a tag Logto resolves" in text and "'Nope' is not a Logto usage type" in text
     assert "en/Nope is listed twice" in text and "non-empty subject and content" in text
+
+
+def test_a_taken_over_row_deleted_since_is_still_put_back():
+    plan = make_plan(live(), [], owned=["fr/Generic"], originals={"fr/Generic": {"subject": "theirs", "content": "c"}})
+    assert plan.restore == ("fr/Generic",) and plan.delete == ()
+    assert [str(c) for c in plan.changes] == ["+fr/Generic"]
+    assert "taking over" not in plan.summary
