@@ -31,7 +31,8 @@ def check_command(stack: str, project_dir: Path, live: bool, tenants: tuple[str,
     placeholders; the sender domain matches the provider's identity; a production stack does
     not point at a dev/staging/local or shared Logto endpoint, uses https, has a test recipient,
     keeps DMARC and SES events on; DMARC p=reject only with an aligned From.
-    With --live (M2M secret from LOGTO_APP_SECRET_<STACK>_<TENANT> or LOGTO_APP_SECRET_<TENANT>,
+    With --live (M2M secret from LOGTO_APP_SECRET_<STACK>_<TENANT>, LOGTO_APP_SECRET_<TENANT>
+    or LOGTO_EMAIL_<TENANT>_APP_SECRET,
     AWS from the usual environment): the live sign-in experience keeps working with the declared
     connector, and the SES account is out of the sandbox.
 

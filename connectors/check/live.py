@@ -1,7 +1,8 @@
 """Checks that read the live systems (`check --live`): the Logto tenant and the SES account.
 
 Credentials come from the environment, never from the stack file: the M2M app secret from
-`LOGTO_APP_SECRET_<STACK>_<TENANT>` or `LOGTO_APP_SECRET_<TENANT>` (upper case, `-` → `_`),
+`LOGTO_APP_SECRET_<STACK>_<TENANT>`, `LOGTO_APP_SECRET_<TENANT>` or `LOGTO_EMAIL_<TENANT>_APP_SECRET`
+(the operator commands' name; upper case, `-` → `_`),
 AWS from boto3's usual chain (env, profile, OIDC web identity). Each source sits behind a
 small protocol, so tests (and other Logto clients) plug in without this module changing.
 """
@@ -33,7 +34,8 @@ SesClientFactory = Callable[[str], Any]  # region -> boto3 sesv2 client
 
 def secret_env_names(stack: str, key: str) -> list[str]:
     t = key.upper().replace("-", "_")
-    return [f"LOGTO_APP_SECRET_{stack.upper().replace('-', '_')}_{t}", f"LOGTO_APP_SECRET_{t}"]
+    # the last one is what `status` / `test-send` read (connectors.operator_credentials)
+    return [f"LOGTO_APP_SECRET_{stack.upper().replace('-', '_')}_{t}", f"LOGTO_APP_SECRET_{t}", f"LOGTO_EMAIL_{t}_APP_SECRET"]
 
 
 def open_logto_client(key: str, tenant: TenantSpec, secret: str) -> Any:

@@ -103,7 +103,16 @@ def test_missing_secret_skips_logto_checks_with_a_warning(tmp_path, ses):
     found = live_findings(spec, env={}, ses=lambda region: ses.client())
     assert codes(found) == [("LE200", "warning")]
     assert "LOGTO_APP_SECRET_SHOP" in found[0].fix
-    assert secret_env_names("prod", "acme-eu") == ["LOGTO_APP_SECRET_PROD_ACME_EU", "LOGTO_APP_SECRET_ACME_EU"]
+    assert secret_env_names("prod", "acme-eu") == ["LOGTO_APP_SECRET_PROD_ACME_EU", "LOGTO_APP_SECRET_ACME_EU", "LOGTO_EMAIL_ACME_EU_APP_SECRET"]
+
+
+def test_operator_commands_env_name_is_accepted(tmp_path, fresh_logto_server, ses):
+    from connectors.operator_credentials import env_name
+
+    write(tmp_path, "dev", stack({"shop": tenant_on(fresh_logto_server)}, production=False))
+    env = {env_name("shop", "appSecret"): fresh_logto_server.app_secret}
+    found = live_findings(load_stack(tmp_path, "dev"), env=env, ses=lambda region: ses.client())
+    assert codes(found) == []
 
 
 def test_ses_sandbox_is_an_error_on_production_and_info_elsewhere(tmp_path, ses):
