@@ -129,8 +129,12 @@ def _method_text(m: dict[str, Any]) -> str:
 
 
 # -- applying ---------------------------------------------------------------------------------
-def plan_apply(sie: dict[str, Any], want: EmailSettings, record: Record | None = None) -> Edit:
-    """The PATCH that makes the email part `want`, from the live row and our previous record."""
+def plan_apply(sie: dict[str, Any], want: EmailSettings, record: Record | None = None, *, sms_connector: bool = False) -> Edit:
+    """The PATCH that makes the email part `want`, from the live row and our previous record.
+
+    `sms_connector`: the tenant has an SMS connector (only consulted to turn a null
+    forgotPasswordMethods, which means "every method with a connector", into an explicit list).
+    """
     rec = Record.from_dict((record or Record()).to_dict())
     sign_up = copy.deepcopy(sie.get("signUp") or {"identifiers": [], "password": True, "verify": False})
     methods = copy.deepcopy((sie.get("signIn") or {}).get("methods") or [])
@@ -199,8 +203,11 @@ def plan_apply(sie: dict[str, Any], want: EmailSettings, record: Record | None =
             rec.forgot_password_added = True
     elif want.forgot_password is False:
         if forgot is None:
-            forgot = []
-            notes.append("forgotPasswordMethods was null (every method with a connector): set to [] to turn email off")
+            forgot = ["PhoneVerificationCode"] if sms_connector else []
+            notes.append(
+                "forgotPasswordMethods was null (every method with a connector): set to "
+                f"{forgot} to turn email off and keep the rest"
+            )
         elif EMAIL_CODE in forgot:
             forgot = [m for m in forgot if m != EMAIL_CODE]
         rec.forgot_password_added = False
@@ -327,7 +334,10 @@ WRONG_ORDER_HINT = (
 def apply(client: LogtoClient, want: EmailSettings, record: Record | None = None) -> Edit:
     """Read, edit the email part, PATCH (only when something changes)."""
     sie = client.get_sign_in_experience()
-    edit = plan_apply(sie, want, record)
+    sms = False
+    if want.forgot_password is False and sie.get("forgotPasswordMethods") is None:
+        sms = any(c.type == "Sms" for c in client.list_connectors())
+    edit = plan_apply(sie, want, record, sms_connector=sms)
     if edit.patch:
         _send(client, edit.patch, "apply the email sign-in settings")
         log.info("sign-in experience: changed %s", ", ".join(edit.patch))

@@ -91,6 +91,8 @@ def test_forgot_password_null_means_derived_from_connectors():
     assert on.patch == {} and "null" in on.notes[0]
     off = plan_apply(sie, EmailSettings(forgot_password=False))
     assert off.patch == {"forgotPasswordMethods": []}
+    keep_sms = plan_apply(sie, EmailSettings(forgot_password=False), sms_connector=True)
+    assert keep_sms.patch == {"forgotPasswordMethods": ["PhoneVerificationCode"]}
 
 
 def test_relax_falls_back_to_username_password_when_nothing_else_is_known():
