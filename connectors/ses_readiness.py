@@ -64,7 +64,7 @@ class Readiness:
     notes: list[str] = field(default_factory=list)
 
 
-def _call(client: Any, operation: str, region: str, **kwargs: Any) -> dict[str, Any] | None:
+def ses_call(client: Any, operation: str, region: str, **kwargs: Any) -> dict[str, Any] | None:
     """One SESv2 call; None when the resource does not exist; other errors explained."""
     try:
         return getattr(client, operation)(**kwargs)
@@ -80,7 +80,7 @@ def _call(client: Any, operation: str, region: str, **kwargs: Any) -> dict[str, 
 
 
 def identity_status(client: Any, identity: str, region: str = "") -> IdentityStatus:
-    data = _call(client, "get_email_identity", region, EmailIdentity=identity)
+    data = ses_call(client, "get_email_identity", region, EmailIdentity=identity)
     if data is None:
         return IdentityStatus(identity, exists=False)
     return IdentityStatus(
@@ -93,7 +93,7 @@ def identity_status(client: Any, identity: str, region: str = "") -> IdentitySta
 
 
 def production_access(client: Any, region: str = "") -> bool:
-    data = _call(client, "get_account", region) or {}
+    data = ses_call(client, "get_account", region) or {}
     return bool(data.get("ProductionAccessEnabled"))
 
 

@@ -109,14 +109,14 @@ def sign_in_dependency(spec: StackSpec, key: str, tenant: TenantSpec, env: Mappi
 
 
 def ses_account(spec: StackSpec, key: str, tenant: TenantSpec, ses: SesClientFactory) -> Iterator[Finding]:
-    from connectors.ses_readiness import SesCheckFailed, _call, sandbox_message
+    from connectors.ses_readiness import SesCheckFailed, ses_call, sandbox_message
 
     p = tenant.provider
     if not isinstance(p, (AwsSesProvider, SesSmtpProvider)):
         return
     base = f"{BASE}.{key}.provider"
     try:
-        account = _call(ses(p.region), "get_account", p.region) or {}
+        account = ses_call(ses(p.region), "get_account", p.region) or {}
     except SesCheckFailed as exc:
         yield Finding(E, "LE213", f"{base}.region", str(exc), "give the pipeline's AWS role ses:GetAccount (read-only)", key)
         return

@@ -19,8 +19,8 @@ from ruamel.yaml.tokens import CommentToken
 from connectors.errors import ConfigError, Problem
 from connectors.promote.schema import MISSING, Key, all_portable, as_data, keys_of, model_for
 from connectors.promote.yamlfile import StackDocument, to_node, write_atomically
-from connectors.spec import loader
-from connectors.spec.loader import NAMESPACE, load_stack, stack_file
+
+from connectors.spec.loader import NAMESPACE, load_stack, stack_file, stack_from_document
 from connectors.spec.models import TenantSpec
 
 TENANTS_KEY = f"{NAMESPACE}:tenants"
@@ -351,11 +351,8 @@ def _copy_trailing_comment(old: CommentedMap, new: CommentedMap) -> None:
 
 def _validate(text: str, doc: StackDocument, stack: str, project_dir: Path) -> list[Problem]:
     """The promoted file must load exactly as `load_stack` would load it from disk."""
-    data = doc.yaml.load(text)
-    config = data.get("config") or {}
-    values = {str(k).partition(":")[2]: v for k, v in config.items() if str(k).partition(":")[0] == NAMESPACE}
     try:
-        loader._build(stack, values, project_dir=project_dir, source=str(doc.path), doc=data, from_file=True)
+        stack_from_document(doc.yaml.load(text), stack, project_dir=project_dir, source=str(doc.path))
     except ConfigError as exc:
         return exc.problems
     return []

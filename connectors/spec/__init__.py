@@ -1,6 +1,14 @@
 """The stack-config schema: `Pulumi.<stack>.yaml` → typed, validated tenant specs."""
 
-from connectors.spec.loader import NAMESPACE, available_stacks, load_stack, read_yaml, spec_from_config, stack_file
+from connectors.spec.loader import (
+    NAMESPACE,
+    available_stacks,
+    load_stack,
+    read_yaml,
+    spec_from_config,
+    stack_file,
+    stack_from_document,
+)
 from connectors.spec.models import (
     FACTORY_OF_PROVIDER,
     PROVIDER_TYPES,

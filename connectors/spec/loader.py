@@ -52,10 +52,16 @@ def load_stack(project_dir: Path | str = ".", stack: str = "dev") -> StackSpec:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise ConfigError([Problem(where, f"not valid YAML: {getattr(exc, 'problem', None) or exc}")], source=str(path)) from None
+    return stack_from_document(doc, stack, project_dir=project_dir, source=str(path))
+
+
+def stack_from_document(doc: Any, stack: str, *, project_dir: Path | str = ".", source: str = "") -> StackSpec:
+    """A parsed stack file (ruamel round-trip document) as a StackSpec, with the file's rules."""
+    project_dir = Path(project_dir)
     if doc is None:
         doc = {}
     if not isinstance(doc, Mapping):
-        raise ConfigError([Problem("", "the stack file must be a mapping with a `config:` key")], source=str(path))
+        raise ConfigError([Problem("", "the stack file must be a mapping with a `config:` key")], source=source)
     config = doc.get("config") or {}
     values: dict[str, Any] = {}
     problems: list[Problem] = []
@@ -70,8 +76,8 @@ def load_stack(project_dir: Path | str = ".", stack: str = "dev") -> StackSpec:
             continue
         values[name] = config[key]
     if problems:
-        raise ConfigError(problems, source=str(path))
-    return _build(stack, values, project_dir=project_dir, source=str(path), doc=doc, from_file=True)
+        raise ConfigError(problems, source=source)
+    return _build(stack, values, project_dir=project_dir, source=source, doc=doc, from_file=True)
 
 
 def spec_from_config(stack: str, values: Mapping[str, Any], project_dir: Path | str = ".") -> StackSpec:

@@ -39,8 +39,17 @@ def changed_lines(before: str, after: str) -> tuple[list[str], list[str]]:
 
 
 # --- the repository's own example stacks --------------------------------------------------------------
+def observing_dmarc(proj):
+    """The shipped dev stack, as a team that still observes DMARC in dev would have it."""
+    dev = proj / "Pulumi.dev.yaml"
+    text = dev.read_text()
+    assert "policy: quarantine" in text
+    dev.write_text(text.replace("policy: quarantine", "policy: none", 1))
+    return proj
+
+
 def test_repo_stacks_dry_run_lists_portable_differences_and_writes_nothing(tmp_path):
-    proj = repo_project(tmp_path)
+    proj = observing_dmarc(repo_project(tmp_path))
     before = (proj / "Pulumi.prod.yaml").read_bytes()
     result = run(proj, "--json")
     assert result.exit_code == 0, result.output
@@ -59,7 +68,7 @@ def test_repo_stacks_dry_run_lists_portable_differences_and_writes_nothing(tmp_p
 
 
 def test_repo_stacks_write_changes_only_the_promoted_lines(tmp_path):
-    proj = repo_project(tmp_path)
+    proj = observing_dmarc(repo_project(tmp_path))
     before = (proj / "Pulumi.prod.yaml").read_text()
     result = run(proj, "--write")
     assert result.exit_code == 0, result.output
