@@ -244,3 +244,42 @@ def test_status_notes_a_fallback_language_without_rows(project, env, logto_targe
     (t,) = json.loads(result.output)["tenants"]
     assert t["templates"]["fallback_language"] == "fr"
     assert "fallback language fr has no declared rows" in t["templates"]["note"]
+
+
+def test_status_of_an_ses_tenant_compares_what_it_can_and_names_the_rest(tmp_path, logto_target):
+    server = logto_target.require_server("seeds a live SES connector without sending through AWS")
+    from connectors.logto.clean import clean_deep
+    from connectors.secret import Secret
+
+    (tmp_path / "Pulumi.yaml").write_text("name: logto-email\n")
+    (tmp_path / f"Pulumi.{STACK}.yaml").write_text(f"""config:
+  logto-email:tenants:
+    shop:
+      logto: {{endpoint: {logto_target.endpoint}, appId: {logto_target.app_id}, appSecret: {{secure: v1:YQ==}}}}
+      provider: {{type: aws-ses, region: eu-west-1, domain: mail.example.com}}
+      sender: {{email: no-reply@mail.example.com, name: Shop}}
+""")
+    tenant = load_stack(tmp_path, STACK).tenants["shop"]
+    key_secret = "live-ses-secret-key-0123456789abcdefghij"
+    generated = {"access_key_id": "AKIALIVE0000000000", "secret_access_key": Secret(key_secret),
+                 "identity_arn": "arn:aws:ses:eu-west-1:123456789012:identity/mail.example.com",
+                 "configuration_set_name": "shop-logto-email"}
+    live = build_connector_config(tenant, render_tenant(tenant, tmp_path), generated).to_logto(reveal=True)
+    server.seed_connector("aws-ses-mail", clean_deep(live))
+    env = {**FAST, env_name("shop", "appSecret"): logto_target.app_secret}
+
+    result = run(tmp_path, env, "status", "--json")
+    assert result.exit_code == 0, result.output
+    (t,) = json.loads(result.output)["tenants"]
+    assert t["connector"]["in_sync"] and t["live"]["sender"] == "Shop <no-reply@mail.example.com>"
+    assert sorted(t["connector"]["not_compared"]) == ["accessKeyId", "accessKeySecret", "emailAddressIdentityArn"]
+    assert any("LOGTO_EMAIL_SHOP_SECRET_ACCESS_KEY" in m for m in t["missing"])
+
+    # With the key from the environment it is compared too: a stale key id is drift, the secret stays unnamed.
+    stale = {**env, env_name("shop", "access_key_id"): "AKIASTALE000000000", env_name("shop", "secret_access_key"): key_secret}
+    result = run(tmp_path, stale, "status", "--json")
+    assert result.exit_code == 3, result.output
+    (t,) = json.loads(result.output)["tenants"]
+    assert [c["path"] for c in t["connector"]["changes"]] == ["accessKeyId"]
+    assert t["connector"]["not_compared"] == ["emailAddressIdentityArn"]
+    assert key_secret not in result.output and logto_target.app_secret not in result.output
