@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import logging
 import re
 from typing import Any
 
@@ -34,11 +33,11 @@ from connectors import deploy
 from connectors.deploy.diff import config_changes
 from connectors.errors import ConfigError
 from connectors.logto.clean import clean_deep
-from connectors.logto.client import Connector, LogtoClient
-from connectors.logto.endpoint import default_resource, normalize_endpoint
+from connectors.logto.client import Connector
+from connectors.logto.endpoint import normalize_endpoint
 from connectors.logto.errors import LogtoError
+from infra.dynamic_support import client_for, is_unknown, resource_of, say, tenant_scoped_id, unwrap
 
-log = logging.getLogger(__name__)
 
 SECRET_OUTPUTS = ("app_secret", "config")
 _INPUTS = (
@@ -52,29 +51,15 @@ _EMAIL_RE = re.compile(r"^\S+@\S+\.\S+$")  # Logto's own guard for the test-send
 
 
 # -- helpers (module level: nothing is captured by the pickled provider) ------------------------
-def unwrap(value: Any) -> Any:
-    """Props with any Pulumi secret wrapper removed, at any depth."""
-    if rpc.is_rpc_secret(value):
-        return unwrap(value["value"])
-    if isinstance(value, dict):
-        return {k: unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    return value
 
 
-def _unknown(value: Any) -> bool:
-    return value == rpc.UNKNOWN
 
 
-def resource_of(props: dict[str, Any]) -> str:
-    return props.get("resource") or default_resource(normalize_endpoint(props["endpoint"]))
 
 
 def pulumi_id(endpoint: str, resource: str) -> str:
     """Stable per tenant (the Logto connector id changes on every POST)."""
-    digest = hashlib.sha256(f"{normalize_endpoint(endpoint)}|{resource}".encode()).hexdigest()[:16]
-    return f"logto-email-connector-{digest}"
+    return tenant_scoped_id("logto-email-connector", endpoint, resource)
 
 
 def config_hash(app_secret: str, config: dict[str, Any]) -> str:
@@ -83,8 +68,6 @@ def config_hash(app_secret: str, config: dict[str, Any]) -> str:
     return "hmac-sha256:" + hmac.new(app_secret.encode(), canonical.encode(), hashlib.sha256).hexdigest()
 
 
-def _client(props: dict[str, Any]) -> LogtoClient:
-    return LogtoClient(props["endpoint"], props["app_id"], props["app_secret"], resource=props.get("resource") or None)
 
 
 def _desired(props: dict[str, Any]) -> deploy.Desired:
@@ -120,27 +103,27 @@ def check_inputs(olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         if value is None or value == "" or value == {}:
             failures.append(CheckFailure(key, f"{key} is required"))
     endpoint = news.get("endpoint")
-    if isinstance(endpoint, str) and endpoint and not _unknown(endpoint):
+    if isinstance(endpoint, str) and endpoint and not is_unknown(endpoint):
         try:
             news["endpoint"] = normalize_endpoint(endpoint)
         except LogtoError as exc:
             failures.append(CheckFailure("endpoint", str(exc)))
     for key in ("app_id", "app_secret", "factory_id", "resource", "test_recipient", "test_locale"):
         value = news.get(key)
-        if value is not None and not _unknown(value) and not isinstance(value, str):
+        if value is not None and not is_unknown(value) and not isinstance(value, str):
             failures.append(CheckFailure(key, f"{key} must be a string"))
     recipient = news.get("test_recipient")
-    if isinstance(recipient, str) and recipient and not _unknown(recipient) and not _EMAIL_RE.match(recipient):
+    if isinstance(recipient, str) and recipient and not is_unknown(recipient) and not _EMAIL_RE.match(recipient):
         failures.append(CheckFailure("test_recipient", "test_recipient must be an email address"))
     allow = news.get("allow_sign_in_breakage")
     if allow is None:
         news["allow_sign_in_breakage"] = False
-    elif not _unknown(allow) and not isinstance(allow, bool):
+    elif not is_unknown(allow) and not isinstance(allow, bool):
         failures.append(CheckFailure("allow_sign_in_breakage", "allow_sign_in_breakage must be true or false"))
     config, factory = news.get("config"), news.get("factory_id")
-    if config is not None and not _unknown(config) and not isinstance(config, dict):
+    if config is not None and not is_unknown(config) and not isinstance(config, dict):
         failures.append(CheckFailure("config", "config must be an object (the exact Logto connector config)"))
-    elif isinstance(config, dict) and isinstance(factory, str) and factory and not _unknown(factory) and not _has_unknown(config):
+    elif isinstance(config, dict) and isinstance(factory, str) and factory and not is_unknown(factory) and not is_unknown(config):
         from connectors.factories import parse_config
 
         try:
@@ -150,12 +133,6 @@ def check_inputs(olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
     return CheckResult(news, failures)
 
 
-def _has_unknown(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(_has_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_unknown(v) for v in value)
-    return _unknown(value)
 
 
 def diff_summary(olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str], str]:
@@ -166,12 +143,12 @@ def diff_summary(olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str],
     for key in _INPUTS:
         old, new = olds.get(key), news.get(key)
         if key == "resource":
-            if new is None or _unknown(new):  # unset: the default, as recorded in the outputs
+            if new is None or is_unknown(new):  # unset: the default, as recorded in the outputs
                 continue
         if key == "allow_sign_in_breakage":
-            old, new = bool(old), bool(new) if not _unknown(new) else new
+            old, new = bool(old), bool(new) if not is_unknown(new) else new
         if key == "config":
-            if _has_unknown(new):
+            if is_unknown(new):
                 changed.append(key)
                 parts.append("config (known after apply)")
                 continue
@@ -185,64 +162,58 @@ def diff_summary(olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str],
         changed.append(key)
         if key == "app_secret":
             parts.append("app_secret (secret, rotated)")
-        elif key == "factory_id" and not _unknown(new):
+        elif key == "factory_id" and not is_unknown(new):
             parts.append(f"factory_id: {old} → {new} (atomic switch)")
         else:
-            parts.append(f"{key}: {old!s} → {new!s}" if not _unknown(new) else f"{key} (known after apply)")
+            parts.append(f"{key}: {old!s} → {new!s}" if not is_unknown(new) else f"{key} (known after apply)")
     return changed, "; ".join(parts) if parts else "no changes"
 
 
 def diff_props(id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
     changed, summary = diff_summary(olds, news)
     if changed:
-        _say(f"email connector {id_}: {summary}")
+        say(f"email connector {id_}: {summary}")
     replaces = [k for k in changed if k in _REPLACE_ON]
     return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False)
 
 
 def create_connector(props: dict[str, Any]) -> CreateResult:
     props = unwrap(dict(props))
-    with _client(props) as client:
+    with client_for(props) as client:
         outcome = deploy.deploy(client, _desired(props), known_id=None)
-    _say(f"email connector: {outcome.summary}")
+    say(f"email connector: {outcome.summary}")
     return CreateResult(pulumi_id(props["endpoint"], resource_of(props)), _outputs(props, outcome.connector))
 
 
 def update_connector(id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
     olds, news = unwrap(dict(olds)), unwrap(dict(news))
-    with _client(news) as client:
+    with client_for(news) as client:
         outcome = deploy.deploy(client, _desired(news), known_id=olds.get("connector_id"))
-    _say(f"email connector: {outcome.summary}")
+    say(f"email connector: {outcome.summary}")
     return UpdateResult(_outputs(news, outcome.connector))
 
 
 def read_connector(id_: str, props: dict[str, Any]) -> ReadResult:
     """Live state for `pulumi refresh`: drift shows as a changed factory/config/connector id."""
     props = unwrap(dict(props))
-    with _client(props) as client:
+    with client_for(props) as client:
         live = deploy.read(client)
     if live is None:
         return ReadResult("", {})  # gone: the next `up` creates it again
     changes = config_changes(props.get("config") or {}, live.config)
     if live.id != props.get("connector_id") or live.factory_id != props.get("factory_id") or changes:
         drift = ", ".join(str(c) for c in changes) or "no config change"
-        _say(f"email connector drift: live {live.factory_id} connector {live.id} ({drift})")
+        say(f"email connector drift: live {live.factory_id} connector {live.id} ({drift})")
     return ReadResult(id_, _outputs(props, live, config=live.config))
 
 
 def delete_connector(id_: str, props: dict[str, Any]) -> None:
     props = unwrap(dict(props))
-    with _client(props) as client:
+    with client_for(props) as client:
         deleted = deploy.delete(client, allow_sign_in_breakage=bool(props.get("allow_sign_in_breakage")))
-    _say(f"email connector {deleted} deleted" if deleted else "email connector already gone")
+    say(f"email connector {deleted} deleted" if deleted else "email connector already gone")
 
 
-def _say(message: str) -> None:
-    log.info("%s", message)
-    try:
-        pulumi.log.info(message)
-    except Exception:  # noqa: BLE001 - logging must never fail a deployment
-        pass
 
 
 class LogtoEmailConnectorProvider(ResourceProvider):

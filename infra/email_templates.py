@@ -13,8 +13,6 @@ refresh, so drift shows up as a diff against the declared rows).
 
 from __future__ import annotations
 
-import hashlib
-import logging
 from typing import Any
 
 import pulumi
@@ -22,12 +20,10 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 from pulumi.runtime import rpc
 
 from connectors.deploy import email_templates as core
-from connectors.logto.client import LogtoClient
 from connectors.logto.endpoint import normalize_endpoint
 from connectors.logto.errors import LogtoError
-from infra.connector import resource_of, unwrap
+from infra.dynamic_support import client_for, is_unknown, resource_of, say, tenant_scoped_id, unwrap
 
-log = logging.getLogger(__name__)
 
 SECRET_OUTPUTS = ("app_secret",)
 _INPUTS = ("endpoint", "resource", "app_id", "app_secret", "templates")
@@ -35,12 +31,9 @@ _REPLACE_ON = ("endpoint", "resource")
 
 
 def pulumi_id(endpoint: str, resource: str) -> str:
-    digest = hashlib.sha256(f"{normalize_endpoint(endpoint)}|{resource}".encode()).hexdigest()[:16]
-    return f"logto-email-templates-{digest}"
+    return tenant_scoped_id("logto-email-templates", endpoint, resource)
 
 
-def _client(props: dict[str, Any]) -> LogtoClient:
-    return LogtoClient(props["endpoint"], props["app_id"], props["app_secret"], resource=props.get("resource") or None)
 
 
 def _state(outs: dict[str, Any]) -> core.TemplateState:
@@ -62,12 +55,6 @@ def _outputs(props: dict[str, Any], state: core.TemplateState) -> dict[str, Any]
     return outs
 
 
-def _unknown(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_unknown(v) for v in value)
-    return value == rpc.UNKNOWN
 
 
 def check_inputs(olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -77,15 +64,15 @@ def check_inputs(olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         if not news.get(key):
             failures.append(CheckFailure(key, f"{key} is required"))
     endpoint = news.get("endpoint")
-    if isinstance(endpoint, str) and endpoint and not _unknown(endpoint):
+    if isinstance(endpoint, str) and endpoint and not is_unknown(endpoint):
         try:
             news["endpoint"] = normalize_endpoint(endpoint)
         except LogtoError as exc:
             failures.append(CheckFailure("endpoint", str(exc)))
     rows = news.get("templates")
-    if rows is None or (not _unknown(rows) and not isinstance(rows, list)):
+    if rows is None or (not is_unknown(rows) and not isinstance(rows, list)):
         failures.append(CheckFailure("templates", "templates must be a list of {languageTag, templateType, details}"))
-    elif isinstance(rows, list) and not _unknown(rows):
+    elif isinstance(rows, list) and not is_unknown(rows):
         failures.extend(CheckFailure("templates", p) for p in core.row_problems(rows))
     return CheckResult(news, failures)
 
@@ -96,16 +83,16 @@ def diff_summary(olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str],
     parts: list[str] = []
     for key in ("endpoint", "resource", "app_id"):
         old, new = olds.get(key), news.get(key)
-        if key == "resource" and (new is None or _unknown(new)):
+        if key == "resource" and (new is None or is_unknown(new)):
             continue
         if old != new:
             changed.append(key)
-            parts.append(f"{key}: {old} → {new}" if not _unknown(new) else f"{key} (known after apply)")
+            parts.append(f"{key}: {old} → {new}" if not is_unknown(new) else f"{key} (known after apply)")
     if olds.get("app_secret") != news.get("app_secret"):
         changed.append("app_secret")
         parts.append("app_secret (secret, rotated)")
     rows = news.get("templates")
-    if _unknown(rows):
+    if is_unknown(rows):
         changed.append("templates")
         parts.append("templates (known after apply)")
     else:
@@ -119,24 +106,24 @@ def diff_summary(olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str],
 def diff_props(id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
     changed, text = diff_summary(olds, news)
     if changed:
-        _say(f"email templates {id_}: {text}")
+        say(f"email templates {id_}: {text}")
     replaces = [k for k in changed if k in _REPLACE_ON]
     return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=True)
 
 
 def create_templates(props: dict[str, Any]) -> CreateResult:
     props = unwrap(dict(props))
-    with _client(props) as client:
+    with client_for(props) as client:
         state, the_plan = core.sync(client, props["templates"], None)
-    _say(f"email templates: {the_plan.summary}")
+    say(f"email templates: {the_plan.summary}")
     return CreateResult(pulumi_id(props["endpoint"], resource_of(props)), _outputs(props, state))
 
 
 def update_templates(id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
     olds, news = unwrap(dict(olds)), unwrap(dict(news))
-    with _client(news) as client:
+    with client_for(news) as client:
         state, the_plan = core.sync(client, news["templates"], _state(olds))
-    _say(f"email templates: {the_plan.summary}")
+    say(f"email templates: {the_plan.summary}")
     return UpdateResult(_outputs(news, state))
 
 
@@ -144,28 +131,22 @@ def read_templates(id_: str, props: dict[str, Any]) -> ReadResult:
     """Live rows of the owned keys; a changed or deleted row shows as drift on the next diff."""
     props = unwrap(dict(props))
     state = _state(props)
-    with _client(props) as client:
+    with client_for(props) as client:
         state.live = core.read(client, state.owned)
     recorded = core.by_key(props.get("templates") or [])
     drift = core.details_changes(recorded, state.live)
     if drift:
-        _say(f"email templates drift: {core.summarize(drift)}")
+        say(f"email templates drift: {core.summarize(drift)}")
     return ReadResult(id_, _outputs(props, state))
 
 
 def delete_templates(id_: str, props: dict[str, Any]) -> None:
     props = unwrap(dict(props))
-    with _client(props) as client:
+    with client_for(props) as client:
         the_plan = core.remove(client, _state(props))
-    _say(f"email templates: removed {len(the_plan.delete)} row(s), restored {len(the_plan.restore)} taken-over row(s)")
+    say(f"email templates: removed {len(the_plan.delete)} row(s), restored {len(the_plan.restore)} taken-over row(s)")
 
 
-def _say(message: str) -> None:
-    log.info("%s", message)
-    try:
-        pulumi.log.info(message)
-    except Exception:  # noqa: BLE001 - logging must never fail a deployment
-        pass
 
 
 class LogtoEmailTemplatesProvider(ResourceProvider):

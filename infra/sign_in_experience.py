@@ -15,8 +15,6 @@ takes back) and `notes` (fallbacks and settings left alone, in words).
 
 from __future__ import annotations
 
-import hashlib
-import logging
 from typing import Any
 
 import pulumi
@@ -24,12 +22,10 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 from pulumi.runtime import rpc
 
 from connectors.deploy import sign_in_experience as core
-from connectors.logto.client import LogtoClient
 from connectors.logto.endpoint import normalize_endpoint
 from connectors.logto.errors import LogtoError
-from infra.connector import resource_of, unwrap
+from infra.dynamic_support import client_for, is_unknown, resource_of, say, tenant_scoped_id, unwrap
 
-log = logging.getLogger(__name__)
 
 SECRET_OUTPUTS = ("app_secret",)
 SETTINGS = ("email_sign_up", "email_sign_in", "forgot_password")
@@ -38,12 +34,9 @@ _REPLACE_ON = ("endpoint", "resource")
 
 
 def pulumi_id(endpoint: str, resource: str) -> str:
-    digest = hashlib.sha256(f"{normalize_endpoint(endpoint)}|{resource}".encode()).hexdigest()[:16]
-    return f"logto-sign-in-email-{digest}"
+    return tenant_scoped_id("logto-sign-in-email", endpoint, resource)
 
 
-def _client(props: dict[str, Any]) -> LogtoClient:
-    return LogtoClient(props["endpoint"], props["app_id"], props["app_secret"], resource=props.get("resource") or None)
 
 
 def _want(props: dict[str, Any]) -> core.EmailSettings:
@@ -63,8 +56,6 @@ def _outputs(props: dict[str, Any], sie: dict[str, Any], record: core.Record, no
     return outs
 
 
-def _unknown(value: Any) -> bool:
-    return value == rpc.UNKNOWN
 
 
 def check_inputs(olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -74,14 +65,14 @@ def check_inputs(olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         if not news.get(key):
             failures.append(CheckFailure(key, f"{key} is required"))
     endpoint = news.get("endpoint")
-    if isinstance(endpoint, str) and endpoint and not _unknown(endpoint):
+    if isinstance(endpoint, str) and endpoint and not is_unknown(endpoint):
         try:
             news["endpoint"] = normalize_endpoint(endpoint)
         except LogtoError as exc:
             failures.append(CheckFailure("endpoint", str(exc)))
     for key in SETTINGS:
         value = news.get(key)
-        if value is not None and not _unknown(value) and not isinstance(value, bool):
+        if value is not None and not is_unknown(value) and not isinstance(value, bool):
             failures.append(CheckFailure(key, f"{key} must be true, false or unset (leave alone)"))
     if all(news.get(k) is None for k in SETTINGS):
         failures.append(CheckFailure("email_sign_up", "set at least one of email_sign_up, email_sign_in, forgot_password"))
@@ -94,14 +85,14 @@ def diff_summary(olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str],
     parts: list[str] = []
     for key in ("endpoint", "resource", "app_id", *SETTINGS):
         old, new = olds.get(key), news.get(key)
-        if key == "resource" and (new is None or _unknown(new)):
+        if key == "resource" and (new is None or is_unknown(new)):
             continue
         if old != new:
             changed.append(key)
             if key in SETTINGS and new is None:
                 parts.append(f"{key}: no longer managed (left as it is)")
             else:
-                parts.append(f"{key}: {old} → {new}" if not _unknown(new) else f"{key} (known after apply)")
+                parts.append(f"{key}: {old} → {new}" if not is_unknown(new) else f"{key} (known after apply)")
     if olds.get("app_secret") != news.get("app_secret"):
         changed.append("app_secret")
         parts.append("app_secret (secret, rotated)")
@@ -111,17 +102,17 @@ def diff_summary(olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str],
 def diff_props(id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
     changed, text = diff_summary(olds, news)
     if changed:
-        _say(f"sign-in experience {id_}: {text}")
+        say(f"sign-in experience {id_}: {text}")
     replaces = [k for k in changed if k in _REPLACE_ON]
     return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=True)
 
 
 def _apply(props: dict[str, Any], record: core.Record | None) -> dict[str, Any]:
-    with _client(props) as client:
+    with client_for(props) as client:
         edit = core.apply(client, _want(props), record)
         sie = client.get_sign_in_experience()
     changed = ", ".join(edit.patch) or "nothing to change"
-    _say(f"sign-in experience (email part): {changed}" + "".join(f"; {n}" for n in edit.notes))
+    say(f"sign-in experience (email part): {changed}" + "".join(f"; {n}" for n in edit.notes))
     return _outputs(props, sie, edit.record, edit.notes)
 
 
@@ -137,30 +128,24 @@ def update_settings(id_: str, olds: dict[str, Any], news: dict[str, Any]) -> Upd
 
 def read_settings(id_: str, props: dict[str, Any]) -> ReadResult:
     props = unwrap(dict(props))
-    with _client(props) as client:
+    with client_for(props) as client:
         sie = client.get_sign_in_experience()
     outs = _outputs(props, sie, core.Record.from_dict(props.get("record")), list(props.get("notes") or []))
     drift = [k for k in SETTINGS if props.get(k) is not None and outs[k] != props.get(k)]
     if drift:
-        _say("sign-in experience drift: " + ", ".join(f"{k} is {outs[k]}" for k in drift))
+        say("sign-in experience drift: " + ", ".join(f"{k} is {outs[k]}" for k in drift))
     return ReadResult(id_, outs)
 
 
 def delete_settings(id_: str, props: dict[str, Any]) -> None:
     """Relax what we changed (runs before the connector's delete: it depends on the connector)."""
     props = unwrap(dict(props))
-    with _client(props) as client:
+    with client_for(props) as client:
         edit = core.relax(client, core.Record.from_dict(props.get("record")))
-    _say("sign-in experience: relaxed " + (", ".join(edit.patch) or "nothing (no email setting of ours left)")
+    say("sign-in experience: relaxed " + (", ".join(edit.patch) or "nothing (no email setting of ours left)")
          + "".join(f"; {n}" for n in edit.notes))
 
 
-def _say(message: str) -> None:
-    log.info("%s", message)
-    try:
-        pulumi.log.info(message)
-    except Exception:  # noqa: BLE001 - logging must never fail a deployment
-        pass
 
 
 class LogtoSignInEmailProvider(ResourceProvider):

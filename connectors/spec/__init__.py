@@ -32,4 +32,32 @@ from connectors.spec.models import (
     TenantSpec,
 )
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+__all__ = [
+    "AliyunProvider",
+    "AwsSesProvider",
+    "BrandingSpec",
+    "DnsRecord",
+    "DnsSpec",
+    "FACTORY_OF_PROVIDER",
+    "HttpProvider",
+    "LogtoEmailProvider",
+    "LogtoSpec",
+    "MailgunProvider",
+    "NAMESPACE",
+    "PROVIDER_TYPES",
+    "PostmarkProvider",
+    "SenderSpec",
+    "SendgridProvider",
+    "SesSmtpProvider",
+    "SignInExperienceSpec",
+    "SmtpProvider",
+    "StackSpec",
+    "TemplatesSpec",
+    "TenantSpec",
+    "available_stacks",
+    "load_stack",
+    "read_yaml",
+    "spec_from_config",
+    "stack_file",
+    "stack_from_document",
+]

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from connectors.factories.aliyun_direct_mail import ALIYUN_REGIONS, AliyunRegion
+from connectors.factories.aliyun_direct_mail import AliyunRegion
 from connectors.logto_facts import LOGTO_LANGUAGE_TAGS, UsageType
 from connectors.secret import Secret
 

@@ -14,7 +14,8 @@ from connectors import deploy
 from connectors.deploy import email_dependencies
 from connectors.logto import ClientSettings, LogtoClient
 from connectors.logto_facts import REQUIRED_USAGE_TYPES
-from infra.connector import LogtoEmailConnectorProvider, unwrap
+from infra.connector import LogtoEmailConnectorProvider
+from infra.dynamic_support import unwrap
 
 HTTP_AUTH_SECRET = "Bearer http-hook-secret-5c1f0e9a"
 SMTP_PASSWORD = "sink-password-1"  # the SMTP sink's password (tests.sinks.smtp)

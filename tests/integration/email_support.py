@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import Any
 
 from connectors.templates import Branding, RenderedSet, Sender, available_locales, email_template_rows, render_all
-from infra.connector import unwrap
+from infra.dynamic_support import unwrap
 from infra.email_templates import LogtoEmailTemplatesProvider
 from infra.sign_in_experience import LogtoSignInEmailProvider
 

@@ -17,7 +17,7 @@ REQUIRED = ["Register", "SignIn", "ForgotPassword", "Generic"]
 
 
 def templates(fields: dict, types=REQUIRED) -> list[dict]:
-    return [{"usageType": t, "subject": f"{t} {{{{code}}}}", "content": f"Your code is {{{{code}}}}", **fields} for t in types]
+    return [{"usageType": t, "subject": f"{t} {{{{code}}}}", "content": "Your code is {{code}}", **fields} for t in types]
 
 
 VALID = {

@@ -1,0 +1,63 @@
+"""What every Logto dynamic provider here shares.
+
+Module-level functions only: the SDK dill-pickles providers into the stack state, so nothing
+here may hold a client, a secret or any other state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+import pulumi
+from pulumi.runtime import rpc
+
+from connectors.logto.client import LogtoClient
+from connectors.logto.endpoint import default_resource, normalize_endpoint
+
+log = logging.getLogger("infra")
+
+
+def unwrap(value: Any) -> Any:
+    """Props with any Pulumi secret wrapper removed, at any depth."""
+    if rpc.is_rpc_secret(value):
+        return unwrap(value["value"])
+    if isinstance(value, dict):
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+def is_unknown(value: Any) -> bool:
+    """True when the value, or anything inside it, is only known after apply (preview)."""
+    if isinstance(value, dict):
+        return any(is_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(is_unknown(v) for v in value)
+    return value == rpc.UNKNOWN
+
+
+def resource_of(props: dict[str, Any]) -> str:
+    return props.get("resource") or default_resource(normalize_endpoint(props["endpoint"]))
+
+
+def tenant_scoped_id(kind: str, endpoint: str, resource: str) -> str:
+    """A Pulumi id stable per tenant and per kind of resource (Logto's own ids change)."""
+    digest = hashlib.sha256(f"{normalize_endpoint(endpoint)}|{resource}".encode()).hexdigest()[:16]
+    return f"{kind}-{digest}"
+
+
+def client_for(props: dict[str, Any]) -> LogtoClient:
+    """A client from unwrapped props (endpoint, app_id, app_secret, resource)."""
+    return LogtoClient(props["endpoint"], props["app_id"], props["app_secret"], resource=props.get("resource") or None)
+
+
+def say(message: str) -> None:
+    """Tell the operator (Pulumi's log) and the Python log; never fail a deployment for it."""
+    log.info("%s", message)
+    try:
+        pulumi.log.info(message)
+    except Exception:  # noqa: BLE001 - logging must never fail a deployment
+        pass
