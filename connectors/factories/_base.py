@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, ClassVar, Iterable
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from connectors.logto.clean import clean_deep
 from connectors.logto_facts import REQUIRED_USAGE_TYPES, UsageType, placeholder_problems
+from connectors.validators import EmailAddress, HttpUrl, Mailbox, NonEmptyStr  # noqa: F401  (re-exported to the factory modules)
 
-NonEmptyStr = Annotated[StrictStr, Field(min_length=1)]
 Number = Annotated[StrictInt | StrictFloat, Field(ge=0)]
 Flag = StrictBool
-
-_ADDRESS_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-_NAMED_ADDRESS_RE = re.compile(r"^\s*(?:\"?[^\"<>]*\"?\s*)?<([^<>]+)>\s*$")
-
-
-def _email(value: str) -> str:
-    if not _ADDRESS_RE.match(value):
-        raise ValueError("must be an email address such as no-reply@example.com")
-    return value
-
-
-def _email_or_named(value: str) -> str:
-    named = _NAMED_ADDRESS_RE.match(value)
-    if not _ADDRESS_RE.match(named.group(1) if named else value):
-        raise ValueError('must be an email address, optionally with a name: "Acme <no-reply@example.com>"')
-    return value
-
-
-EmailAddress = Annotated[NonEmptyStr, AfterValidator(_email)]
-Mailbox = Annotated[NonEmptyStr, AfterValidator(_email_or_named)]
-
 
 def _usage_type(value: str) -> str:
     try:

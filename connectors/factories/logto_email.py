@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 from typing import ClassVar
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator
 from typing_extensions import Annotated
 
-from connectors.factories._base import FactoryModel, NonEmptyStr
+from connectors.factories._base import FactoryModel, HttpUrl, NonEmptyStr
 
 # connector-kit's urlRegEx, tested with RegExp.test (a search). JS \w is ASCII.
 URL_RE = re.compile(r"(https?://)?(?:www\.)?[\w#%+.:=@~-]{1,256}\.[\d()A-Za-z]{1,6}\b[\w#%&()+./:=?@~-]*", re.ASCII)
@@ -24,13 +23,6 @@ def _no_url(what: str):
     return AfterValidator(check)
 
 
-def _logo_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError("must be an http(s) URL of the logo image")
-    return value
-
-
 class LogtoEmailConfig(FactoryModel):
     """The legacy endpoint/tokenEndpoint/resource/appId/appSecret keys are refused: Logto
     removed them from stored configs and uses the tenant's cloud connection instead."""
@@ -39,4 +31,4 @@ class LogtoEmailConfig(FactoryModel):
 
     senderName: Annotated[NonEmptyStr, _no_url("sender name")] | None = None
     companyInformation: Annotated[NonEmptyStr, _no_url("company information")] | None = None
-    appLogo: Annotated[NonEmptyStr, AfterValidator(_logo_url)] | None = None
+    appLogo: HttpUrl | None = None

@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from connectors.factories.aliyun_direct_mail import AliyunRegion
 from connectors.logto_facts import LOGTO_LANGUAGE_TAGS, UsageType
+from connectors.validators import DnsName, EmailAddress, HttpUrl
 from connectors.secret import Secret
 
 PORTABLE = {"portable": True}
@@ -31,32 +32,8 @@ class Model(BaseModel):
     )
 
 
-_EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
 _COLOR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
 
-
-def _email(v: str) -> str:
-    if not _EMAIL_RE.match(v):
-        raise ValueError("must be an email address such as no-reply@example.com")
-    return v
-
-
-def _domain(v: str) -> str:
-    if not _DOMAIN_RE.match(v):
-        raise ValueError("must be a lower-case DNS name such as mail.example.com (no scheme, no trailing dot)")
-    return v
-
-
-def _https_url(v: str) -> str:
-    if not re.match(r"^https?://[^\s/]+", v):
-        raise ValueError("must be an http(s) URL")
-    return v
-
-
-Email = Annotated[str, AfterValidator(_email)]
-Domain = Annotated[str, AfterValidator(_domain)]
-Url = Annotated[str, AfterValidator(_https_url)]
 Color = Annotated[str, Field(pattern=_COLOR_RE.pattern)]
 Port = Annotated[StrictInt, Field(ge=1, le=65535)]
 
@@ -65,10 +42,10 @@ Port = Annotated[StrictInt, Field(ge=1, le=65535)]
 class LogtoSpec(Model):
     """The tenant's Management API access (an M2M app with the `all` permission)."""
 
-    endpoint: Url = Field(description="Logto endpoint, e.g. https://<tenant-id>.logto.app or http://localhost:3001")
+    endpoint: HttpUrl = Field(description="Logto endpoint, e.g. https://<tenant-id>.logto.app or http://localhost:3001")
     app_id: Annotated[str, Field(min_length=1)] = Field(description="M2M application id")
     app_secret: Secret = Field(description="M2M application secret (a `secure:` value)")
-    resource: Url | None = Field(None, description="Management API indicator; default derived from the endpoint")
+    resource: HttpUrl | None = Field(None, description="Management API indicator; default derived from the endpoint")
 
     @field_validator("endpoint")
     @classmethod
@@ -81,7 +58,7 @@ class DnsSpec(Model):
     """Where the provider's DNS records go: a Route53 zone (by id or name), or elsewhere."""
 
     route53_zone_id: str | None = Field(None, description="create the records in this Route53 hosted zone (by id)")
-    route53_zone_name: Domain | None = Field(None, description="…or in the Route53 zone with this name")
+    route53_zone_name: DnsName | None = Field(None, description="…or in the Route53 zone with this name")
     external: StrictBool | None = Field(None, description="DNS is managed elsewhere: records are exported, not created (the default)")
 
     @model_validator(mode="after")
@@ -113,7 +90,7 @@ SesEventType = Literal["BOUNCE", "COMPLAINT", "REJECT", "DELIVERY_DELAY", "DELIV
 class DmarcSpec(Model):
     enabled: StrictBool = portable(True, description="publish a DMARC record at _dmarc.<domain>")
     policy: DmarcPolicy = portable("none", description="p= of the DMARC record: none, quarantine or reject")
-    report_email: Email | None = Field(None, description="rua= address for aggregate reports")
+    report_email: EmailAddress | None = Field(None, description="rua= address for aggregate reports")
     alignment: Literal["relaxed", "strict"] = portable("relaxed", description="adkim/aspf alignment")
 
 
@@ -133,7 +110,7 @@ class ReadinessSpec(Model):
 
 class _SesBase(Model):
     region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] = Field(description="AWS region of the SES identity")
-    domain: Domain = Field(description="the sending domain (SES domain identity)")
+    domain: DnsName = Field(description="the sending domain (SES domain identity)")
     dns: DnsSpec = Field(default_factory=lambda: DnsSpec(external=True), description="where the DKIM, MAIL FROM and DMARC records go")
     mail_from_subdomain: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,63}$")] = portable("bounce", description="custom MAIL FROM: <this>.<domain> (MX + SPF)")
     dmarc: DmarcSpec = Field(default_factory=DmarcSpec, description="the DMARC record")
@@ -177,13 +154,13 @@ class SmtpProvider(Model):
 
 class HttpProvider(Model):
     type: Literal["http"] = Field(description="your own HTTP endpoint sends the email")
-    endpoint: Url = Field(description="your endpoint; Logto POSTs {to, type, payload, ip}")
+    endpoint: HttpUrl = Field(description="your endpoint; Logto POSTs {to, type, payload, ip}")
     authorization: Secret | None = Field(None, description='Authorization header, verbatim ("Bearer …")')
 
 
 class MailgunProvider(Model):
     type: Literal["mailgun"] = Field(description="Mailgun")
-    domain: Domain = Field(description="Mailgun sending domain, e.g. mg.example.com")
+    domain: DnsName = Field(description="Mailgun sending domain, e.g. mg.example.com")
     region: Literal["us", "eu"] = portable("us", description="Mailgun region (API endpoint)")
     api_key: Secret = Field(description="Mailgun sending API key")
     dns: DnsSpec = Field(default_factory=lambda: DnsSpec(external=True), description="where Mailgun's sending records go")
@@ -245,21 +222,21 @@ FACTORY_OF_PROVIDER: dict[str, str] = {
 
 # --- sender, branding, templates ----------------------------------------------------------------
 class SenderSpec(Model):
-    email: Email = Field(description="From address; its domain must be the provider's sending domain")
+    email: EmailAddress = Field(description="From address; its domain must be the provider's sending domain")
     name: str | None = portable(None, description="display name, e.g. Acme")
-    reply_to: Email | None = Field(None, description="Reply-To address")
+    reply_to: EmailAddress | None = Field(None, description="Reply-To address")
 
 
 class BrandingSpec(Model):
     product_name: Annotated[str, Field(min_length=1)] = portable(description="shown in subjects and headings")
-    logo_url: Url | None = portable(None, description="logo image (PNG, ~2x of 160 px wide)")
+    logo_url: HttpUrl | None = portable(None, description="logo image (PNG, ~2x of 160 px wide)")
     primary_color: Color = portable("#5D34F2", description="buttons, code box accent")
     background_color: Color = portable("#F5F5F7", description="page background")
     text_color: Color = portable("#1F1F24", description="body text")
     company_name: str | None = portable(None, description="footer")
     company_address: str | None = portable(None, description="footer (postal address)")
-    support_email: Email | None = portable(None, description="footer: where users get help")
-    support_url: Url | None = portable(None, description="footer: help center link")
+    support_email: EmailAddress | None = portable(None, description="footer: where users get help")
+    support_url: HttpUrl | None = portable(None, description="footer: help center link")
 
 
 class TemplatesSpec(Model):
@@ -284,7 +261,7 @@ class TenantSpec(Model):
     locales: list[str] = portable(["en"], min_length=1, description="Logto language tags; the first is the default")
     branding: BrandingSpec | None = Field(None, description="how the emails look")
     templates: TemplatesSpec = Field(default_factory=TemplatesSpec, description="where templates come from and live")
-    test_recipient: Email | None = Field(None, description="gets a test email before any connector change")
+    test_recipient: EmailAddress | None = Field(None, description="gets a test email before any connector change")
     sign_in_experience: SignInExperienceSpec | None = Field(None, description="email settings of the sign-in experience")
     allow_sign_in_breakage: StrictBool = Field(False, description="let destroy delete a connector sign-in needs")
 
