@@ -25,9 +25,11 @@ UNDER_MOCKS = "not checked (mocks)"
 
 
 def under_mocks() -> bool:
+    """True inside `pulumi.runtime.set_mocks` (program tests), whatever monitor wraps the mocks."""
     from pulumi.runtime.mocks import MockMonitor
 
-    return isinstance(pulumi.runtime.settings.get_monitor(), MockMonitor)
+    monitor = pulumi.runtime.settings.get_monitor()
+    return isinstance(monitor, MockMonitor) or isinstance(getattr(monitor, "mocks", None), pulumi.runtime.Mocks)
 
 
 def should_run() -> str | None:

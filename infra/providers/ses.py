@@ -32,7 +32,7 @@ from connectors.ses_smtp import smtp_password
 from connectors.spec.models import AwsSesProvider, SesSmtpProvider, TenantSpec
 from infra.providers.base import PlannedRecord, ProviderResult
 from infra.providers.dns import check_in_zone, known, publish
-from infra.readiness import ses_readiness
+from infra.readiness import ses_readiness, under_mocks
 
 SEND_ACTIONS = ["ses:SendEmail", "ses:SendRawEmail"]
 
@@ -78,6 +78,9 @@ def topic_policy(topic_arn: str, configuration_set_arn: str) -> str:
 def dkim_tokens(attributes: Any, domain: str) -> list[str]:
     """Easy DKIM always yields three tokens; anything else is a provider problem worth stopping for."""
     tokens = list(getattr(attributes, "tokens", None) or [])
+    if not tokens and under_mocks():
+        # Program tests: only AWS computes the tokens. Name the records honestly instead of failing.
+        return [f"dkim-token-{i}-known-after-up" for i in (1, 2, 3)]
     if len(tokens) != 3:
         raise pulumi.RunError(f"SES returned {len(tokens)} DKIM tokens for {domain}, expected 3")
     return tokens
