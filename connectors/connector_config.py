@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 from connectors.errors import ConfigError, Problem
 from connectors.factories import FactoryModel, parse_config
-from connectors.secret import Secret
+from connectors.secret import SECRET_MARKER, Secret
 from connectors.spec.models import TenantSpec
 from connectors.templates import Branding, RenderedSet, Sender, TemplateError, config_templates, render_all
 
@@ -146,6 +146,15 @@ def build_connector_config(
     else:  # pragma: no cover - the schema's discriminator makes this unreachable
         raise ConfigError([Problem(path, f"no connector for provider {p.type}")])
     return parse_config(fid, {k: v for k, v in data.items() if v is not None}, path=path or "connector")
+
+
+def placeholders_in(config: Any, path: str = "") -> list[str]:
+    """Paths in a connector payload still holding a value only `pulumi up` can know."""
+    if isinstance(config, dict):
+        return [p for k, v in config.items() for p in placeholders_in(v, f"{path}.{k}" if path else k)]
+    if isinstance(config, list):
+        return [p for i, v in enumerate(config) for p in placeholders_in(v, f"{path}[{i}]")]
+    return [path] if config in (GENERATED, SECRET_MARKER) else []
 
 
 def _secret(value: Any) -> Secret:

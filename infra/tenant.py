@@ -18,13 +18,14 @@ from typing import Any
 import pulumi
 from pydantic import BaseModel
 
-from connectors.connector_config import build_connector_config, mailbox, render_tenant
+from connectors.connector_config import build_connector_config, mailbox, placeholders_in, render_tenant
 from connectors.errors import ConfigError
 from connectors.secret import Secret
 from connectors.spec.models import TenantSpec
 from connectors.templates import RenderedSet
 from infra.connector import LogtoEmailConnector
 from infra.providers import ProviderResult, create_provider
+from infra.readiness import under_mocks
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -93,7 +94,12 @@ class TenantEmail(pulumi.ComponentResource):
                 model = build_connector_config(tenant, self.rendered, args["generated"], path=f"{where}: connector")
             except ConfigError as exc:
                 raise pulumi.RunError(str(exc)) from None
-            return model.to_logto(reveal=True)
+            payload = model.to_logto(reveal=True)
+            missing = placeholders_in(payload)
+            if missing and not under_mocks():
+                # Only a program test may lack provider outputs; never push a placeholder to Logto.
+                raise pulumi.RunError(f"{where}: connector config incomplete, provider outputs missing for: {', '.join(missing)}")
+            return payload
 
         # `ready` is part of the inputs so the config (and so the connector) waits for readiness.
         connector_config = pulumi.Output.secret(

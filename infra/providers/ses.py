@@ -188,7 +188,7 @@ class SesDomain(pulumi.ComponentResource):
         key_secret = pulumi.Output.secret(self.access_key.secret)
         creds: dict[str, Any] = {"accessKeyId": key_id, "secretAccessKey": key_secret}
         if isinstance(p, SesSmtpProvider):
-            smtp_pw = pulumi.Output.secret(key_secret.apply(lambda s: smtp_password(s, region)))
+            smtp_pw = pulumi.Output.secret(key_secret.apply(lambda s: smtp_password(s, region) if s else None))
             creds |= {"smtpUsername": key_id, "smtpPassword": smtp_pw}
             self.generated: dict[str, Any] = {"smtp_username": key_id, "smtp_password": smtp_pw}
         else:

@@ -1,7 +1,7 @@
 """Run infra/__main__.py the simplest way a team would: `set_mocks` whose resources echo their
 inputs and whose calls return {}. No provider computes outputs here (no DKIM tokens, no Mailgun
 records, no ARNs), so this proves the program still completes and registers every resource.
-Usage: python plain_mocks_runner.py STACK  → prints one JSON line."""
+Usage: python plain_mocks_runner.py PATH/Pulumi.STACK.yaml  → prints one JSON line."""
 import json
 import runpy
 import sys
@@ -17,8 +17,9 @@ class Mocks(pulumi.runtime.Mocks):
     def call(self, args):
         return {}
 
-stack = sys.argv[1]
-doc = YAML(typ="safe").load(open(f"Pulumi.{stack}.yaml"))
+path = sys.argv[1]  # a Pulumi.<stack>.yaml
+stack = path.rsplit("/", 1)[-1][len("Pulumi."):-len(".yaml")]
+doc = YAML(typ="safe").load(open(path))
 def replace_secure(v):
     if isinstance(v, dict):
         if set(v) == {"secure"}: return "test-secret-value"

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
+STACKS = sorted([*ROOT.glob("Pulumi.*.yaml"), *Path(__file__).parent.glob("stacks/Pulumi.*.yaml")])
 
 
 @pytest.mark.program
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", STACKS, ids=[p.name for p in STACKS])
 def test_program_completes_when_providers_compute_nothing(stack):
     out = subprocess.run(
-        [sys.executable, str(Path(__file__).with_name("plain_mocks_runner.py")), stack],
+        [sys.executable, str(Path(__file__).with_name("plain_mocks_runner.py")), str(stack)],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     result = json.loads(out.stdout.strip().splitlines()[-1])

@@ -1,0 +1,48 @@
+"""spec + rendered templates (+ provider outputs) → the factory model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from connectors.connector_config import GENERATED, build_connector_config, mailbox, placeholders_in, render_tenant
+from connectors.secret import SECRET_MARKER, Secret
+from connectors.spec import load_stack
+
+ROOT = Path(__file__).resolve().parents[2]
+dev = load_stack(ROOT, "dev")
+
+
+def test_ses_config_without_provider_outputs_names_its_placeholders():
+    shop = dev.tenants["shop"]
+    payload = build_connector_config(shop, render_tenant(shop, ROOT)).to_logto(reveal=True)
+    assert payload["accessKeyId"] == GENERATED and payload["accessKeySecret"] == SECRET_MARKER
+    assert placeholders_in(payload) == ["accessKeyId", "accessKeySecret"]
+
+
+def test_ses_config_with_provider_outputs_is_complete():
+    shop = dev.tenants["shop"]
+    generated = {"access_key_id": "AKIDEXAMPLE", "secret_access_key": Secret("k3y"), "configuration_set_name": "shop-logto-email"}
+    payload = build_connector_config(shop, render_tenant(shop, ROOT), generated).to_logto(reveal=True)
+    assert placeholders_in(payload) == []
+    assert payload["accessKeySecret"] == "k3y" and payload["configurationSetName"] == "shop-logto-email"
+    assert payload["emailAddress"] == "Shop <no-reply@mail.dev.shop.example.com>"
+
+
+def test_smtp_security_and_mailgun_region():
+    internal = dev.tenants["internal"]
+    smtp = build_connector_config(internal, render_tenant(internal, ROOT)).to_logto()
+    assert smtp["requireTLS"] is True and "secure" not in smtp
+    partners = dev.tenants["partners"]
+    mg = build_connector_config(partners, render_tenant(partners, ROOT)).to_logto()
+    assert mg["endpoint"] == "https://api.eu.mailgun.net" and set(mg["deliveries"]) >= {"SignIn", "Register", "ForgotPassword", "Generic"}
+
+
+def test_display_names_with_specials_are_quoted():
+    from connectors.spec.models import TenantSpec
+
+    t = TenantSpec.model_validate({
+        "logto": {"endpoint": "https://a.logto.app", "appId": "a", "appSecret": "s"},
+        "provider": {"type": "http", "endpoint": "https://m.example.com/x"},
+        "sender": {"email": "a@example.com", "name": "Acme, Inc."},
+    })
+    assert mailbox(t) == '"Acme, Inc." <a@example.com>'
