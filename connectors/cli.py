@@ -41,7 +41,30 @@ def fail(error: ConfigError) -> None:
     sys.exit(EXIT_INVALID)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# Commands that live in their own modules: imported only when invoked (or listed by --help), so
+# `validate` never pays for httpx, boto3 or the promotion engine.
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("connectors.check.cli", "check_command"),
+    "promote": ("connectors.promote.cli", "promote_command"),
+    "status": ("connectors.operator_cli", "status"),
+    "test-send": ("connectors.operator_cli", "test_send"),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_COMMANDS and name not in self.commands:
+            import importlib
+
+            module, attr = LAZY_COMMANDS[name]
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="logto-email")
 def cli() -> None:
     """logto-email: each Logto tenant's email chain as code.
@@ -177,20 +200,7 @@ table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #e5e7
 
 
 def main() -> None:
-    _register_optional_commands()
     cli(prog_name="python -m connectors")
-
-
-def _register_optional_commands() -> None:
-    """Commands living in their own modules register here (kept lazy: each imports on use)."""
-    from connectors.check.cli import check_command
-    from connectors.promote.cli import promote_command
-
-    cli.add_command(promote_command)
-    cli.add_command(check_command)
-    from connectors.operator_cli import register as register_operator_commands
-
-    register_operator_commands(cli)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -41,11 +41,6 @@ _PULUMI_OPTION = click.option(
 )
 
 
-def register(group: click.Group) -> None:
-    group.add_command(status)
-    group.add_command(test_send)
-
-
 # -- shared --------------------------------------------------------------------------------------
 def _compile(project_dir: Path, stack: str):  # type: ignore[no-untyped-def]
     from connectors.cli import compile_stack

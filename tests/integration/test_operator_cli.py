@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from connectors import deploy
-from connectors.cli import _register_optional_commands, cli
+from connectors.cli import cli
 from connectors.connector_config import build_connector_config, render_tenant, template_sender
 from connectors.deploy import email_templates as tpl
 from connectors.deploy import sign_in_experience as sie_core
@@ -37,7 +37,6 @@ FAST = {"LOGTO_EMAIL_WAIT_INITIAL": "0.01", "LOGTO_EMAIL_WAIT_MAX": "0.05", "LOG
 
 @pytest.fixture(autouse=True)
 def _commands():
-    _register_optional_commands()
     TOKENS.clear()
     yield
     TOKENS.clear()

@@ -97,14 +97,14 @@ def test_render_writes_configs_emails_and_galleries(tmp_path):
     assert "secure" not in json.dumps(internal) and "v1:" not in json.dumps(internal)
 
 
-def test_cli_never_imports_pulumi_or_pulumi_aws(tmp_path):
+def test_render_never_imports_pulumi_boto3_or_httpx(tmp_path):
     code = (
         "import sys\n"
         "from connectors.cli import cli\n"
         "try:\n"
         f"    cli(['render', '--stack', 'dev', '-C', {str(ROOT)!r}, '--out', {str(tmp_path)!r}], standalone_mode=False)\n"
         "finally:\n"
-        "    print(sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws', 'pulumi_mailgun', 'boto3')))\n"
+        "    print(sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws', 'pulumi_mailgun', 'boto3', 'httpx')))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
