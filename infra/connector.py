@@ -24,7 +24,6 @@ from pulumi.dynamic import (
     CreateResult,
     DiffResult,
     ReadResult,
-    ResourceProvider,
     UpdateResult,
 )
 from pulumi.runtime import rpc
@@ -36,7 +35,7 @@ from connectors.logto.clean import clean_deep
 from connectors.logto.client import Connector
 from connectors.logto.endpoint import normalize_endpoint
 from connectors.logto.errors import LogtoError
-from infra.dynamic_support import client_for, is_unknown, resource_of, say, tenant_scoped_id, unwrap
+from infra.dynamic_support import FunctionProvider, client_for, is_unknown, resource_of, say, tenant_scoped_id, unwrap
 
 
 SECRET_OUTPUTS = ("app_secret", "config")
@@ -216,26 +215,15 @@ def delete_connector(id_: str, props: dict[str, Any]) -> None:
 
 
 
-class LogtoEmailConnectorProvider(ResourceProvider):
-    """Stateless: every method delegates to a module-level function of this module."""
+class LogtoEmailConnectorProvider(FunctionProvider):
+    """Stateless: every method is a module-level function of this module."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return check_inputs(_olds, news)
-
-    def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
-        return diff_props(_id, _olds, _news)
-
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        return create_connector(props)
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        return read_connector(id_, props)
-
-    def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
-        return update_connector(_id, _olds, _news)
-
-    def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        delete_connector(_id, _props)
+    check_fn = staticmethod(check_inputs)
+    diff_fn = staticmethod(diff_props)
+    create_fn = staticmethod(create_connector)
+    read_fn = staticmethod(read_connector)
+    update_fn = staticmethod(update_connector)
+    delete_fn = staticmethod(delete_connector)
 
 
 class LogtoEmailConnector(pulumi.dynamic.Resource, module="logto", name="EmailConnector"):

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any
+from typing import Any, Callable, ClassVar
 
 import pulumi
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 from pulumi.runtime import rpc
 
 from connectors.logto.client import LogtoClient
@@ -61,3 +62,36 @@ def say(message: str) -> None:
         pulumi.log.info(message)
     except Exception:  # noqa: BLE001 - logging must never fail a deployment
         pass
+
+
+class FunctionProvider(ResourceProvider):
+    """A provider that is only a table of module-level functions.
+
+    Subclasses name the functions; instances hold nothing, so the pickle the engine stores in
+    the state is a reference to the class and can carry no client and no secret.
+    """
+
+    check_fn: ClassVar[Callable[[dict[str, Any], dict[str, Any]], CheckResult]]
+    diff_fn: ClassVar[Callable[[str, dict[str, Any], dict[str, Any]], DiffResult]]
+    create_fn: ClassVar[Callable[[dict[str, Any]], CreateResult]]
+    read_fn: ClassVar[Callable[[str, dict[str, Any]], ReadResult]]
+    update_fn: ClassVar[Callable[[str, dict[str, Any], dict[str, Any]], UpdateResult]]
+    delete_fn: ClassVar[Callable[[str, dict[str, Any]], None]]
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return type(self).check_fn(_olds, news)
+
+    def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
+        return type(self).diff_fn(_id, _olds, _news)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return type(self).create_fn(props)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        return type(self).read_fn(id_, props)
+
+    def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
+        return type(self).update_fn(_id, _olds, _news)
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        type(self).delete_fn(_id, _props)

@@ -16,13 +16,13 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pulumi.runtime import rpc
 
 from connectors.deploy import email_templates as core
 from connectors.logto.endpoint import normalize_endpoint
 from connectors.logto.errors import LogtoError
-from infra.dynamic_support import client_for, is_unknown, resource_of, say, tenant_scoped_id, unwrap
+from infra.dynamic_support import FunctionProvider, client_for, is_unknown, resource_of, say, tenant_scoped_id, unwrap
 
 
 SECRET_OUTPUTS = ("app_secret",)
@@ -149,26 +149,15 @@ def delete_templates(id_: str, props: dict[str, Any]) -> None:
 
 
 
-class LogtoEmailTemplatesProvider(ResourceProvider):
-    """Stateless: every method delegates to a module-level function of this module."""
+class LogtoEmailTemplatesProvider(FunctionProvider):
+    """Stateless: every method is a module-level function of this module."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return check_inputs(_olds, news)
-
-    def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
-        return diff_props(_id, _olds, _news)
-
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        return create_templates(props)
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        return read_templates(id_, props)
-
-    def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
-        return update_templates(_id, _olds, _news)
-
-    def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        delete_templates(_id, _props)
+    check_fn = staticmethod(check_inputs)
+    diff_fn = staticmethod(diff_props)
+    create_fn = staticmethod(create_templates)
+    read_fn = staticmethod(read_templates)
+    update_fn = staticmethod(update_templates)
+    delete_fn = staticmethod(delete_templates)
 
 
 class LogtoEmailTemplates(pulumi.dynamic.Resource, module="logto", name="EmailTemplates"):

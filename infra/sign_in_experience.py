@@ -18,13 +18,13 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pulumi.runtime import rpc
 
 from connectors.deploy import sign_in_experience as core
 from connectors.logto.endpoint import normalize_endpoint
 from connectors.logto.errors import LogtoError
-from infra.dynamic_support import client_for, is_unknown, resource_of, say, tenant_scoped_id, unwrap
+from infra.dynamic_support import FunctionProvider, client_for, is_unknown, resource_of, say, tenant_scoped_id, unwrap
 
 
 SECRET_OUTPUTS = ("app_secret",)
@@ -148,26 +148,15 @@ def delete_settings(id_: str, props: dict[str, Any]) -> None:
 
 
 
-class LogtoSignInEmailProvider(ResourceProvider):
-    """Stateless: every method delegates to a module-level function of this module."""
+class LogtoSignInEmailProvider(FunctionProvider):
+    """Stateless: every method is a module-level function of this module."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return check_inputs(_olds, news)
-
-    def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
-        return diff_props(_id, _olds, _news)
-
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        return create_settings(props)
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        return read_settings(id_, props)
-
-    def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
-        return update_settings(_id, _olds, _news)
-
-    def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        delete_settings(_id, _props)
+    check_fn = staticmethod(check_inputs)
+    diff_fn = staticmethod(diff_props)
+    create_fn = staticmethod(create_settings)
+    read_fn = staticmethod(read_settings)
+    update_fn = staticmethod(update_settings)
+    delete_fn = staticmethod(delete_settings)
 
 
 class LogtoSignInEmail(pulumi.dynamic.Resource, module="logto", name="SignInEmail"):

@@ -61,7 +61,7 @@ def smtp(**overrides: Any) -> dict[str, Any]:
 
 def ses(**overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "accessKeyId": "AKIAEXAMPLE000000001",
+        "accessKeyId": "AKID-TEST-NOT-A-KEY-1",
         "accessKeySecret": "ses-secret-access-key",
         "region": "eu-west-1",
         "emailAddress": "no-reply@example.com",
@@ -128,11 +128,11 @@ def valid_samples() -> list[Sample]:
         S("no-auth-ip-relay", "simple-mail-transfer-protocol", smtp(auth={})),
         S("user-only", "simple-mail-transfer-protocol", smtp(auth={"user": "relay"})),
         S("oauth2-service-key-string", "simple-mail-transfer-protocol",
-          smtp(auth={"type": "oauth2", "user": "svc@example.com", "privateKey": "-----BEGIN PRIVATE KEY-----\nx",
+          smtp(auth={"type": "oauth2", "user": "svc@example.com", "privateKey": "test-private-key-not-real",
                      "serviceClient": "1234567890"})),
         S("oauth2-service-key-passphrase", "simple-mail-transfer-protocol",
           smtp(auth={"type": "OAuth2", "user": "svc@example.com",
-                     "privateKey": {"key": "-----BEGIN ENCRYPTED PRIVATE KEY-----\nx", "passphrase": "pp"},
+                     "privateKey": {"key": "test-encrypted-key-not-real", "passphrase": "pp"},
                      "serviceClient": "1234567890"})),
         S("oauth2-service-untyped", "simple-mail-transfer-protocol",
           smtp(auth={"user": "svc@example.com", "privateKey": "k", "serviceClient": "c"})),

@@ -28,7 +28,7 @@ class SesMessage:
 class MotoSes:
     host = "127.0.0.1"
     region = "eu-west-1"
-    access_key_id = "AKIAMOTOTESTKEY00001"
+    access_key_id = "testing-moto-access-key"
     secret_access_key = "moto-test-secret-access-key"
 
     def __init__(self) -> None:
