@@ -52,10 +52,6 @@ _EMAIL_RE = re.compile(r"^\S+@\S+\.\S+$")  # Logto's own guard for the test-send
 # -- helpers (module level: nothing is captured by the pickled provider) ------------------------
 
 
-
-
-
-
 def pulumi_id(endpoint: str, resource: str) -> str:
     """Stable per tenant (the Logto connector id changes on every POST)."""
     return tenant_scoped_id("logto-email-connector", endpoint, resource)
@@ -65,8 +61,6 @@ def config_hash(app_secret: str, config: dict[str, Any]) -> str:
     """HMAC of the cleaned config, keyed with the app secret: shows change, reveals nothing."""
     canonical = json.dumps(clean_deep(config), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "hmac-sha256:" + hmac.new(app_secret.encode(), canonical.encode(), hashlib.sha256).hexdigest()
-
-
 
 
 def _desired(props: dict[str, Any]) -> deploy.Desired:
@@ -130,8 +124,6 @@ def check_inputs(olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         except ConfigError as exc:  # never carries values
             failures.extend(CheckFailure("config", str(p)) for p in exc.problems)
     return CheckResult(news, failures)
-
-
 
 
 def diff_summary(olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str], str]:
@@ -211,8 +203,6 @@ def delete_connector(id_: str, props: dict[str, Any]) -> None:
     with client_for(props) as client:
         deleted = deploy.delete(client, allow_sign_in_breakage=bool(props.get("allow_sign_in_breakage")))
     say(f"email connector {deleted} deleted" if deleted else "email connector already gone")
-
-
 
 
 class LogtoEmailConnectorProvider(FunctionProvider):

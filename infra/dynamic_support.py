@@ -11,11 +11,12 @@ import logging
 from typing import Any, Callable, ClassVar
 
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 from pulumi.runtime import rpc
 
 from connectors.logto.client import LogtoClient
 from connectors.logto.endpoint import default_resource, normalize_endpoint
+from connectors.logto.errors import LogtoError
 
 log = logging.getLogger("infra")
 
@@ -48,6 +49,18 @@ def tenant_scoped_id(kind: str, endpoint: str, resource: str) -> str:
     """A Pulumi id stable per tenant and per kind of resource (Logto's own ids change)."""
     digest = hashlib.sha256(f"{normalize_endpoint(endpoint)}|{resource}".encode()).hexdigest()[:16]
     return f"{kind}-{digest}"
+
+
+def access_failures(news: dict[str, Any]) -> list[CheckFailure]:
+    """Check the tenant-access inputs every Logto resource takes; normalizes `endpoint` in place."""
+    failures = [CheckFailure(k, f"{k} is required") for k in ("endpoint", "app_id", "app_secret") if not news.get(k)]
+    endpoint = news.get("endpoint")
+    if isinstance(endpoint, str) and endpoint and not is_unknown(endpoint):
+        try:
+            news["endpoint"] = normalize_endpoint(endpoint)
+        except LogtoError as exc:
+            failures.append(CheckFailure("endpoint", str(exc)))
+    return failures
 
 
 def client_for(props: dict[str, Any]) -> LogtoClient:

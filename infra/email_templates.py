@@ -20,9 +20,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 from pulumi.runtime import rpc
 
 from connectors.deploy import email_templates as core
-from connectors.logto.endpoint import normalize_endpoint
-from connectors.logto.errors import LogtoError
-from infra.dynamic_support import FunctionProvider, client_for, is_unknown, resource_of, say, tenant_scoped_id, unwrap
+from infra.dynamic_support import FunctionProvider, access_failures, client_for, is_unknown, resource_of, say, tenant_scoped_id, unwrap
 
 
 SECRET_OUTPUTS = ("app_secret",)
@@ -32,8 +30,6 @@ _REPLACE_ON = ("endpoint", "resource")
 
 def pulumi_id(endpoint: str, resource: str) -> str:
     return tenant_scoped_id("logto-email-templates", endpoint, resource)
-
-
 
 
 def _state(outs: dict[str, Any]) -> core.TemplateState:
@@ -55,20 +51,9 @@ def _outputs(props: dict[str, Any], state: core.TemplateState) -> dict[str, Any]
     return outs
 
 
-
-
 def check_inputs(olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
     news = unwrap(dict(news))
-    failures: list[CheckFailure] = []
-    for key in ("endpoint", "app_id", "app_secret"):
-        if not news.get(key):
-            failures.append(CheckFailure(key, f"{key} is required"))
-    endpoint = news.get("endpoint")
-    if isinstance(endpoint, str) and endpoint and not is_unknown(endpoint):
-        try:
-            news["endpoint"] = normalize_endpoint(endpoint)
-        except LogtoError as exc:
-            failures.append(CheckFailure("endpoint", str(exc)))
+    failures = access_failures(news)
     rows = news.get("templates")
     if rows is None or (not is_unknown(rows) and not isinstance(rows, list)):
         failures.append(CheckFailure("templates", "templates must be a list of {languageTag, templateType, details}"))
@@ -145,8 +130,6 @@ def delete_templates(id_: str, props: dict[str, Any]) -> None:
     with client_for(props) as client:
         the_plan = core.remove(client, _state(props))
     say(f"email templates: removed {len(the_plan.delete)} row(s), restored {len(the_plan.restore)} taken-over row(s)")
-
-
 
 
 class LogtoEmailTemplatesProvider(FunctionProvider):

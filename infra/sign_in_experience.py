@@ -22,9 +22,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 from pulumi.runtime import rpc
 
 from connectors.deploy import sign_in_experience as core
-from connectors.logto.endpoint import normalize_endpoint
-from connectors.logto.errors import LogtoError
-from infra.dynamic_support import FunctionProvider, client_for, is_unknown, resource_of, say, tenant_scoped_id, unwrap
+from infra.dynamic_support import FunctionProvider, access_failures, client_for, is_unknown, resource_of, say, tenant_scoped_id, unwrap
 
 
 SECRET_OUTPUTS = ("app_secret",)
@@ -35,8 +33,6 @@ _REPLACE_ON = ("endpoint", "resource")
 
 def pulumi_id(endpoint: str, resource: str) -> str:
     return tenant_scoped_id("logto-sign-in-email", endpoint, resource)
-
-
 
 
 def _want(props: dict[str, Any]) -> core.EmailSettings:
@@ -56,20 +52,9 @@ def _outputs(props: dict[str, Any], sie: dict[str, Any], record: core.Record, no
     return outs
 
 
-
-
 def check_inputs(olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
     news = unwrap(dict(news))
-    failures: list[CheckFailure] = []
-    for key in ("endpoint", "app_id", "app_secret"):
-        if not news.get(key):
-            failures.append(CheckFailure(key, f"{key} is required"))
-    endpoint = news.get("endpoint")
-    if isinstance(endpoint, str) and endpoint and not is_unknown(endpoint):
-        try:
-            news["endpoint"] = normalize_endpoint(endpoint)
-        except LogtoError as exc:
-            failures.append(CheckFailure("endpoint", str(exc)))
+    failures = access_failures(news)
     for key in SETTINGS:
         value = news.get(key)
         if value is not None and not is_unknown(value) and not isinstance(value, bool):
@@ -144,8 +129,6 @@ def delete_settings(id_: str, props: dict[str, Any]) -> None:
         edit = core.relax(client, core.Record.from_dict(props.get("record")))
     say("sign-in experience: relaxed " + (", ".join(edit.patch) or "nothing (no email setting of ours left)")
          + "".join(f"; {n}" for n in edit.notes))
-
-
 
 
 class LogtoSignInEmailProvider(FunctionProvider):
