@@ -47,6 +47,10 @@ def join_path(*parts: object) -> str:
 _MESSAGES = {
     "extra_forbidden": "unknown key (Logto would silently ignore it; check the spelling)",
     "missing": "is required",
+    "model_type": "must be a mapping (an indented block of `key: value` lines)",
+    "model_attributes_type": "must be a mapping (an indented block of `key: value` lines)",
+    "dict_type": "must be a mapping (an indented block of `key: value` lines)",
+    "list_type": "must be a list, e.g. [a, b]",
 }
 
 
@@ -80,20 +84,33 @@ def problems_from_validation(
         if loc and loc[-1] == "[key]":
             loc = loc[:-1]
         # validators report several findings at once, one per line
-        problems.extend(Problem(join_path(prefix, *loc), line) for line in message.split("\n"))
+        hint = _expected_keys(err) if err["type"] in ("model_type", "model_attributes_type") else None
+        problems.extend(Problem(join_path(prefix, *loc), line, hint) for line in message.split("\n"))
     return _dedupe(problems)
 
 
-def _model_names() -> set[str]:
+def _models() -> dict[str, type]:
     from pydantic import BaseModel
 
-    names: set[str] = set()
+    found: dict[str, type] = {}
     todo = list(BaseModel.__subclasses__())
     while todo:
         cls = todo.pop()
-        names.add(cls.__name__)
+        found.setdefault(cls.__name__, cls)
         todo.extend(cls.__subclasses__())
-    return names
+    return found
+
+
+def _model_names() -> set[str]:
+    return set(_models())
+
+
+def _expected_keys(err: dict) -> str | None:
+    model = _models().get((err.get("ctx") or {}).get("class_name", ""))
+    fields = getattr(model, "model_fields", None)
+    if not fields:
+        return None
+    return "expected keys: " + ", ".join(f.alias or name for name, f in fields.items())
 
 
 def _is_tag(part: str, model_names: set[str]) -> bool:

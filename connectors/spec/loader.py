@@ -217,11 +217,16 @@ def _plain(node: Any) -> Any:
 def _with_lines(problems: list[Problem], doc: Any) -> list[Problem]:
     if doc is None:
         return problems
-    out = []
+    out: list[Problem] = []
     for p in problems:
         line = _line_of(doc, p.path)
         out.append(Problem(f"line {line}: {p.path}" if line else p.path, p.message, p.hint))
-    return out
+    return sorted(out, key=lambda p: _line_number(p.path))
+
+
+def _line_number(path: str) -> int:
+    m = re.match(r"line (\d+):", path)
+    return int(m.group(1)) if m else 0
 
 
 def _line_of(doc: Any, dotted: str) -> int | None:

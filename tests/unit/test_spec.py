@@ -161,3 +161,20 @@ def test_readme_config_reference_is_current():
 
     text = README.read_text(encoding="utf-8")
     assert synced(text) == text, "README's config reference is stale: run python -m connectors.spec.readme_sync"
+
+
+def test_wrong_shapes_name_the_expected_keys_in_line_order(tmp_path):
+    body = stack_with("""
+      logto: https://a.logto.app
+      provider: {type: http, endpoint: "https://m.example.com/x"}
+      sender: no-reply@example.com
+      locales: en
+    """)
+    with pytest.raises(ConfigError) as exc:
+        load_stack(write_stack(tmp_path, body), "t")
+    text = str(exc.value)
+    assert "tenants.acme.logto: must be a mapping" in text and "expected keys: endpoint, appId, appSecret, resource" in text
+    assert "tenants.acme.sender: must be a mapping" in text and "LogtoSpec" not in text and "SenderSpec" not in text
+    assert "tenants.acme.locales: must be a list" in text
+    lines = [int(p.path.split(":")[0].removeprefix("line ")) for p in exc.value.problems]
+    assert lines == sorted(lines)
