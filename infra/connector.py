@@ -35,7 +35,7 @@ from connectors.logto.clean import clean_deep
 from connectors.logto.client import Connector
 from connectors.logto.endpoint import normalize_endpoint
 from connectors.logto.errors import LogtoError
-from infra.dynamic_support import FunctionProvider, client_for, is_unknown, resource_of, say, tenant_scoped_id, unwrap
+from infra.dynamic_support import FunctionProvider, diff_result, client_for, is_unknown, resource_of, say, tenant_scoped_id, unwrap
 
 
 SECRET_OUTPUTS = ("app_secret", "config")
@@ -44,8 +44,6 @@ _INPUTS = (
     "test_recipient", "test_locale", "allow_sign_in_breakage",
 )
 _REQUIRED = ("endpoint", "app_id", "app_secret", "factory_id", "config")
-# Changing these points the resource at another tenant: a different resource, so replace it.
-_REPLACE_ON = ("endpoint", "resource")
 _EMAIL_RE = re.compile(r"^\S+@\S+\.\S+$")  # Logto's own guard for the test-send recipient
 
 
@@ -161,11 +159,7 @@ def diff_summary(olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str],
 
 
 def diff_props(id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-    changed, summary = diff_summary(olds, news)
-    if changed:
-        say(f"email connector {id_}: {summary}")
-    replaces = [k for k in changed if k in _REPLACE_ON]
-    return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False)
+    return diff_result("email connector", id_, *diff_summary(olds, news), delete_before_replace=False)
 
 
 def create_connector(props: dict[str, Any]) -> CreateResult:

@@ -63,6 +63,18 @@ def access_failures(news: dict[str, Any]) -> list[CheckFailure]:
     return failures
 
 
+# Pointing a resource at another endpoint or indicator means another tenant: replace, never update.
+REPLACE_ON = ("endpoint", "resource")
+
+
+def diff_result(label: str, id_: str, changed: list[str], summary: str, *, delete_before_replace: bool) -> DiffResult:
+    """The engine's answer to `diff`, telling the operator what changed (paths only, never values)."""
+    if changed:
+        say(f"{label} {id_}: {summary}")
+    replaces = [k for k in changed if k in REPLACE_ON]
+    return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=delete_before_replace)
+
+
 def client_for(props: dict[str, Any]) -> LogtoClient:
     """A client from unwrapped props (endpoint, app_id, app_secret, resource)."""
     return LogtoClient(props["endpoint"], props["app_id"], props["app_secret"], resource=props.get("resource") or None)

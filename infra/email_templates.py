@@ -20,12 +20,11 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 from pulumi.runtime import rpc
 
 from connectors.deploy import email_templates as core
-from infra.dynamic_support import FunctionProvider, access_failures, client_for, is_unknown, resource_of, say, tenant_scoped_id, unwrap
+from infra.dynamic_support import FunctionProvider, diff_result, access_failures, client_for, is_unknown, resource_of, say, tenant_scoped_id, unwrap
 
 
 SECRET_OUTPUTS = ("app_secret",)
 _INPUTS = ("endpoint", "resource", "app_id", "app_secret", "templates")
-_REPLACE_ON = ("endpoint", "resource")
 
 
 def pulumi_id(endpoint: str, resource: str) -> str:
@@ -89,11 +88,7 @@ def diff_summary(olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str],
 
 
 def diff_props(id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-    changed, text = diff_summary(olds, news)
-    if changed:
-        say(f"email templates {id_}: {text}")
-    replaces = [k for k in changed if k in _REPLACE_ON]
-    return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=True)
+    return diff_result("email templates", id_, *diff_summary(olds, news), delete_before_replace=True)
 
 
 def create_templates(props: dict[str, Any]) -> CreateResult:
