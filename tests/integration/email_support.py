@@ -33,57 +33,22 @@ def access(target: Any) -> dict[str, Any]:
     }
 
 
-class TemplatesDriver:
-    """Calls the templates provider the way the Pulumi engine does (stored outputs only)."""
+class ProviderDriver:
+    """Calls a dynamic provider the way the Pulumi engine does: update/read/delete see stored outputs only."""
+
+    provider: Any
 
     def __init__(self, target: Any) -> None:
         self.target = target
-        self.provider = LogtoEmailTemplatesProvider()
         self.id: str | None = None
         self.outs: dict[str, Any] | None = None
 
-    def up(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
-        checked = self.provider.check(self.outs or {}, {**access(self.target), "templates": rows})
-        assert not checked.failures, [f"{f.property}: {f.reason}" for f in checked.failures]
-        if self.outs is None:
-            created = self.provider.create(checked.inputs)
-            self.id, self.outs = created.id, created.outs
-        else:
-            self.outs = self.provider.update(self.id, self.outs, checked.inputs).outs
-        return unwrap(self.outs)
-
-    def diff(self, rows: list[dict[str, Any]]):  # type: ignore[no-untyped-def]
-        assert self.outs is not None and self.id is not None
-        checked = self.provider.check(self.outs, {**access(self.target), "templates": rows})
-        return self.provider.diff(self.id, self.outs, checked.inputs)
-
-    def refresh(self) -> dict[str, Any]:
-        assert self.outs is not None and self.id is not None
-        self.outs = self.provider.read(self.id, self.outs).outs
-        return unwrap(self.outs)
-
-    def destroy(self) -> None:
-        assert self.outs is not None and self.id is not None
-        self.provider.delete(self.id, self.outs)
-        self.outs = None
-
-
-class SignInDriver:
-    """Calls the sign-in-experience provider the way the Pulumi engine does."""
-
-    def __init__(self, target: Any) -> None:
-        self.target = target
-        self.provider = LogtoSignInEmailProvider()
-        self.id: str | None = None
-        self.outs: dict[str, Any] | None = None
-
-    def inputs(self, **settings: Any) -> dict[str, Any]:
-        checked = self.provider.check(self.outs or {}, {**access(self.target), **settings})
+    def checked(self, **inputs: Any) -> dict[str, Any]:
+        checked = self.provider.check(self.outs or {}, {**access(self.target), **inputs})
         assert not checked.failures, [f"{f.property}: {f.reason}" for f in checked.failures]
         return checked.inputs
 
-    def up(self, **settings: Any) -> dict[str, Any]:
-        news = self.inputs(**settings)
+    def apply(self, news: dict[str, Any]) -> dict[str, Any]:
         if self.outs is None:
             created = self.provider.create(news)
             self.id, self.outs = created.id, created.outs
@@ -100,3 +65,25 @@ class SignInDriver:
         assert self.outs is not None and self.id is not None
         self.provider.delete(self.id, self.outs)
         self.outs = None
+
+
+class TemplatesDriver(ProviderDriver):
+    provider = LogtoEmailTemplatesProvider()
+
+    def up(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        return self.apply(self.checked(templates=rows))
+
+    def diff(self, rows: list[dict[str, Any]]):  # type: ignore[no-untyped-def]
+        assert self.outs is not None and self.id is not None
+        checked = self.provider.check(self.outs, {**access(self.target), "templates": rows})
+        return self.provider.diff(self.id, self.outs, checked.inputs)
+
+
+class SignInDriver(ProviderDriver):
+    provider = LogtoSignInEmailProvider()
+
+    def inputs(self, **settings: Any) -> dict[str, Any]:
+        return self.checked(**settings)
+
+    def up(self, **settings: Any) -> dict[str, Any]:
+        return self.apply(self.inputs(**settings))

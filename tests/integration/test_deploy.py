@@ -13,7 +13,6 @@ import re
 import pytest
 
 from connectors import deploy
-from connectors.logto.token import TOKENS
 from tests.integration.deploy_support import (
     DRIVERS,
     HTTP_AUTH_SECRET,
@@ -36,16 +35,6 @@ USERNAME_SIGN_IN = {
     "mfa": {"factors": [], "policy": "UserControlled"},
 }
 
-
-@pytest.fixture(autouse=True)
-def _fast_retries(monkeypatch):
-    # The provider builds its own client from ClientSettings.from_env(): make its waits tiny.
-    for name, value in {"WAIT_INITIAL": "0.01", "WAIT_MAX": "0.05", "WAIT_JITTER": "0.01", "ATTEMPTS": "3",
-                        "MAX_RETRY_AFTER": "5", "READ_TIMEOUT": "10", "CONNECT_TIMEOUT": "2"}.items():
-        monkeypatch.setenv(f"LOGTO_EMAIL_{name}", value)
-    TOKENS.clear()
-    yield
-    TOKENS.clear()
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import re
 import pytest
 
 from connectors.deploy import email_templates as core
-from connectors.logto.token import TOKENS
 from connectors.templates import available_locales, fill_placeholders
 from infra.email_templates import LogtoEmailTemplatesProvider, diff_summary
 from tests.integration.deploy_support import client_for, smtp_config
@@ -22,14 +21,6 @@ pytestmark = pytest.mark.integration
 
 FOREIGN = {"languageTag": "ko", "templateType": "SignIn", "details": {"subject": "외부 템플릿", "content": "<p>{{code}}</p>"}}
 
-
-@pytest.fixture(autouse=True)
-def _fast_retries(monkeypatch):
-    for name, value in {"WAIT_INITIAL": "0.01", "WAIT_MAX": "0.05", "WAIT_JITTER": "0.01", "ATTEMPTS": "3"}.items():
-        monkeypatch.setenv(f"LOGTO_EMAIL_{name}", value)
-    TOKENS.clear()
-    yield
-    TOKENS.clear()
 
 
 @pytest.fixture

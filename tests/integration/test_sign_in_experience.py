@@ -14,7 +14,6 @@ import pytest
 from connectors import deploy
 from connectors.deploy import email_dependencies
 from connectors.deploy.sign_in_experience import SignInExperienceError
-from connectors.logto.token import TOKENS
 from tests.integration.deploy_support import EngineDriver, client_for, smtp_config
 from tests.integration.email_support import SMTP, SignInDriver
 
@@ -22,14 +21,6 @@ pytestmark = pytest.mark.integration
 
 USERNAME_PASSWORD = {"identifier": "username", "password": True, "verificationCode": False, "isPasswordPrimary": True}
 
-
-@pytest.fixture(autouse=True)
-def _fast_retries(monkeypatch):
-    for name, value in {"WAIT_INITIAL": "0.01", "WAIT_MAX": "0.05", "WAIT_JITTER": "0.01", "ATTEMPTS": "3"}.items():
-        monkeypatch.setenv(f"LOGTO_EMAIL_{name}", value)
-    TOKENS.clear()
-    yield
-    TOKENS.clear()
 
 
 @pytest.fixture
