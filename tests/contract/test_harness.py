@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.connector_harness import (
+from logto_standin.connector_runtime import (
     FACTORY_PACKAGES,
     HARNESS_DIR,
     ConnectorRuntime,

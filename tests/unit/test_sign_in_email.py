@@ -13,7 +13,7 @@ from connectors.deploy.sign_in_experience import (
     plan_apply,
     plan_relax,
 )
-from tests.logto_server.state import seed_sign_in_experience
+from logto_standin.state import seed_sign_in_experience
 
 OSS = seed_sign_in_experience(cloud=False)
 USERNAME_PASSWORD = {"identifier": "username", "password": True, "verificationCode": False, "isPasswordPrimary": True}

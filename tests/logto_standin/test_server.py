@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.fixtures.logto import LogtoTarget
-from tests.logto_server import LogtoTestServer
+from logto_standin import LogtoTestServer
 
 pytestmark = pytest.mark.integration
 

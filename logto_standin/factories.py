@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 _DATA = Path(__file__).with_name("data")
-_NODE_MODULES = Path(__file__).resolve().parent.parent / "connector_harness" / "node_modules"
+_NODE_MODULES = Path(__file__).resolve().parent / "connector_runtime" / "node_modules"
 
 OSS_EMAIL_FACTORIES = (
     "aliyun-direct-mail",

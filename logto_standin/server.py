@@ -116,7 +116,7 @@ class _Server(ThreadingHTTPServer):
 class LogtoTestServer:
     """A Logto tenant (Management API + M2M token endpoint) for tests.
 
-    `runtime` is the connector harness (`tests.connector_harness.ConnectorRuntime`): configs are
+    `runtime` is the connector harness (`logto_standin.connector_runtime.ConnectorRuntime`): configs are
     validated by the real connector guards and test-sends really go out through the packages.
     """
 

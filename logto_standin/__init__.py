@@ -1,10 +1,13 @@
-"""A Logto-compatible Management API server for tests.
+"""The local stand-in for Logto: a Logto-compatible Management API server.
+
+It ships with the product so that a stack can be tried locally (`bash scripts/up`) and users' own
+CI can deploy against it; the integration suite's real-Logto mode is what keeps it honest.
 
 It reproduces what `reference/logto-observed.md` recorded on a real Logto 1.42 (statuses, codes,
 English messages, bodies), validates connector configs with the real `@logto/connector-*`
-guards and really sends test messages through them (via `tests.connector_harness`).
+guards and really sends test messages through them (via `logto_standin.connector_runtime`).
 
-    from tests.logto_server import LogtoTestServer
+    from logto_standin import LogtoTestServer
     with LogtoTestServer(runtime=connector_runtime, cloud=False, token_ttl=3600) as srv:
         srv.url, srv.resource, srv.app_id, srv.app_secret   # default M2M app with scope `all`
         srv.add_m2m_app("id", "secret", scopes=())          # an app without the Management API role
