@@ -27,6 +27,13 @@ class World:
         self.moto_endpoint = moto_endpoint
         self.cloudwatch_region = next(_REGIONS)
 
+    @property
+    def state(self) -> Any:
+        return self.ses.state
+
+    def client(self, _region: str = "") -> Any:
+        return self.ses.client()
+
     def cloudwatch(self, _region: str = "") -> Any:
         return boto3.client("cloudwatch", endpoint_url=self.moto_endpoint, region_name=self.cloudwatch_region,
                             aws_access_key_id="testing", aws_secret_access_key="testing")
