@@ -3,29 +3,31 @@ local DNS server, set up so that an SES tenant is healthy; tests then break one 
 
 from __future__ import annotations
 
-import itertools
+import logging
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import boto3
+import httpx
+import pytest
+from moto.server import ThreadedMotoServer
 
 from connectors.deliverability.dns_checks import DnsResolver
 from connectors.deliverability.report import Sources
 from connectors.dns_records import SPF_SES, dmarc_value
 from tests.sesv2_fake import FakeSes, identity_doc
+from tests.sinks._net import free_port
 from tests.sinks.dns import LocalDns
 
 TOKENS = ["tok1aaaa", "tok2bbbb", "tok3cccc"]
-# Regions moto keeps apart: each world gets its own, so metrics never leak between tests.
-_REGIONS = itertools.cycle(["ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-southeast-1", "ap-southeast-2", "ca-central-1",
-                            "eu-north-1", "eu-west-2", "eu-west-3", "sa-east-1", "us-east-2", "us-west-1"])
 
 
 class World:
     def __init__(self, ses: FakeSes, dns: LocalDns, moto_endpoint: str) -> None:
         self.ses, self.dns = ses, dns
         self.moto_endpoint = moto_endpoint
-        self.cloudwatch_region = next(_REGIONS)
+        self.cloudwatch_region = "eu-west-1"
 
     @property
     def state(self) -> Any:
@@ -59,3 +61,40 @@ class World:
         self.cloudwatch().put_metric_data(Namespace="AWS/SES", MetricData=[{
             "MetricName": metric, "Value": value, "Unit": "None",
             "Timestamp": datetime.now(timezone.utc) - timedelta(minutes=minutes_ago)}])
+
+
+# Fixtures: import them into a test module (`from tests.deliverability_world import ...`).
+@pytest.fixture(scope="module")
+def fake_ses() -> Iterator[FakeSes]:
+    with FakeSes() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def local_dns() -> Iterator[LocalDns]:
+    with LocalDns() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def moto_cloudwatch() -> Iterator[str]:
+    """moto in server mode, for CloudWatch only: each world resets it, no other test shares it."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def ses_world(fake_ses: FakeSes, local_dns: LocalDns, moto_cloudwatch: str) -> World:
+    """SES, CloudWatch and DNS as a healthy tenant `shop` (mail.shop.example.com) has them."""
+    fake_ses.reset()
+    local_dns.clear()
+    httpx.post(f"{moto_cloudwatch}/moto-api/reset", timeout=10).raise_for_status()
+    world = World(fake_ses, local_dns, moto_cloudwatch)
+    world.healthy_ses("shop", "mail.shop.example.com")
+    return world

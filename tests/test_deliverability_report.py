@@ -4,7 +4,6 @@ real DNS server on 127.0.0.1: healthy, under review, paused, sandbox, and each D
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,32 +13,14 @@ from connectors.cli import cli
 from connectors.deliverability.report import EXIT_ATTENTION, EXIT_FAILING, EXIT_HEALTHY, EXIT_UNKNOWN, exit_code, stack_report
 from connectors.spec import load_stack
 from tests.check.stacks import sendgrid_tenant, ses_tenant, stack, variant, write
-from tests.deliverability_world import TOKENS, World
-from tests.sesv2_fake import FakeSes
-from tests.sinks.dns import LocalDns
+from tests.deliverability_world import TOKENS, World, fake_ses, local_dns, moto_cloudwatch, ses_world  # noqa: F401 - fixtures
 
 DOMAIN = "mail.shop.example.com"
 
 
-@pytest.fixture(scope="module")
-def fake_ses() -> Iterator[FakeSes]:
-    with FakeSes() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def local_dns() -> Iterator[LocalDns]:
-    with LocalDns() as server:
-        yield server
-
-
 @pytest.fixture
-def world(fake_ses: FakeSes, local_dns: LocalDns, moto_ses) -> World:
-    fake_ses.reset()
-    local_dns.clear()
-    w = World(fake_ses, local_dns, moto_ses.endpoint)
-    w.healthy_ses("shop", DOMAIN)
-    return w
+def world(ses_world: World) -> World:
+    return ses_world
 
 
 def report(tmp_path: Path, world: World, tenants: dict | None = None, production: bool = True):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,35 +13,17 @@ from connectors.check.cli import check_command
 from connectors.check.live import live_findings, secret_env_names
 from connectors.spec import load_stack
 from tests.check.stacks import http_tenant, ses_tenant, stack, variant, write
-from tests.deliverability_world import World
-from tests.sesv2_fake import FakeSes
-from tests.sinks.dns import LocalDns
+from tests.deliverability_world import World, fake_ses, local_dns, moto_cloudwatch, ses_world  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.integration
 
 EMAIL_SIGN_IN = {"signIn": {"methods": [{"identifier": "email", "password": False, "verificationCode": True, "isPasswordPrimary": False}]}}
 
 
-@pytest.fixture(scope="module")
-def fake_ses() -> Iterator[FakeSes]:
-    with FakeSes() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def local_dns() -> Iterator[LocalDns]:
-    with LocalDns() as server:
-        yield server
-
-
 @pytest.fixture
-def ses(fake_ses: FakeSes, local_dns: LocalDns, moto_ses) -> World:
+def ses(ses_world: World) -> World:
     """SES, CloudWatch and DNS as a healthy production tenant `shop` has them."""
-    fake_ses.reset()
-    local_dns.clear()
-    world = World(fake_ses, local_dns, moto_ses.endpoint)
-    world.healthy_ses("shop", "mail.shop.example.com")
-    return world
+    return ses_world
 
 
 def tenant_on(server: Any, base=ses_tenant, **extra: Any) -> dict[str, Any]:
