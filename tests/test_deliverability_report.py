@@ -201,3 +201,35 @@ def test_command_json_exit_codes_and_no_secret(tmp_path, world, monkeypatch):
     assert "failing" in result.output and "LE211" in result.output and "paused" in result.output
     assert "CIPHERTEXT" not in result.output and "testing-secret-never-shown" not in result.output
     assert cli_run(tmp_path, world, monkeypatch, "-t", "nobody").exit_code == 2
+
+
+def test_cloudwatch_unreachable_is_unknown_not_a_crash(tmp_path, world):
+    from tests.sinks._net import free_port
+
+    sources = world.sources()
+    sources.cloudwatch = lambda region: __import__("boto3").client(
+        "cloudwatch", endpoint_url=f"http://127.0.0.1:{free_port()}", region_name=region, aws_access_key_id="t",
+        aws_secret_access_key="t", config=__import__("botocore.config").config.Config(retries={"max_attempts": 1}, connect_timeout=1))
+    write(tmp_path, "prod", stack({"shop": ses_tenant()}))
+    (shop,) = stack_report(load_stack(tmp_path, "prod"), sources)
+    assert codes(shop) == [("LE213", "unknown")] and "CloudWatch" in shop.problems[0].message
+    assert "cloudwatch:GetMetricStatistics" in shop.problems[0].fix
+    assert shop.sending.sending_enabled is True  # what SES said is still reported
+
+
+@pytest.mark.parametrize("bad", ["dns.example.com", "127.0.0.1:99999", "127.0.0.1:x", "[::1"])
+def test_bad_nameserver_is_a_usage_error(tmp_path, world, monkeypatch, bad):
+    write(tmp_path, "prod", stack({"shop": ses_tenant()}))
+    for command in (["deliverability"], ["check", "--live"]):
+        result = CliRunner().invoke(cli, [*command, "-C", str(tmp_path), "-s", "prod", "--nameserver", bad])
+        assert result.exit_code == 2, result.output
+        assert "nameserver" in result.output and "Traceback" not in result.output
+
+
+def test_nameserver_forms():
+    from connectors.deliverability.dns_checks import parse_nameserver
+
+    assert parse_nameserver("127.0.0.1") == ("127.0.0.1", 53)
+    assert parse_nameserver("127.0.0.1:5353") == ("127.0.0.1", 5353)
+    assert parse_nameserver("[::1]:5300") == ("::1", 5300)
+    assert parse_nameserver("::1") == ("::1", 53)

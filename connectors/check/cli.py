@@ -10,6 +10,7 @@ import click
 
 from connectors.check.findings import Finding, Severity, exit_code
 from connectors.check.policy import check_stack
+from connectors.deliverability.cli import nameserver_option
 
 
 @click.command("check")
@@ -23,7 +24,7 @@ from connectors.check.policy import check_stack
 @click.option("--ignore", "ignored", multiple=True, metavar="CODE", help="Drop findings with this code, e.g. LE142 (repeatable).")
 @click.option("--warnings-ok", is_flag=True, help="Exit 0 when there are warnings but no errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print findings as JSON (for pipelines).")
-@click.option("--nameserver", metavar="HOST[:PORT]", default=None, help="With --live: ask this DNS server instead of the system's resolvers.")
+@nameserver_option
 def check_command(stack: str, project_dir: Path, live: bool, tenants: tuple[str, ...], ignored: tuple[str, ...],
                   warnings_ok: bool, as_json: bool, nameserver: str | None) -> None:
     """Policy checks of Pulumi.STACK.yaml, without cloud credentials unless --live.

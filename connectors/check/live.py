@@ -46,9 +46,9 @@ def open_logto_client(key: str, tenant: TenantSpec, secret: str) -> Any:
 
 
 def ses_client(region: str) -> Any:
-    import boto3
+    from connectors.deliverability.report import boto_client
 
-    return boto3.client("sesv2", region_name=region)  # honours AWS_ENDPOINT_URL_SESV2 / AWS_ENDPOINT_URL
+    return boto_client("sesv2", region)  # honours AWS_ENDPOINT_URL_SESV2 / AWS_ENDPOINT_URL
 
 
 def live_findings(

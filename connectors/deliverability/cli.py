@@ -13,11 +13,28 @@ from connectors.cli import EXIT_INVALID, fail, stack_options
 from connectors.errors import ConfigError
 
 
+def _nameserver(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from connectors.deliverability.dns_checks import parse_nameserver
+
+    if value is not None:
+        try:
+            parse_nameserver(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return value
+
+
+nameserver_option = click.option(
+    "--nameserver", metavar="IP[:PORT]", default=None, callback=_nameserver,
+    help="Ask this DNS server instead of the system's resolvers.",
+)
+
+
 @click.command("deliverability")
 @stack_options
 @click.option("--tenant", "-t", "only", multiple=True, metavar="T", help="Only this tenant (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
-@click.option("--nameserver", metavar="HOST[:PORT]", default=None, help="Ask this DNS server instead of the system's resolvers.")
+@nameserver_option
 def deliverability_command(stack: str, project_dir: Path, only: tuple[str, ...], as_json: bool, nameserver: str | None) -> None:
     """Show, per tenant, whether the provider can send and whether the domain's DNS is right.
 
@@ -102,4 +119,4 @@ def _print(stack: str, reports: list[dict[str, Any]]) -> None:
                 console.print(f"           fix: {escape(p['fix'])}", soft_wrap=True)
 
 
-__all__ = ["EXIT_INVALID", "deliverability_command"]
+__all__ = ["EXIT_INVALID", "deliverability_command", "nameserver_option"]

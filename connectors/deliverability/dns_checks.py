@@ -28,17 +28,38 @@ class Resolver(Protocol):
         ...
 
 
+def parse_nameserver(text: str) -> tuple[str, int]:
+    """`IP` or `IPv4:PORT` or `[IPv6]:PORT` → (ip, port); ValueError says what is wrong."""
+    import ipaddress
+
+    host, port = text.strip(), "53"
+    if host.startswith("["):
+        host, bracket, rest = host[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise ValueError("write an IPv6 nameserver as [address]:PORT")
+        port = rest[1:] or "53"
+    elif host.count(":") == 1:
+        host, port = host.split(":")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError("the nameserver must be an IP address, optionally with :PORT (e.g. 127.0.0.1:5353)") from None
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError("the nameserver's port must be a number from 1 to 65535")
+    return host, int(port)
+
+
 class DnsResolver:
-    """dnspython against the system's resolvers, or `nameserver` (`host` or `host:port`)."""
+    """dnspython against the system's resolvers, or `nameserver` (`IP[:PORT]`)."""
 
     def __init__(self, nameserver: str | None = None, timeout: float = 5.0) -> None:
         import dns.resolver
 
         self._resolver = dns.resolver.Resolver(configure=nameserver is None)
         if nameserver:
-            host, _, port = nameserver.partition(":")
+            host, port = parse_nameserver(nameserver)
             self._resolver.nameservers = [host]
-            self._resolver.port = int(port or 53)
+            self._resolver.port = port
         self._resolver.lifetime = timeout
 
     def lookup(self, name: str, rtype: str) -> list[str]:

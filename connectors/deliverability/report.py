@@ -72,21 +72,22 @@ def exit_code(reports: list[TenantReport]) -> int:
     return EXIT_ATTENTION if "attention" in states else EXIT_HEALTHY
 
 
-def _boto(service: str) -> Callable[[str], Any]:
-    def make(region: str) -> Any:
-        import boto3
+def boto_client(service: str, region: str) -> Any:
+    """boto3's usual credential chain; honours AWS_ENDPOINT_URL_<SERVICE>. A report must answer
+    in seconds, so an unreachable endpoint fails fast instead of retrying for minutes."""
+    import boto3
+    from botocore.config import Config
 
-        return boto3.client(service, region_name=region)  # honours AWS_ENDPOINT_URL_<SERVICE>
-
-    return make
+    config = Config(connect_timeout=5, read_timeout=15, retries={"max_attempts": 3, "mode": "standard"})
+    return boto3.client(service, region_name=region, config=config)
 
 
 @dataclass
 class Sources:
     """Where the report reads from; tests point each at a local server."""
 
-    sesv2: Callable[[str], Any] = field(default_factory=lambda: _boto("sesv2"))
-    cloudwatch: Callable[[str], Any] | None = field(default_factory=lambda: _boto("cloudwatch"))
+    sesv2: Callable[[str], Any] = lambda region: boto_client("sesv2", region)  # noqa: E731
+    cloudwatch: Callable[[str], Any] | None = lambda region: boto_client("cloudwatch", region)  # noqa: E731
     resolver: Resolver | None = None  # default: dnspython with the system's resolvers
 
     def dns(self) -> Resolver:

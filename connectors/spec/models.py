@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, StrictInt, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from connectors.factories.aliyun_direct_mail import AliyunRegion
@@ -99,7 +99,7 @@ class EventsSpec(Model):
     types: list[SesEventType] = portable(["BOUNCE", "COMPLAINT", "REJECT", "DELIVERY_DELAY"])
 
 
-Percent = Annotated[float, Field(gt=0, le=100)]
+Percent = Annotated[float, Strict(), Field(gt=0, le=100)]
 
 
 class RateThresholds(Model):
