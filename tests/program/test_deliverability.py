@@ -211,3 +211,21 @@ def test_webhook_must_be_https() -> None:
     with pytest.raises(ValidationError) as exc:
         AlertsSpec.model_validate({"webhooks": ["http://hooks.example.net/T0KEN-abc"]})
     assert "https" in str(exc.value) and "T0KEN" not in str(exc.value)
+
+
+def test_encrypted_webhook_is_refused_by_path_never_by_value() -> None:
+    from connectors.spec.models import TenantSpec
+
+    def program() -> None:
+        from infra.tenant import TenantEmail
+
+        TenantEmail("enc", tenant=TenantSpec.model_validate({
+            "logto": {"endpoint": "https://enc.logto.app", "appId": "enc-m2m", "appSecret": "plain-for-this-test"},
+            "provider": {"type": "aws-ses", "region": "eu-west-1", "domain": "enc.example.com",
+                         "alerts": {"webhooks": ["https://ok.example.net/x", {"secure": "v1:HOOKCIPHER"}]}},
+            "sender": {"email": "no-reply@enc.example.com"},
+        }))
+
+    run = run_program("enc", {}, program_fn=program)
+    assert run.error is not None and "provider.alerts.webhooks[1] still encrypted" in str(run.error)
+    assert "HOOKCIPHER" not in str(run.error)
