@@ -233,3 +233,15 @@ def test_nameserver_forms():
     assert parse_nameserver("127.0.0.1:5353") == ("127.0.0.1", 5353)
     assert parse_nameserver("[::1]:5300") == ("::1", 5300)
     assert parse_nameserver("::1") == ("::1", 53)
+
+
+def test_dmarc_checked_for_providers_without_dns_settings(tmp_path, world):
+    from tests.check.stacks import smtp_tenant
+
+    reports, by = report(tmp_path, world, {"it": smtp_tenant()})
+    (p,) = by["it"].problems
+    assert (p.code, p.level, p.path) == ("LE223", "warning", "sender.email")
+    assert "_dmarc.corp.example.com" in p.fix and exit_code(reports) == EXIT_ATTENTION
+    world.dns.add("_dmarc.corp.example.com", "TXT", "v=DMARC1; p=quarantine")
+    _, by = report(tmp_path, world, {"it": smtp_tenant()})
+    assert by["it"].problems == [] and [(c.kind, c.status, c.message) for c in by["it"].dns] == [("dmarc", "ok", "present (p=quarantine)")]
