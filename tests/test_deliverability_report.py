@@ -117,7 +117,7 @@ def test_missing_dkim_and_wrong_mail_from(tmp_path, world):
     reports, by = report(tmp_path, world)
     assert codes(by["shop"]) == [("LE220", "critical"), ("LE221", "critical")]
     dkim = next(p for p in by["shop"].problems if p.code == "LE220")
-    assert f"{TOKENS[1]}._domainkey.{DOMAIN}" in dkim.message and dkim.fix == f"publish {TOKENS[1]}.dkim.amazonses.com"
+    assert f"{TOKENS[1]}._domainkey.{DOMAIN}" in dkim.message and dkim.fix == f"publish at {TOKENS[1]}._domainkey.{DOMAIN}: {TOKENS[1]}.dkim.amazonses.com"
     assert exit_code(reports) == EXIT_FAILING
 
 

@@ -212,7 +212,7 @@ def _dns(spec: StackSpec, key: str, tenant: TenantSpec, resolver: Resolver, repo
         level = CRITICAL
         if c.kind == "dmarc" and (c.status == "mismatch" or declared is None or not declared.enabled):
             level = WARNING  # receivers still get the mail; the declared policy just is not what is live
-        fix = f"publish {c.expected}" if c.expected else None
+        fix = f"publish at {c.name}: {c.expected}" if c.expected else None
         if c.kind == "dmarc" and declared is None and c.status == "missing":
             fix = f"publish a TXT record at {c.name}, starting with v=DMARC1; p=none; rua=mailto:<a mailbox you read>"
         if c.kind == "dkim" and p.type in ("aws-ses", "ses-smtp") and not tokens:
