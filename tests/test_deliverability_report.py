@@ -245,3 +245,13 @@ def test_dmarc_checked_for_providers_without_dns_settings(tmp_path, world):
     world.dns.add("_dmarc.corp.example.com", "TXT", "v=DMARC1; p=quarantine")
     _, by = report(tmp_path, world, {"it": smtp_tenant()})
     assert by["it"].problems == [] and [(c.kind, c.status, c.message) for c in by["it"].dns] == [("dmarc", "ok", "present (p=quarantine)")]
+
+
+def test_spf_loop_and_two_spf_records_are_errors(tmp_path, world):
+    world.dns.zone[(f"bounce.{DOMAIN}", "TXT")] = ["v=spf1 include:amazonses.com include:loop.example ~all"]
+    world.dns.add("loop.example", "TXT", "v=spf1 include:bounce." + DOMAIN + " -all")
+    _, by = report(tmp_path, world)
+    assert codes(by["shop"]) == [("LE222", "critical")] and "over the limit" in by["shop"].problems[0].message
+    world.dns.zone[(f"bounce.{DOMAIN}", "TXT")] = ["v=spf1 include:amazonses.com ~all", "v=spf1 -all"]
+    _, by = report(tmp_path, world)
+    assert codes(by["shop"]) == [("LE222", "critical")] and "2 SPF records" in by["shop"].problems[0].message
