@@ -229,3 +229,15 @@ def test_encrypted_webhook_is_refused_by_path_never_by_value() -> None:
     run = run_program("enc", {}, program_fn=program)
     assert run.error is not None and "provider.alerts.webhooks[1] still encrypted" in str(run.error)
     assert "HOOKCIPHER" not in str(run.error)
+
+
+def test_plain_webhook_in_a_stack_file_is_refused_without_its_value(tmp_path) -> None:
+    from connectors.errors import ConfigError
+    from connectors.spec import load_stack
+    from tests.check.stacks import ses_tenant, stack, variant, write
+
+    tenant = variant(ses_tenant, lambda t: t["provider"].update(alerts={"webhooks": ["https://hooks.example.net/T0KEN-1"]}))
+    write(tmp_path, "prod", stack({"shop": tenant}))
+    with pytest.raises(ConfigError) as exc:
+        load_stack(tmp_path, "prod")
+    assert "alerts.webhooks[0]" in str(exc.value) and "secure" in str(exc.value) and "T0KEN" not in str(exc.value)
