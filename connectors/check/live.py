@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator, Mapping, Protocol
 
 from connectors.check.findings import Finding, Severity
 from connectors.deploy.guard import email_dependencies
-from connectors.spec.models import AwsSesProvider, SesSmtpProvider, StackSpec, TenantSpec
+from connectors.spec.models import StackSpec, TenantSpec
 
 E, W, I = Severity.error, Severity.warning, Severity.info
 BASE = "config.logto-email:tenants"
