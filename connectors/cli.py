@@ -45,6 +45,7 @@ def fail(error: ConfigError) -> None:
 # `validate` never pays for httpx, boto3 or the promotion engine.
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("connectors.check.cli", "check_command"),
+    "deliverability": ("connectors.deliverability.cli", "deliverability_command"),
     "promote": ("connectors.promote.cli", "promote_command"),
     "status": ("connectors.operator_cli", "status"),
     "test-send": ("connectors.operator_cli", "test_send"),

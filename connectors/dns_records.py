@@ -85,6 +85,25 @@ def dmarc_record(domain: str, policy: str, report_email: str | None, alignment: 
     return Record("TXT", f"_dmarc.{domain}", dmarc_value(policy, report_email, alignment), purpose="DMARC")
 
 
+DMARC_RAMP = ("none", "quarantine", "reject")
+
+
+def next_dmarc_policy(policy: str) -> str | None:
+    """The next step of the DMARC ramp none → quarantine → reject (None once at reject)."""
+    i = DMARC_RAMP.index(policy)
+    return DMARC_RAMP[i + 1] if i + 1 < len(DMARC_RAMP) else None
+
+
+def dmarc_domain(provider: Any, sender_email: str | None) -> str | None:
+    """Where a tenant's DMARC record goes: the SES identity's domain, else the From domain
+    (receivers look DMARC up at `_dmarc.<From domain>`)."""
+    if getattr(provider, "type", None) in ("aws-ses", "ses-smtp"):
+        return provider.domain
+    if sender_email and "@" in sender_email:
+        return sender_email.rsplit("@", 1)[1].lower()
+    return None
+
+
 def ses_records(
     domain: str,
     region: str,

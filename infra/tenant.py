@@ -36,10 +36,13 @@ def opaque_secrets(model: BaseModel, path: str = "") -> list[str]:
     for field_name in type(model).model_fields:
         value = getattr(model, field_name)
         here = f"{path}{field_name}"
-        if isinstance(value, Secret) and not value.known:
-            found.append(here)
-        elif isinstance(value, BaseModel):
-            found += opaque_secrets(value, here + ".")
+        items = value if isinstance(value, list) else [value]
+        for i, item in enumerate(items):
+            where = f"{here}[{i}]" if isinstance(value, list) else here
+            if isinstance(item, Secret) and not item.known:
+                found.append(where)
+            elif isinstance(item, BaseModel):
+                found += opaque_secrets(item, where + ".")
     return found
 
 
@@ -162,4 +165,5 @@ class TenantEmail(pulumi.ComponentResource):
             "sender": self.sender,
             "readiness": self.readiness,
             "dnsRecordsToCreate": self.dns_records_to_create,
+            **self.provider.exports,
         }

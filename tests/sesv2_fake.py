@@ -1,4 +1,6 @@
-"""A tiny SESv2 JSON REST server: `GetAccount` (moto lacks it) and scripted `GetEmailIdentity`.
+"""A tiny SESv2 JSON REST server: `GetAccount` (moto lacks it), scripted `GetEmailIdentity`,
+`GetConfigurationSet` and `ListSuppressedDestinations` (paged), for the account states the
+deliverability report tells apart: healthy, under review, paused, sandbox.
 
 moto never marks a domain identity verified, so the "becomes ready after N polls" paths are
 scripted here; what moto does support is tested against moto itself.
@@ -11,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import boto3
 
@@ -23,6 +25,11 @@ class FakeSesState:
     identities: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     deny: bool = False
+    sending_enabled: bool = True
+    enforcement_status: str = "HEALTHY"  # PROBATION = under review, SHUTDOWN
+    sent_last_24h: float = 0.0
+    configuration_sets: dict[str, bool] = field(default_factory=dict)  # name -> sending enabled
+    suppressed: list[str] = field(default_factory=list)
 
 
 def identity_doc(verified: bool, dkim: str, mail_from: str | None = None) -> dict[str, Any]:
@@ -68,11 +75,29 @@ class FakeSes:
                 if path == "/v2/email/account":
                     state.calls.append("GetAccount")
                     return self._send(200, {
-                        "DedicatedIpAutoWarmupEnabled": False, "EnforcementStatus": "HEALTHY",
-                        "ProductionAccessEnabled": state.production_access, "SendingEnabled": True,
+                        "DedicatedIpAutoWarmupEnabled": False, "EnforcementStatus": state.enforcement_status,
+                        "ProductionAccessEnabled": state.production_access, "SendingEnabled": state.sending_enabled,
                         "SendQuota": {"Max24HourSend": 200.0 if not state.production_access else 50000.0,
-                                      "MaxSendRate": 1.0, "SentLast24Hours": 0.0},
+                                      "MaxSendRate": 1.0, "SentLast24Hours": state.sent_last_24h},
                     })
+                if path.startswith("/v2/email/configuration-sets/"):
+                    name = unquote(path[len("/v2/email/configuration-sets/"):])
+                    state.calls.append(f"GetConfigurationSet {name}")
+                    if name not in state.configuration_sets:
+                        return self._send(404, {"message": f"Configuration set <{name}> does not exist."}, "NotFoundException")
+                    return self._send(200, {"ConfigurationSetName": name, "SendingOptions": {"SendingEnabled": state.configuration_sets[name]},
+                                            "SuppressionOptions": {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]}})
+                if path == "/v2/email/suppression/addresses":
+                    query = parse_qs(urlsplit(self.path).query)
+                    size = int(query.get("PageSize", ["1000"])[0])
+                    start = int(query.get("NextToken", ["0"])[0])
+                    state.calls.append(f"ListSuppressedDestinations {start}")
+                    page = state.suppressed[start:start + size]
+                    body: dict[str, Any] = {"SuppressedDestinationSummaries": [
+                        {"EmailAddress": a, "Reason": "BOUNCE", "LastUpdateTime": 1700000000} for a in page]}
+                    if start + size < len(state.suppressed):
+                        body["NextToken"] = str(start + size)
+                    return self._send(200, body)
                 if path.startswith("/v2/email/identities/"):
                     name = unquote(path[len("/v2/email/identities/"):])
                     state.calls.append(f"GetEmailIdentity {name}")
@@ -100,6 +125,11 @@ class FakeSes:
         self.state.identities.clear()
         self.state.calls.clear()
         self.state.deny = False
+        self.state.sending_enabled = True
+        self.state.enforcement_status = "HEALTHY"
+        self.state.sent_last_24h = 0.0
+        self.state.configuration_sets.clear()
+        self.state.suppressed.clear()
         return self.state
 
     def __enter__(self) -> "FakeSes":

@@ -10,6 +10,7 @@ import click
 
 from connectors.check.findings import Finding, Severity, exit_code
 from connectors.check.policy import check_stack
+from connectors.deliverability.cli import nameserver_option
 
 
 @click.command("check")
@@ -23,8 +24,9 @@ from connectors.check.policy import check_stack
 @click.option("--ignore", "ignored", multiple=True, metavar="CODE", help="Drop findings with this code, e.g. LE142 (repeatable).")
 @click.option("--warnings-ok", is_flag=True, help="Exit 0 when there are warnings but no errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print findings as JSON (for pipelines).")
+@nameserver_option
 def check_command(stack: str, project_dir: Path, live: bool, tenants: tuple[str, ...], ignored: tuple[str, ...],
-                  warnings_ok: bool, as_json: bool) -> None:
+                  warnings_ok: bool, as_json: bool, nameserver: str | None) -> None:
     """Policy checks of Pulumi.STACK.yaml, without cloud credentials unless --live.
 
     Offline: the stack loads; templates render with every required email and valid
@@ -34,7 +36,9 @@ def check_command(stack: str, project_dir: Path, live: bool, tenants: tuple[str,
     With --live (M2M secret from LOGTO_APP_SECRET_<STACK>_<TENANT>, LOGTO_APP_SECRET_<TENANT>
     or LOGTO_EMAIL_<TENANT>_APP_SECRET,
     AWS from the usual environment): the live sign-in experience keeps working with the declared
-    connector, and the SES account is out of the sandbox.
+    connector, and the deliverability report (`deliverability`) finds nothing wrong: SES
+    account not paused, under review or in the sandbox, rates below the alarm levels,
+    SPF/DKIM/MAIL FROM/DMARC as the provider and the stack say.
 
     Each finding has a severity, a code (LE1xx offline, LE2xx live), the YAML path, and a fix.
 
@@ -52,8 +56,11 @@ def check_command(stack: str, project_dir: Path, live: bool, tenants: tuple[str,
         findings = [f for f in findings if f.tenant is None or f.tenant in tenants]
     if spec is not None and live:
         from connectors.check.live import live_findings
+        from connectors.deliverability.dns_checks import DnsResolver
+        from connectors.deliverability.report import Sources
 
-        findings += live_findings(spec, tenants=list(tenants) or None)
+        sources = Sources(resolver=DnsResolver(nameserver)) if nameserver else None
+        findings += live_findings(spec, tenants=list(tenants) or None, sources=sources)
     findings = [f for f in findings if f.code not in set(ignored)]
     findings.sort(key=lambda f: (-f.severity.rank, f.tenant or "", f.code, f.path))
     code = exit_code(findings, warnings_ok=warnings_ok)

@@ -1,4 +1,5 @@
-"""Checks that read the live systems (`check --live`): the Logto tenant and the SES account.
+"""Checks that read the live systems (`check --live`): the Logto tenant, and the deliverability
+report (SES account, configuration set, identity, reputation rates; SPF/DKIM/DMARC in DNS).
 
 Credentials come from the environment, never from the stack file: the M2M app secret from
 `LOGTO_APP_SECRET_<STACK>_<TENANT>`, `LOGTO_APP_SECRET_<TENANT>` or `LOGTO_EMAIL_<TENANT>_APP_SECRET`
@@ -14,7 +15,7 @@ from typing import Any, Callable, Iterator, Mapping, Protocol
 
 from connectors.check.findings import Finding, Severity
 from connectors.deploy.guard import email_dependencies
-from connectors.spec.models import AwsSesProvider, SesSmtpProvider, StackSpec, TenantSpec
+from connectors.spec.models import StackSpec, TenantSpec
 
 E, W, I = Severity.error, Severity.warning, Severity.info
 BASE = "config.logto-email:tenants"
@@ -45,9 +46,9 @@ def open_logto_client(key: str, tenant: TenantSpec, secret: str) -> Any:
 
 
 def ses_client(region: str) -> Any:
-    import boto3
+    from connectors.deliverability.report import boto_client
 
-    return boto3.client("sesv2", region_name=region)  # honours AWS_ENDPOINT_URL_SESV2 / AWS_ENDPOINT_URL
+    return boto_client("sesv2", region)  # honours AWS_ENDPOINT_URL_SESV2 / AWS_ENDPOINT_URL
 
 
 def live_findings(
@@ -57,14 +58,20 @@ def live_findings(
     env: Mapping[str, str] | None = None,
     open_logto: LogtoOpener = open_logto_client,
     ses: SesClientFactory = ses_client,
+    sources: Any | None = None,
 ) -> list[Finding]:
+    """`sources` (a deliverability `Sources`) says where SES, CloudWatch and DNS are read;
+    by default SES through `ses`, CloudWatch through boto3 and DNS through the system's resolvers."""
+    from connectors.deliverability.report import Sources
+
     env = os.environ if env is None else env
+    sources = sources or Sources(sesv2=ses)
     out: list[Finding] = []
     for key, tenant in spec.tenants.items():
         if tenants and key not in tenants:
             continue
         out.extend(sign_in_dependency(spec, key, tenant, env, open_logto))
-        out.extend(ses_account(spec, key, tenant, ses))
+        out.extend(deliverability(spec, key, tenant, sources))
     return out
 
 
@@ -108,28 +115,13 @@ def sign_in_dependency(spec: StackSpec, key: str, tenant: TenantSpec, env: Mappi
         yield Finding(I, "LE204", f"{base}.provider.type", f"the tenant's email connector is {live.factory_id}; `pulumi up` switches it to {declared} (test-sent first, swapped atomically)", None, key)
 
 
-def ses_account(spec: StackSpec, key: str, tenant: TenantSpec, ses: SesClientFactory) -> Iterator[Finding]:
-    from connectors.ses_readiness import SesCheckFailed, ses_call, sandbox_message
+LEVEL_SEVERITY = {"critical": E, "unknown": E, "warning": W, "info": I}
 
-    p = tenant.provider
-    if not isinstance(p, (AwsSesProvider, SesSmtpProvider)):
-        return
-    base = f"{BASE}.{key}.provider"
-    try:
-        account = ses_call(ses(p.region), "get_account", p.region) or {}
-    except SesCheckFailed as exc:
-        yield Finding(E, "LE213", f"{base}.region", str(exc), "give the pipeline's AWS role ses:GetAccount (read-only)", key)
-        return
-    except Exception as exc:  # noqa: BLE001 - no credentials, no region: say so, never a traceback
-        yield Finding(E, "LE213", f"{base}.region", f"cannot ask SES in {p.region}: {type(exc).__name__}: {exc}",
-                      "provide AWS credentials (OIDC role or AWS_* environment)", key)
-        return
-    must = p.readiness.require_production_access if p.readiness.require_production_access is not None else spec.production
-    if not account.get("ProductionAccessEnabled"):
-        yield Finding(E if must else I, "LE210", f"{base}.region", sandbox_message(p.region).split(". Request")[0] + ".",
-                      "request SES production access for this account and region", key)
-    if account.get("SendingEnabled") is False:
-        yield Finding(E, "LE211", f"{base}.region", f"sending is disabled for the SES account in {p.region}", "re-enable sending (aws sesv2 put-account-sending-attributes --sending-enabled)", key)
-    status = account.get("EnforcementStatus")
-    if status and status != "HEALTHY":
-        yield Finding(W, "LE212", f"{base}.region", f"SES enforcement status in {p.region} is {status}", "check the reputation dashboard: bounce and complaint rates", key)
+
+def deliverability(spec: StackSpec, key: str, tenant: TenantSpec, sources: Any) -> Iterator[Finding]:
+    """The deliverability report's problems (SES sending health, DNS) as findings: one rule, two views."""
+    from connectors.deliverability.report import tenant_report
+
+    for p in tenant_report(spec, key, tenant, sources).problems:
+        severity = W if p.code == "LE225" else LEVEL_SEVERITY[p.level]  # DNS that did not answer: retry, not a defect
+        yield Finding(severity, p.code, f"{BASE}.{key}.{p.path}", p.message, p.fix, key)

@@ -14,11 +14,19 @@ from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
 from connectors.check.findings import Finding, Severity
+from connectors.dns_records import next_dmarc_policy
 from connectors.errors import ConfigError
 from connectors.logto.endpoint import is_private_host
 from connectors.logto_facts import REQUIRED_USAGE_TYPES, placeholder_problems
 from connectors.spec.loader import NAMESPACE, available_stacks, load_stack, read_yaml, stack_file
-from connectors.spec.models import AwsSesProvider, SesSmtpProvider, StackSpec, TenantSpec
+from connectors.spec.models import (
+    BOUNCE_RATE_DEFAULTS,
+    COMPLAINT_RATE_DEFAULTS,
+    AwsSesProvider,
+    SesSmtpProvider,
+    StackSpec,
+    TenantSpec,
+)
 
 E, W, I = Severity.error, Severity.warning, Severity.info
 BASE = f"config.{NAMESPACE}:tenants"
@@ -198,39 +206,88 @@ def _norm(endpoint: str) -> str:
     return endpoint.strip().rstrip("/").lower()
 
 
-# -- DMARC, events, readiness ---------------------------------------------------------------------------
+# -- DMARC (every provider that publishes one), events, readiness ------------------------------------
+def dmarc_policy(ctx: Context, key: str, tenant: TenantSpec) -> Iterator[Finding]:
+    """Alignment, the production rules, and the next step of the none → quarantine → reject ramp."""
+    p = tenant.provider
+    dmarc = getattr(p, "dmarc", None)
+    if dmarc is None:
+        return
+    base = f"{BASE}.{key}.provider"
+    prod = ctx.spec.production
+    if dmarc.enabled and dmarc.policy in ("reject", "quarantine") and tenant.sender is not None:
+        frm = _domain_of(tenant.sender.email)
+        strict = dmarc.alignment == "strict"
+        dkim, spf = _signing_domains(tenant)
+        aligned = [d for d in dkim + spf if (frm == d if strict else _org(frm) == _org(d))]
+        # SendGrid/Postmark: a From outside every authenticated domain is LE111 already.
+        covered = p.type in ("sendgrid", "postmark") and not any(frm == d or frm.endswith("." + d) for d in dkim)
+        if (dkim or spf) and not aligned and not covered:
+            what = f"DKIM (d={', '.join(dkim)})" if dkim else "DKIM"
+            what += f" nor SPF (MAIL FROM {', '.join(spf)})" if spf else ""
+            near = [d for d in dkim if _org(frm) == _org(d)]
+            yield Finding(E if dmarc.policy == "reject" else W, "LE140", f"{base}.dmarc.policy",
+                          f"p={dmarc.policy} with {dmarc.alignment} alignment, but the From domain {frm} aligns with neither {what}: "
+                          f"receivers would {'reject' if dmarc.policy == 'reject' else 'quarantine'} every code email",
+                          f"send from @{(dkim or spf)[0]}" + (", or use alignment: relaxed" if strict and near else ""), key)
+    if prod and not dmarc.enabled:
+        yield Finding(E, "LE141", f"{base}.dmarc.enabled", "DMARC is disabled on a production stack: the domain can be spoofed and mailbox providers distrust it",
+                      "remove dmarc.enabled: false (start with policy: none and a reportEmail)", key)
+        return
+    if not dmarc.enabled:
+        return
+    step = next_dmarc_policy(dmarc.policy)
+    if prod and dmarc.policy == "none":
+        yield Finding(W, "LE142", f"{base}.dmarc.policy", "DMARC p=none on production only monitors; spoofed mail is still delivered",
+                      "after checking the aggregate reports, tighten to quarantine or reject (in dev first, then promote)", key)
+    elif step is not None:
+        yield Finding(I, "LE144", f"{base}.dmarc.policy", f"DMARC ramp: p={dmarc.policy}; the next step is p={step}",
+                      f"once the aggregate reports ({dmarc.report_email or 'set dmarc.reportEmail'}) show only your own, aligned senders "
+                      f"for a few weeks, set dmarc.policy: {step} (in dev first, then promote)", key)
+    if prod and dmarc.policy != "none" and not dmarc.report_email:
+        yield Finding(W, "LE143", f"{base}.dmarc.reportEmail", f"p={dmarc.policy} without a report address: rejected mail goes unnoticed",
+                      "set dmarc.reportEmail", key)
+    elif dmarc.policy == "none" and not dmarc.report_email:
+        yield Finding(W if prod else I, "LE145", f"{base}.dmarc.reportEmail", "p=none without a report address: nobody reads the aggregate reports, so the ramp to quarantine cannot be judged",
+                      "set dmarc.reportEmail to a mailbox (or a DMARC report service) you read", key)
+
+
+def _signing_domains(tenant: TenantSpec) -> tuple[list[str], list[str]]:
+    """(DKIM d= domains, SPF / MAIL FROM domains) the provider signs and bounces with, as far as the stack says."""
+    p = tenant.provider
+    if isinstance(p, (AwsSesProvider, SesSmtpProvider)):
+        return [p.domain], [f"{p.mail_from_subdomain}.{p.domain}"]
+    if p.type == "mailgun":
+        return [p.domain], [p.domain]
+    if p.type in ("sendgrid", "postmark"):
+        return sorted({n.split("._domainkey.", 1)[1] for n in (r.name.lower().rstrip(".") for r in p.dns_records) if "._domainkey." in n}), []
+    return [], []
+
+
 def ses_policy(ctx: Context, key: str, tenant: TenantSpec) -> Iterator[Finding]:
     p = tenant.provider
     if not isinstance(p, (AwsSesProvider, SesSmtpProvider)):
         return
     base = f"{BASE}.{key}.provider"
-    dmarc, prod = p.dmarc, ctx.spec.production
-    if dmarc.enabled and dmarc.policy in ("reject", "quarantine") and tenant.sender is not None:
-        frm = _domain_of(tenant.sender.email)
-        mail_from = f"{p.mail_from_subdomain}.{p.domain}"
-        strict = dmarc.alignment == "strict"
-        dkim_ok = frm == p.domain if strict else _org(frm) == _org(p.domain)
-        spf_ok = frm == mail_from if strict else _org(frm) == _org(mail_from)
-        if not (dkim_ok or spf_ok):
-            yield Finding(E if dmarc.policy == "reject" else W, "LE140", f"{base}.dmarc.policy",
-                          f"p={dmarc.policy} with {dmarc.alignment} alignment, but the From domain {frm} aligns with neither DKIM (d={p.domain}) "
-                          f"nor SPF (MAIL FROM {mail_from}): receivers would {'reject' if dmarc.policy == 'reject' else 'quarantine'} every code email",
-                          f"send from @{p.domain}" + (", or use alignment: relaxed" if strict and _org(frm) == _org(p.domain) else ""), key)
-    if prod and not dmarc.enabled:
-        yield Finding(E, "LE141", f"{base}.dmarc.enabled", "DMARC is disabled on a production stack: the domain can be spoofed and mailbox providers distrust it",
-                      "remove dmarc.enabled: false (start with policy: none and a reportEmail)", key)
-    elif prod and dmarc.policy == "none":
-        yield Finding(W, "LE142", f"{base}.dmarc.policy", "DMARC p=none on production only monitors; spoofed mail is still delivered",
-                      "after checking the aggregate reports, tighten to quarantine or reject (in dev first, then promote)", key)
-    if prod and dmarc.enabled and dmarc.policy != "none" and not dmarc.report_email:
-        yield Finding(W, "LE143", f"{base}.dmarc.reportEmail", f"p={dmarc.policy} without a report address: rejected mail goes unnoticed",
-                      "set dmarc.reportEmail", key)
+    prod = ctx.spec.production
     if prod and not p.events.enabled:
         yield Finding(E, "LE150", f"{base}.events.enabled", "SES events are disabled on production: bounces and complaints go unseen until SES pauses the account",
                       "remove events.enabled: false", key)
     elif prod and not {"BOUNCE", "COMPLAINT"} <= set(p.events.types):
         missing = sorted({"BOUNCE", "COMPLAINT"} - set(p.events.types))
         yield Finding(W, "LE151", f"{base}.events.types", f"production events lack {', '.join(missing)}", "keep BOUNCE and COMPLAINT in events.types", key)
+    if prod and not p.alarms.enabled:
+        yield Finding(W, "LE152", f"{base}.alarms.enabled", "reputation alarms are off on production: a rising bounce or complaint rate goes unseen until SES pauses sending",
+                      "remove alarms.enabled: false", key)
+    elif prod and not (p.alerts.emails or p.alerts.webhooks):
+        yield Finding(W, "LE153", f"{base}.alerts", "the alarms notify an alerts topic nobody subscribes to",
+                      "declare alerts.emails (an on-call mailbox) or alerts.webhooks (your paging endpoint)", key)
+    if p.alarms.enabled:
+        for label, levels, defaults in (("bounceRate", p.alarms.bounce_rate, BOUNCE_RATE_DEFAULTS), ("complaintRate", p.alarms.complaint_rate, COMPLAINT_RATE_DEFAULTS)):
+            if levels.review > defaults.review:
+                yield Finding(W, "LE154", f"{base}.alarms.{label}.review",
+                              f"the review alarm is set at {levels.review:g} %, above the {defaults.review:g} % where AWS reviews the account: you would hear of it after AWS does",
+                              f"set alarms.{label}.review to {defaults.review:g} or lower", key)
     if prod and p.readiness.require_production_access is False:
         yield Finding(W, "LE160", f"{base}.readiness.requireProductionAccess", "a production stack accepts an SES account in the sandbox: users outside the verified addresses get no codes",
                       "remove requireProductionAccess: false", key)
@@ -264,4 +321,4 @@ def _org(domain: str) -> str:
     return ".".join(labels[-2:])
 
 
-RULES: tuple[Rule, ...] = (templates_and_config, sender_domain, production_endpoints, ses_policy, production_safety)
+RULES: tuple[Rule, ...] = (templates_and_config, sender_domain, production_endpoints, dmarc_policy, ses_policy, production_safety)

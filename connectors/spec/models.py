@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, StrictInt, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from connectors.factories.aliyun_direct_mail import AliyunRegion
@@ -99,6 +99,69 @@ class EventsSpec(Model):
     types: list[SesEventType] = portable(["BOUNCE", "COMPLAINT", "REJECT", "DELIVERY_DELAY"])
 
 
+Percent = Annotated[float, Strict(), Field(gt=0, le=100)]
+
+
+class RateThresholds(Model):
+    """Alarm levels of one SES reputation rate, in percent of sent mail (SES reports a fraction)."""
+
+    warning: Percent = Field(description="early warning, below AWS's review level")
+    review: Percent = Field(description="AWS puts the account under review around here")
+    pause: Percent = Field(description="AWS may pause the account's sending around here")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "RateThresholds":
+        if not self.warning < self.review < self.pause:
+            raise ValueError("thresholds must rise: warning < review < pause")
+        return self
+
+
+# AWS's published levels: bounces reviewed at 5 %, pause risk at 10 %; complaints 0.1 % and 0.5 %.
+BOUNCE_RATE_DEFAULTS = RateThresholds(warning=2.0, review=5.0, pause=10.0)
+COMPLAINT_RATE_DEFAULTS = RateThresholds(warning=0.05, review=0.1, pause=0.5)
+
+
+class AlarmsSpec(Model):
+    """CloudWatch alarms on the account's reputation and the configuration set's rejects."""
+
+    enabled: StrictBool = portable(True, description="create the alarms and the alerts topic")
+    bounce_rate: RateThresholds = Field(
+        default_factory=lambda: BOUNCE_RATE_DEFAULTS, json_schema_extra=PORTABLE,
+        description="Reputation.BounceRate levels in percent; default warning 2, review 5, pause 10",
+    )
+    complaint_rate: RateThresholds = Field(
+        default_factory=lambda: COMPLAINT_RATE_DEFAULTS, json_schema_extra=PORTABLE,
+        description="Reputation.ComplaintRate levels in percent; default warning 0.05, review 0.1, pause 0.5",
+    )
+    rejects: Annotated[StrictInt, Field(ge=1)] = portable(1, description="alarm at this many rejected messages (virus, invalid) in an hour")
+    period_seconds: Literal[300, 900, 3600] = portable(3600, description="the window each alarm evaluates")
+
+
+class AlertsSpec(Model):
+    """Who hears an alarm: subscribers of the tenant's alerts SNS topic."""
+
+    emails: list[EmailAddress] = Field([], description="addresses subscribed to the alerts topic (each confirms once, by email)")
+    webhooks: list[Secret] = Field(
+        [], description="HTTPS endpoints subscribed to the alerts topic (`secure:` values: a webhook URL usually carries a token)"
+    )
+
+    @model_validator(mode="after")
+    def _https(self) -> "AlertsSpec":
+        for i, url in enumerate(self.webhooks):
+            if url.known and not url.reveal().startswith("https://"):
+                raise ValueError(f"webhooks[{i}] must be an https:// URL (SNS sends alerts to HTTPS endpoints only)")
+        return self
+
+
+class SuppressionSpec(Model):
+    """Stop sending to addresses that bounced or complained (SES suppression list)."""
+
+    reasons: list[Literal["BOUNCE", "COMPLAINT"]] = portable(["BOUNCE", "COMPLAINT"], description="suppress after these events (configuration set)")
+    account_level: StrictBool = portable(
+        False, description="also set these reasons on the account-wide list, shared by every sender of the account in this region"
+    )
+
+
 class ReadinessSpec(Model):
     # environment-bound: how long verification takes depends on the environment's DNS
     timeout_seconds: Annotated[StrictInt, Field(ge=0, le=7200)] = Field(900, description="how long `pulumi up` waits for verification and DKIM")
@@ -118,6 +181,9 @@ class _SesBase(Model):
     configuration_set_name: str | None = Field(None, description="default: <tenant>-logto-email")
     key_rotation: Annotated[StrictInt, Field(ge=0)] = Field(0, description="bump to rotate the sender's access key")
     readiness: ReadinessSpec = Field(default_factory=ReadinessSpec, description="waiting for SES before the connector is pushed")
+    alarms: AlarmsSpec = Field(default_factory=AlarmsSpec, description="CloudWatch alarms on bounce/complaint rates, rejects, pause risk")
+    alerts: AlertsSpec = Field(default_factory=AlertsSpec, description="subscribers of the alerts topic")
+    suppression: SuppressionSpec = Field(default_factory=SuppressionSpec, description="suppression list for bounces and complaints")
 
 
 class AwsSesProvider(_SesBase):
@@ -164,6 +230,7 @@ class MailgunProvider(Model):
     region: Literal["us", "eu"] = portable("us", description="Mailgun region (API endpoint)")
     api_key: Secret = Field(description="Mailgun sending API key")
     dns: DnsSpec = Field(default_factory=lambda: DnsSpec(external=True), description="where Mailgun's sending records go")
+    dmarc: DmarcSpec = Field(default_factory=DmarcSpec, description="the DMARC record at _dmarc.<sender domain>")
     template_names: dict[UsageType, str] = portable(
         {}, description="usage types sent with a Mailgun-stored template instead of our HTML"
     )
@@ -174,6 +241,7 @@ class SendgridProvider(Model):
     api_key: Secret = Field(description="SendGrid API key with Mail Send permission")
     dns: DnsSpec = Field(default_factory=lambda: DnsSpec(external=True), description="where the dnsRecords go")
     dns_records: list[DnsRecord] = Field([], description="domain-authentication records shown by SendGrid")
+    dmarc: DmarcSpec = Field(default_factory=DmarcSpec, description="the DMARC record at _dmarc.<sender domain>")
 
 
 class PostmarkProvider(Model):
@@ -182,6 +250,7 @@ class PostmarkProvider(Model):
     template_aliases: dict[UsageType, str] = portable({}, description="override the logto-* template aliases")
     dns: DnsSpec = Field(default_factory=lambda: DnsSpec(external=True), description="where the dnsRecords go")
     dns_records: list[DnsRecord] = Field([], description="DKIM and Return-Path records shown by Postmark")
+    dmarc: DmarcSpec = Field(default_factory=DmarcSpec, description="the DMARC record at _dmarc.<sender domain>")
 
 
 class AliyunProvider(Model):

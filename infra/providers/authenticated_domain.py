@@ -1,7 +1,7 @@
 """Providers whose domain authentication is done in their dashboard (SendGrid, Postmark).
 
 The provider shows a few records (CNAMEs, a DKIM TXT, a Return-Path CNAME); the stack lists
-them under `dnsRecords`, and they are created in Route53 or exported for whoever runs DNS.
+them under `dnsRecords`; with the declared DMARC record at `_dmarc.<From domain>` they are created in Route53 or exported for whoever runs DNS.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pulumi
 from connectors.dns_records import Record
 from connectors.spec.models import TenantSpec
 from infra.providers.base import PlannedRecord, ProviderResult, slug
-from infra.providers.dns import known, publish
+from infra.providers.dns import dmarc_planned, known, publish
 
 
 class AuthenticatedDomain(pulumi.ComponentResource):
@@ -22,7 +22,7 @@ class AuthenticatedDomain(pulumi.ComponentResource):
             PlannedRecord(f"{r.type.lower()}-{slug(r.name)}", r.type,
                           known(Record(r.type, r.name, r.value, priority=r.priority, purpose=f"{type_name} domain authentication")))
             for r in getattr(p, "dns_records", [])
-        ]
+        ] + dmarc_planned(tenant)
         self.dns_resources, self.dns_records, self.dns_to_create = publish(name, planned, p.dns, self)
         self.register_outputs({"dnsRecords": self.dns_records})
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pulumi
 
-from connectors.dns_records import TTL, Record
-from connectors.spec.models import DnsSpec
+from connectors.dns_records import TTL, Record, dmarc_domain, dmarc_record
+from connectors.spec.models import DnsSpec, TenantSpec
 from infra.providers.base import PlannedRecord
 
 
@@ -62,3 +62,13 @@ def check_in_zone(name: str, domain: str, dns: DnsSpec) -> None:
 
 def known(record: Record) -> pulumi.Output[Record]:
     return pulumi.Output.from_input(record)
+
+
+def dmarc_planned(tenant: TenantSpec) -> list[PlannedRecord]:
+    """The tenant's declared DMARC record (any provider with a `dmarc` block), or nothing."""
+    p = tenant.provider
+    dmarc = getattr(p, "dmarc", None)
+    domain = dmarc_domain(p, tenant.sender.email if tenant.sender else None)
+    if dmarc is None or not dmarc.enabled or domain is None:
+        return []
+    return [PlannedRecord("dmarc", "TXT", known(dmarc_record(domain, dmarc.policy, dmarc.report_email, dmarc.alignment)))]

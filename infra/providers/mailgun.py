@@ -1,4 +1,4 @@
-"""Mailgun: the sending domain (`mailgun.Domain`, in the tenant's region) and its sending records.
+"""Mailgun: the sending domain (`mailgun.Domain`, in the tenant's region), its sending records and DMARC.
 
 The Mailgun API key is a per-tenant explicit `mailgun.Provider` (tenants may use different
 Mailgun accounts); it reaches Pulumi only as a secret. Click/open tracking stays off: these
@@ -13,7 +13,7 @@ import pulumi_mailgun as mailgun
 from connectors.dns_records import Record
 from connectors.spec.models import MailgunProvider, TenantSpec
 from infra.providers.base import PlannedRecord, ProviderResult, secret
-from infra.providers.dns import check_in_zone, publish
+from infra.providers.dns import check_in_zone, dmarc_planned, publish
 from infra.readiness import under_mocks
 
 
@@ -58,6 +58,7 @@ class MailgunDomain(pulumi.ComponentResource):
         planned = [
             PlannedRecord("spf", "TXT", sets.apply(lambda s: _sending_record(s, "spf", p.domain))),
             PlannedRecord("dkim", "TXT", sets.apply(lambda s: _sending_record(s, "dkim", p.domain))),
+            *dmarc_planned(tenant),
         ]
         self.dns_resources, self.dns_records, self.dns_to_create = publish(name, planned, p.dns, self)
         self.register_outputs({"domain": self.domain.name, "region": p.region, "dnsRecords": self.dns_records})

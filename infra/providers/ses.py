@@ -4,8 +4,14 @@ Created per tenant (SESv2 resources of pulumi_aws, each in the provider's region
 - `sesv2.EmailIdentity` for the domain with Easy DKIM 2048-bit, and its three DKIM CNAMEs;
 - `sesv2.EmailIdentityMailFromAttributes`: MAIL FROM `<mailFromSubdomain>.<domain>` with its MX
   and SPF; DMARC at `_dmarc.<domain>`. Never a TXT on the domain itself (an SPF there is yours);
-- `sesv2.ConfigurationSet`, and (events.enabled) bounce/complaint/reject/delay events to an
-  `sns.Topic` whose policy lets only this configuration set publish;
+- `sesv2.ConfigurationSet` with suppression of bounced/complained addresses, and
+  (events.enabled) bounce/complaint/reject/delay events to an `sns.Topic` whose policy lets only
+  this configuration set and identity publish; with bounces and complaints on that topic the
+  identity's feedback forwarding (emails to the sender) is turned off;
+- (alarms.enabled) an alerts `sns.Topic` with the declared subscribers (email, HTTPS webhook) and
+  CloudWatch alarms on the account's bounce and complaint rates (warning, review, pause risk)
+  and on the configuration set's rejects (counted through a CloudWatch event destination);
+- (suppression.accountLevel) the account-wide suppression reasons;
 - an `iam.User` whose only permission (inline `iam.UserPolicy`) is ses:SendEmail and
   ses:SendRawEmail on this identity and configuration set, for this sender address only;
 - its `iam.AccessKey`, copied into a Secrets Manager secret.
@@ -27,11 +33,19 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from connectors.dns_records import dkim_records, dmarc_record, mail_from_domain, mail_from_records
+from connectors.deliverability.alarms import (
+    CONFIG_SET_DIMENSION,
+    METRICS_DESTINATION,
+    NAMESPACE,
+    all_alarms,
+    alerts_topic_name,
+    configuration_set_name,
+)
+from connectors.dns_records import dkim_records, mail_from_domain, mail_from_records
 from connectors.ses_smtp import smtp_password
 from connectors.spec.models import AwsSesProvider, SesSmtpProvider, TenantSpec
-from infra.providers.base import PlannedRecord, ProviderResult
-from infra.providers.dns import check_in_zone, known, publish
+from infra.providers.base import PlannedRecord, ProviderResult, secret
+from infra.providers.dns import check_in_zone, dmarc_planned, known, publish
 from infra.readiness import ses_readiness, under_mocks
 
 SEND_ACTIONS = ["ses:SendEmail", "ses:SendRawEmail"]
@@ -56,7 +70,8 @@ def send_only_policy(identity_arn: str, configuration_set_arn: str, sender: str)
     )
 
 
-def topic_policy(topic_arn: str, configuration_set_arn: str) -> str:
+def topic_policy(topic_arn: str, *source_arns: str) -> str:
+    """Only SES, and only on behalf of these resources (configuration set, identity), may publish."""
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -67,7 +82,7 @@ def topic_policy(topic_arn: str, configuration_set_arn: str) -> str:
                     "Principal": {"Service": "ses.amazonaws.com"},
                     "Action": "sns:Publish",
                     "Resource": topic_arn,
-                    "Condition": {"StringEquals": {"AWS:SourceArn": configuration_set_arn}},
+                    "Condition": {"StringEquals": {"AWS:SourceArn": list(source_arns) if len(source_arns) > 1 else source_arns[0]}},
                 }
             ],
         },
@@ -104,6 +119,7 @@ class SesDomain(pulumi.ComponentResource):
         assert tenant.sender is not None
         child = pulumi.ResourceOptions(parent=self)
         region, domain, sender = p.region, p.domain, tenant.sender.email
+        tags = {"logto-email:tenant": tenant_key}
         check_in_zone(name, domain, p.dns)
 
         # Identity with Easy DKIM, 2048-bit keys.
@@ -112,6 +128,7 @@ class SesDomain(pulumi.ComponentResource):
             email_identity=domain,
             dkim_signing_attributes=aws.sesv2.EmailIdentityDkimSigningAttributesArgs(next_signing_key_length="RSA_2048_BIT"),
             region=region,
+            tags=tags,
             opts=child,
         )
         tokens = self.identity.dkim_signing_attributes.apply(lambda d: dkim_tokens(d, domain))
@@ -130,29 +147,63 @@ class SesDomain(pulumi.ComponentResource):
         )
         mx, spf = mail_from_records(domain, p.mail_from_subdomain, region)
         planned += [PlannedRecord("mail-from-mx", "MX", known(mx)), PlannedRecord("mail-from-spf", "TXT", known(spf))]
-        if p.dmarc.enabled:
-            planned.append(PlannedRecord("dmarc", "TXT", known(dmarc_record(domain, p.dmarc.policy, p.dmarc.report_email, p.dmarc.alignment))))
+        planned += dmarc_planned(tenant)
         self.dns_resources, self.dns_records, self.dns_to_create = publish(name, planned, p.dns, self)
 
-        # Configuration set, events to SNS.
+        # Configuration set (suppression of bounced/complained addresses), events to SNS.
+        set_name = configuration_set_name(tenant_key, p)
         self.configuration_set = aws.sesv2.ConfigurationSet(
             f"{name}-configuration-set",
-            configuration_set_name=p.configuration_set_name or f"{tenant_key}-logto-email",
+            configuration_set_name=set_name,
             reputation_options=aws.sesv2.ConfigurationSetReputationOptionsArgs(reputation_metrics_enabled=True),
             sending_options=aws.sesv2.ConfigurationSetSendingOptionsArgs(sending_enabled=True),
+            suppression_options=aws.sesv2.ConfigurationSetSuppressionOptionsArgs(suppressed_reasons=list(p.suppression.reasons)),
             region=region,
+            tags=tags,
             opts=child,
         )
+        self.account_suppression: aws.sesv2.AccountSuppressionAttributes | None = None
+        if p.suppression.account_level:
+            self.account_suppression = aws.sesv2.AccountSuppressionAttributes(
+                f"{name}-account-suppression", suppressed_reasons=list(p.suppression.reasons), region=region, opts=child
+            )
         self.events_topic: aws.sns.Topic | None = None
+        self.feedback: aws.sesv2.EmailIdentityFeedbackAttributes | None = None
+        # Bounces and complaints reach SNS: SES may then stop mailing them to the sender (it only
+        # allows that when the identity itself notifies a topic for both).
+        feedback_to_sns = p.events.enabled and {"BOUNCE", "COMPLAINT"} <= set(p.events.types)
         if p.events.enabled and p.events.types:
-            self.events_topic = aws.sns.Topic(f"{name}-events", region=region, opts=child)
+            self.events_topic = aws.sns.Topic(
+                f"{name}-events", name=f"logto-email-{tenant_key}-ses-events", region=region, tags=tags, opts=child
+            )
+            sources = [self.configuration_set.arn] + ([self.identity.arn] if feedback_to_sns else [])
             policy = aws.sns.TopicPolicy(
                 f"{name}-events-policy",
                 arn=self.events_topic.arn,
-                policy=pulumi.Output.all(self.events_topic.arn, self.configuration_set.arn).apply(lambda a: topic_policy(*a)),
+                policy=pulumi.Output.all(self.events_topic.arn, *sources).apply(lambda a: topic_policy(*a)),
                 region=region,
                 opts=child,
             )
+            if feedback_to_sns:
+                notify = [
+                    aws.ses.IdentityNotificationTopic(
+                        f"{name}-{kind.lower()}-notifications",
+                        identity=self.identity.email_identity,
+                        notification_type=kind,
+                        topic_arn=self.events_topic.arn,
+                        include_original_headers=False,
+                        region=region,
+                        opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+                    )
+                    for kind in ("Bounce", "Complaint")
+                ]
+                self.feedback = aws.sesv2.EmailIdentityFeedbackAttributes(
+                    f"{name}-feedback",
+                    email_identity=self.identity.email_identity,
+                    email_forwarding_enabled=False,
+                    region=region,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=notify),
+                )
             aws.sesv2.ConfigurationSetEventDestination(
                 f"{name}-events-to-sns",
                 configuration_set_name=self.configuration_set.configuration_set_name,
@@ -167,6 +218,8 @@ class SesDomain(pulumi.ComponentResource):
                 region=region,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
             )
+
+        self._alarms(name, tenant_key, p, set_name, region, tags)
 
         # The sender: send-only, scoped to identity + configuration set + From address.
         self.user = aws.iam.User(f"{name}-sender", path="/logto-email/", tags={"logto-email:tenant": tenant_key}, opts=child)
@@ -225,8 +278,72 @@ class SesDomain(pulumi.ComponentResource):
             "accessKeyId": key_id,
             "credentialsSecretArn": self.credentials.arn,
             "eventsTopicArn": self.events_topic.arn if self.events_topic else None,
+            "alertsTopicArn": self.alerts_topic.arn if self.alerts_topic else None,
+            "alarmNames": [a.name for a in self.alarms],
             "dnsRecords": self.dns_records,
         })
+
+    def _alarms(self, name: str, tenant_key: str, p: AwsSesProvider | SesSmtpProvider, set_name: str, region: str,
+                tags: dict[str, str]) -> None:
+        """The alerts topic, its subscribers, and one CloudWatch alarm per `all_alarms` definition."""
+        self.alerts_topic: aws.sns.Topic | None = None
+        self.alarms: list[aws.cloudwatch.MetricAlarm] = []
+        self.alert_subscriptions: list[aws.sns.TopicSubscription] = []
+        definitions = all_alarms(tenant_key, p.alarms, set_name)
+        if not definitions:
+            return
+        child = pulumi.ResourceOptions(parent=self)
+        self.alerts_topic = aws.sns.Topic(f"{name}-alerts", name=alerts_topic_name(tenant_key), region=region, tags=tags, opts=child)
+        for i, address in enumerate(p.alerts.emails):
+            self.alert_subscriptions.append(aws.sns.TopicSubscription(
+                f"{name}-alerts-email-{i}", topic=self.alerts_topic.arn, protocol="email", endpoint=address,
+                region=region, opts=child,
+            ))
+        for i, url in enumerate(p.alerts.webhooks):
+            # The URL usually carries a token: a secret in state, never in an output.
+            self.alert_subscriptions.append(aws.sns.TopicSubscription(
+                f"{name}-alerts-webhook-{i}", topic=self.alerts_topic.arn, protocol="https", endpoint=secret(url),
+                region=region, opts=child,
+            ))
+        # Rejects are counted per configuration set only through a CloudWatch event destination.
+        metrics = aws.sesv2.ConfigurationSetEventDestination(
+            f"{name}-events-to-cloudwatch",
+            configuration_set_name=self.configuration_set.configuration_set_name,
+            event_destination_name=METRICS_DESTINATION,
+            event_destination=aws.sesv2.ConfigurationSetEventDestinationEventDestinationArgs(
+                enabled=True,
+                matching_event_types=["REJECT", "BOUNCE", "COMPLAINT"],
+                cloud_watch_destination=aws.sesv2.ConfigurationSetEventDestinationEventDestinationCloudWatchDestinationArgs(
+                    dimension_configurations=[
+                        aws.sesv2.ConfigurationSetEventDestinationEventDestinationCloudWatchDestinationDimensionConfigurationArgs(
+                            dimension_name=CONFIG_SET_DIMENSION, dimension_value_source="MESSAGE_TAG", default_dimension_value=set_name,
+                        )
+                    ]
+                ),
+            ),
+            region=region,
+            opts=child,
+        )
+        for d in definitions:
+            self.alarms.append(aws.cloudwatch.MetricAlarm(
+                f"{name}-alarm-{d.key}",
+                name=d.name,
+                alarm_description=d.description,
+                namespace=NAMESPACE,
+                metric_name=d.metric,
+                dimensions=d.dimensions or None,
+                statistic=d.statistic,
+                period=p.alarms.period_seconds,
+                evaluation_periods=1,
+                threshold=d.threshold,
+                comparison_operator="GreaterThanOrEqualToThreshold",
+                treat_missing_data="notBreaching",  # no mail sent, nothing to worry about
+                alarm_actions=[self.alerts_topic.arn],
+                ok_actions=[self.alerts_topic.arn],
+                region=region,
+                tags={**tags, "logto-email:level": d.level},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[metrics] if d.dimensions else []),
+            ))
 
 
 def create(name: str, tenant_key: str, tenant: TenantSpec, *, production: bool, parent: pulumi.Resource) -> ProviderResult:
@@ -238,4 +355,10 @@ def create(name: str, tenant_key: str, tenant: TenantSpec, *, production: bool, 
         dns_records=c.dns_records,
         dns_to_create=c.dns_to_create,
         readiness=c.readiness,
+        exports={
+            "alertsTopicArn": c.alerts_topic.arn if c.alerts_topic else None,
+            "alarmNames": [a.name for a in c.alarms],
+            "eventsTopicArn": c.events_topic.arn if c.events_topic else None,
+            "configurationSetName": c.configuration_set.configuration_set_name,
+        },
     )

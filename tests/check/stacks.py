@@ -19,6 +19,7 @@ def ses_tenant() -> dict[str, Any]:
         "provider": {
             "type": "aws-ses", "region": "eu-west-1", "domain": "mail.shop.example.com",
             "dmarc": {"policy": "reject", "reportEmail": "dmarc@shop.example.com"},
+            "alerts": {"emails": ["oncall@shop.example.com"]},
         },
         "sender": {"email": "no-reply@mail.shop.example.com", "name": "Shop"},
         "locales": ["en", "de"],
@@ -36,6 +37,7 @@ def sendgrid_tenant() -> dict[str, Any]:
                 {"type": "CNAME", "name": "em5678.support.example.com", "value": "u5678.wl.sendgrid.net"},
                 {"type": "CNAME", "name": "s1._domainkey.support.example.com", "value": "s1.domainkey.u5678.wl.sendgrid.net"},
             ],
+            "dmarc": {"policy": "reject", "reportEmail": "dmarc@support.example.com"},
         },
         "sender": {"email": "help@support.example.com", "name": "Support"},
         "branding": {"productName": "Support"},

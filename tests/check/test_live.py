@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,23 +13,17 @@ from connectors.check.cli import check_command
 from connectors.check.live import live_findings, secret_env_names
 from connectors.spec import load_stack
 from tests.check.stacks import http_tenant, ses_tenant, stack, variant, write
-from tests.sesv2_fake import FakeSes
+from tests.deliverability_world import World, fake_ses, local_dns, moto_cloudwatch, ses_world  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.integration
 
 EMAIL_SIGN_IN = {"signIn": {"methods": [{"identifier": "email", "password": False, "verificationCode": True, "isPasswordPrimary": False}]}}
 
 
-@pytest.fixture(scope="module")
-def fake_ses() -> Iterator[FakeSes]:
-    with FakeSes() as server:
-        yield server
-
-
 @pytest.fixture
-def ses(fake_ses: FakeSes) -> FakeSes:
-    fake_ses.reset()
-    return fake_ses
+def ses(ses_world: World) -> World:
+    """SES, CloudWatch and DNS as a healthy production tenant `shop` has them."""
+    return ses_world
 
 
 def tenant_on(server: Any, base=ses_tenant, **extra: Any) -> dict[str, Any]:
@@ -40,11 +33,11 @@ def tenant_on(server: Any, base=ses_tenant, **extra: Any) -> dict[str, Any]:
     return variant(base, change)
 
 
-def live(tmp_path: Path, server: Any, ses: FakeSes, tenant: dict[str, Any], *, production: bool = False, secret: str | None = None):
+def live(tmp_path: Path, server: Any, ses: World, tenant: dict[str, Any], *, production: bool = False, secret: str | None = None):
     write(tmp_path, "dev", stack({"shop": tenant}, production=production))
     spec = load_stack(tmp_path, "dev")
     env = {"LOGTO_APP_SECRET_SHOP": secret or server.app_secret}
-    return live_findings(spec, env=env, ses=lambda region: ses.client())
+    return live_findings(spec, env=env, sources=ses.sources())
 
 
 def codes(findings) -> list[tuple[str, str]]:
@@ -100,7 +93,7 @@ def test_wrong_secret_is_an_error_that_never_shows_the_secret(tmp_path, fresh_lo
 def test_missing_secret_skips_logto_checks_with_a_warning(tmp_path, ses):
     write(tmp_path, "prod", stack({"shop": ses_tenant()}))
     spec = load_stack(tmp_path, "prod")
-    found = live_findings(spec, env={}, ses=lambda region: ses.client())
+    found = live_findings(spec, env={}, sources=ses.sources())
     assert codes(found) == [("LE200", "warning")]
     assert "LOGTO_APP_SECRET_SHOP" in found[0].fix
     assert secret_env_names("prod", "acme-eu") == ["LOGTO_APP_SECRET_PROD_ACME_EU", "LOGTO_APP_SECRET_ACME_EU", "LOGTO_EMAIL_ACME_EU_APP_SECRET"]
@@ -111,7 +104,7 @@ def test_operator_commands_env_name_is_accepted(tmp_path, fresh_logto_server, se
 
     write(tmp_path, "dev", stack({"shop": tenant_on(fresh_logto_server)}, production=False))
     env = {env_name("shop", "appSecret"): fresh_logto_server.app_secret}
-    found = live_findings(load_stack(tmp_path, "dev"), env=env, ses=lambda region: ses.client())
+    found = live_findings(load_stack(tmp_path, "dev"), env=env, sources=ses.sources())
     assert codes(found) == []
 
 
@@ -119,7 +112,7 @@ def test_ses_sandbox_is_an_error_on_production_and_info_elsewhere(tmp_path, ses)
     ses.state.production_access = False
     for production, severity in ((True, "error"), (False, "info")):
         write(tmp_path, "prod", stack({"shop": ses_tenant()}, production=production))
-        found = live_findings(load_stack(tmp_path, "prod"), env={}, ses=lambda region: ses.client())
+        found = live_findings(load_stack(tmp_path, "prod"), env={}, sources=ses.sources())
         assert ("LE210", severity) in codes(found)
         assert "sandbox" in next(f.message for f in found if f.code == "LE210")
     assert "GetAccount" in ses.state.calls
@@ -128,7 +121,7 @@ def test_ses_sandbox_is_an_error_on_production_and_info_elsewhere(tmp_path, ses)
 def test_ses_permission_denied_is_LE213(tmp_path, ses):
     ses.state.deny = True
     write(tmp_path, "prod", stack({"shop": ses_tenant()}))
-    found = live_findings(load_stack(tmp_path, "prod"), env={}, ses=lambda region: ses.client())
+    found = live_findings(load_stack(tmp_path, "prod"), env={}, sources=ses.sources())
     assert ("LE213", "error") in codes(found)
 
 
@@ -137,60 +130,35 @@ def test_cli_live_reads_secret_and_aws_endpoint_from_environment(tmp_path, fresh
     ses.state.production_access = False
     write(tmp_path, "dev", stack({"shop": tenant_on(fresh_logto_server)}, production=False))
     monkeypatch.setenv("LOGTO_APP_SECRET_DEV_SHOP", fresh_logto_server.app_secret)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SESV2", ses.endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SESV2", ses.ses.endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDWATCH", ses.moto_endpoint)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    result = CliRunner().invoke(check_command, ["-C", str(tmp_path), "-s", "dev", "--live", "--json"])
+    result = CliRunner().invoke(check_command, ["-C", str(tmp_path), "-s", "dev", "--live", "--json", "--nameserver", ses.dns.nameserver])
     doc = json.loads(result.output)
     assert [(f["code"], f["severity"]) for f in doc["findings"]] == [("LE201", "error"), ("LE210", "info")]
     assert result.exit_code == 1 and doc["live"] is True
     assert fresh_logto_server.app_secret not in result.output
 
 
-class _AccountServer:
-    """A local SESv2 `GetAccount` endpoint answering a fixed account document."""
-
-    def __init__(self, account: dict[str, Any]) -> None:
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        body = json.dumps(account).encode()
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                self.send_response(200 if self.path.startswith("/v2/email/account") else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> "_AccountServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_: Any) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def client(self, region: str):
-        import boto3
-
-        host, port = self.httpd.server_address[:2]
-        return boto3.client("sesv2", endpoint_url=f"http://{host}:{port}", region_name=region,
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
-
-
-def test_ses_sending_disabled_and_enforcement_status(tmp_path):
-    account = {"ProductionAccessEnabled": True, "SendingEnabled": False, "EnforcementStatus": "PROBATION",
-               "SendQuota": {"Max24HourSend": 50000.0, "MaxSendRate": 14.0, "SentLast24Hours": 0.0}}
+def test_ses_sending_disabled_and_enforcement_status(tmp_path, ses):
+    ses.state.sending_enabled = False
+    ses.state.enforcement_status = "PROBATION"
     write(tmp_path, "prod", stack({"shop": ses_tenant()}))
-    with _AccountServer(account) as server:
-        found = live_findings(load_stack(tmp_path, "prod"), env={"LOGTO_APP_SECRET_SHOP": ""}, ses=server.client)
+    found = live_findings(load_stack(tmp_path, "prod"), env={"LOGTO_APP_SECRET_SHOP": ""}, sources=ses.sources())
     assert codes(found) == [("LE200", "warning"), ("LE211", "error"), ("LE212", "warning")]
     assert "PROBATION" in next(f.message for f in found if f.code == "LE212")
+
+
+def test_deliverability_problems_are_live_findings(tmp_path, ses):
+    """`check --live` reports what the deliverability report finds: rates, paused set, DNS."""
+    ses.rate("Reputation.BounceRate", 0.052)
+    ses.state.configuration_sets["shop-logto-email"] = False
+    ses.dns.zone.pop(("_dmarc.mail.shop.example.com", "TXT"))
+    ses.dns.fail.add("bounce.mail.shop.example.com")
+    write(tmp_path, "prod", stack({"shop": ses_tenant()}))
+    found = live_findings(load_stack(tmp_path, "prod"), env={}, sources=ses.sources())
+    assert codes(found) == [("LE200", "warning"), ("LE214", "error"), ("LE215", "error"), ("LE223", "error"),
+                            ("LE225", "warning"), ("LE225", "warning")]
+    le214 = next(f for f in found if f.code == "LE214")
+    assert le214.path == "config.logto-email:tenants.shop.provider.alarms.bounceRate" and "5.2 %" in le214.message

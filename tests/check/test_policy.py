@@ -78,7 +78,16 @@ CASES = [
     ("LE141", "error", ses_tenant, _set("provider.dmarc.enabled", False), "shop.provider.dmarc.enabled"),
     ("LE142", "warning", ses_tenant, _set("provider.dmarc.policy", "none"), "shop.provider.dmarc.policy"),
     ("LE143", "warning", ses_tenant, _set("provider.dmarc.reportEmail", _DELETE), "shop.provider.dmarc.reportEmail"),
+    ("LE140", "error", sendgrid_tenant, lambda t: (t["provider"]["dmarc"].update(alignment="strict"),
+                                                     t["sender"].update(email="help@eu.support.example.com")), "shop.provider.dmarc.policy"),
+    ("LE141", "error", sendgrid_tenant, _set("provider.dmarc.enabled", False), "shop.provider.dmarc.enabled"),
+    ("LE142", "warning", sendgrid_tenant, _set("provider.dmarc.policy", "none"), "shop.provider.dmarc.policy"),
+    ("LE144", "info", ses_tenant, _set("provider.dmarc.policy", "quarantine"), "shop.provider.dmarc.policy"),
     ("LE150", "error", ses_tenant, _set("provider.events", {"enabled": False}), "shop.provider.events.enabled"),
+    ("LE152", "warning", ses_tenant, _set("provider.alarms", {"enabled": False}), "shop.provider.alarms.enabled"),
+    ("LE153", "warning", ses_tenant, _set("provider.alerts", {}), "shop.provider.alerts"),
+    ("LE154", "warning", ses_tenant, _set("provider.alarms", {"bounceRate": {"warning": 3, "review": 6, "pause": 10}}),
+     "shop.provider.alarms.bounceRate.review"),
     ("LE151", "warning", ses_tenant, _set("provider.events", {"types": ["BOUNCE"]}), "shop.provider.events.types"),
     ("LE160", "warning", ses_tenant, _set("provider.readiness", {"requireProductionAccess": False}), "shop.provider.readiness.requireProductionAccess"),
     ("LE161", "warning", ses_tenant, _set("allowSignInBreakage", True), "shop.allowSignInBreakage"),
@@ -197,3 +206,19 @@ def test_registered_in_the_cli(tmp_path):
     out = subprocess.run([sys.executable, "-m", "connectors", "check", "-C", str(tmp_path), "-s", "prod"],
                          capture_output=True, text=True, timeout=60, cwd=REPO)
     assert out.returncode == 2 and "LE142" in out.stdout
+
+
+def test_dmarc_ramp_recommends_the_next_step_for_every_provider(tmp_path):
+    """none → quarantine → reject: each step's finding names the next one; reject is the end."""
+    none_sg = variant(sendgrid_tenant, _set("provider.dmarc", {"policy": "none"}))
+    quarantine_ses = variant(ses_tenant, _set("provider.dmarc.policy", "quarantine"))
+    write(tmp_path, "staging", stack({"sg": none_sg, "ses": quarantine_ses}, production=False))
+    found = {(f["tenant"], f["code"]): f for f in findings_of(tmp_path, "staging")}
+    assert set(found) == {("sg", "LE144"), ("sg", "LE145"), ("ses", "LE144")}
+    assert "next step is p=quarantine" in found[("sg", "LE144")]["message"]
+    assert "next step is p=reject" in found[("ses", "LE144")]["message"]
+    assert "dmarc@shop.example.com" in found[("ses", "LE144")]["fix"]
+    assert all(f["severity"] == "info" for f in found.values())  # not production: nothing blocks
+    (tmp_path / "Pulumi.staging.yaml").unlink()  # else the same endpoint in two stacks (LE121)
+    write(tmp_path, "prod", stack({"sg": none_sg}))
+    assert sorted((f["code"], f["severity"]) for f in findings_of(tmp_path)) == [("LE142", "warning"), ("LE145", "warning")]

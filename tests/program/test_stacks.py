@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from connectors.connector_config import build_connector_config, mailbox, render_tenant
-from connectors.dns_records import SPF_SES
+from connectors.dns_records import SPF_SES, dmarc_record
 from connectors.spec import load_stack
 from connectors.spec.models import AwsSesProvider, TenantSpec
 from tests.program.harness import (
@@ -67,8 +67,10 @@ def test_every_tenant_has_its_component_connector_and_export(stack_runs, stack_f
         external = not getattr(tenant.provider, "dns", None) or not tenant.provider.dns.in_route53
         records = exported["dnsRecordsToCreate"]
         if tenant.provider.type in ("sendgrid", "postmark") and external:
+            dmarc = [dmarc_record(tenant.sender.email.rsplit("@", 1)[1], tenant.provider.dmarc.policy,
+                                  tenant.provider.dmarc.report_email, tenant.provider.dmarc.alignment)] if tenant.provider.dmarc.enabled else []
             assert [(r["type"], r["name"], r["value"]) for r in records] == [
-                (r.type, r.name, r.value) for r in tenant.provider.dns_records
+                (r.type, r.name, r.value) for r in [*tenant.provider.dns_records, *dmarc]
             ]
         elif not external:
             assert records == []
@@ -93,15 +95,16 @@ def test_ses_resources_and_key_inputs(stack_runs, stack_file) -> None:
         (config_set,) = by_type["aws:sesv2/configurationSet:ConfigurationSet"]
         assert config_set.inputs["configurationSetName"] == f"{key}-logto-email"
         # events → SNS, topic open to SES for this configuration set only
-        (dest,) = by_type["aws:sesv2/configurationSetEventDestination:ConfigurationSetEventDestination"]
-        (topic,) = by_type["aws:sns/topic:Topic"]
+        dests = by_type["aws:sesv2/configurationSetEventDestination:ConfigurationSetEventDestination"]
+        (dest,) = [d for d in dests if "snsDestination" in d.inputs["eventDestination"]]
+        (topic,) = [t for t in by_type["aws:sns/topic:Topic"] if t.name.endswith("-events")]
         ev = dest.inputs["eventDestination"]
         assert ev["matchingEventTypes"] == list(p.events.types) and ev["enabled"] is True
         assert ev["snsDestination"]["topicArn"] == topic.outputs["arn"]
         (topic_policy,) = by_type["aws:sns/topicPolicy:TopicPolicy"]
         statement = json.loads(topic_policy.inputs["policy"])["Statement"][0]
         assert statement["Principal"] == {"Service": "ses.amazonaws.com"} and statement["Action"] == "sns:Publish"
-        assert statement["Condition"]["StringEquals"]["AWS:SourceArn"] == config_set.outputs["arn"]
+        assert statement["Condition"]["StringEquals"]["AWS:SourceArn"] == [config_set.outputs["arn"], identity.outputs["arn"]]
         # DNS: 3 DKIM CNAMEs, MAIL FROM MX + SPF, DMARC; never a TXT on the domain; never overwrite
         records = by_type.get(R53, [])
         assert p.dns.in_route53 and len(records) == 6
@@ -256,13 +259,14 @@ def test_other_providers_resources(stack_runs, stack_file) -> None:
             assert domain.provider.startswith(account.urn)
             records = [r for r in parts if r.type == R53]
             assert sorted((r.inputs["type"], r.inputs["zoneId"]) for r in records) == [
-                ("TXT", p.dns.route53_zone_id), ("TXT", p.dns.route53_zone_id)]
-            assert {r.inputs["name"] for r in records} == {p.domain, f"pdk1._domainkey.{p.domain}"}
+                ("TXT", p.dns.route53_zone_id)] * (3 if p.dmarc.enabled else 2)
+            dmarc = {f"_dmarc.{tenant.sender.email.rsplit('@', 1)[1]}"} if p.dmarc.enabled else set()
+            assert {r.inputs["name"] for r in records} == {p.domain, f"pdk1._domainkey.{p.domain}", *dmarc}
             assert config["domain"] == p.domain
             assert config["endpoint"] == ("https://api.eu.mailgun.net" if p.region == "eu" else config.get("endpoint"))
         elif p.type in ("sendgrid", "postmark"):
             assert [t for t in types if t != R53] == []
-            assert len([t for t in types if t == R53]) == (len(p.dns_records) if p.dns.in_route53 else 0)
+            assert len([t for t in types if t == R53]) == (len(p.dns_records) + p.dmarc.enabled if p.dns.in_route53 else 0)
         elif p.type in ("smtp", "http", "aliyun", "logto-email"):
             assert types == [], f"{key}: {types}"
         if p.type == "smtp":

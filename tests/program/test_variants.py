@@ -111,17 +111,22 @@ def test_ses_external_dns_is_exported_not_created(variants: Run) -> None:
 
 
 def test_events_disabled_keeps_configuration_set_only(variants: Run) -> None:
-    kinds = {r.type for r in variants.descendants(variants.named("smtpses-ses-smtp").urn)}
+    parts = variants.descendants(variants.named("smtpses-ses-smtp").urn)
+    kinds = {r.type for r in parts}
     assert "aws:sesv2/configurationSet:ConfigurationSet" in kinds
-    assert not kinds & {"aws:sns/topic:Topic", "aws:sns/topicPolicy:TopicPolicy",
-                        "aws:sesv2/configurationSetEventDestination:ConfigurationSetEventDestination"}
+    # no events topic, no SNS destination, and feedback forwarding stays on (nothing else reports bounces)
+    assert not kinds & {"aws:sns/topicPolicy:TopicPolicy", "aws:ses/identityNotificationTopic:IdentityNotificationTopic",
+                        "aws:sesv2/emailIdentityFeedbackAttributes:EmailIdentityFeedbackAttributes"}
+    assert [r.name for r in parts if r.type == "aws:sns/topic:Topic"] == ["smtpses-ses-smtp-alerts"]
+    dests = [r for r in parts if r.type == "aws:sesv2/configurationSetEventDestination:ConfigurationSetEventDestination"]
+    assert [set(d.inputs["eventDestination"]) & {"snsDestination", "cloudWatchDestination"} for d in dests] == [{"cloudWatchDestination"}]
 
 
 def test_postmark_records_in_route53_and_token_secret(variants: Run) -> None:
     records = [r for r in variants.descendants(variants.named("pm-postmark").urn) if r.type == R53]
     assert sorted((r.inputs["type"], r.inputs["zoneId"], r.inputs["allowOverwrite"]) for r in records) == [
-        ("CNAME", "ZPOSTMARK1", False), ("TXT", "ZPOSTMARK1", False)]
-    txt = next(r for r in records if r.inputs["type"] == "TXT")
+        ("CNAME", "ZPOSTMARK1", False), ("TXT", "ZPOSTMARK1", False), ("TXT", "ZPOSTMARK1", False)]
+    txt = next(r for r in records if r.inputs["type"] == "TXT" and "_domainkey" in r.inputs["name"])
     assert txt.inputs["records"][0].replace('""', "") == "k=rsa;p=" + "Q" * 300  # split for Route53
     c = connector(variants, "pm")
     assert unwrap(c.inputs["config"])["serverToken"] == SECRETS["pm.token"]

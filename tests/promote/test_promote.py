@@ -322,3 +322,20 @@ def test_a_tenant_that_is_not_a_mapping_is_a_problem(tmp_path):
     result = run(proj, "-t", "labs", "--json")
     assert result.exit_code == 1
     assert json.loads(result.output)["problems"][0]["path"] == "config.logto-email:tenants.labs"
+
+
+def test_alarm_levels_and_suppression_are_promoted_subscribers_stay(tmp_path):
+    """What dev proved about alarms and suppression goes to prod; who is paged is each stack's own."""
+    proj = repo_project(tmp_path)
+    dev = proj / "Pulumi.dev.yaml"
+    text = dev.read_text()
+    anchor = "        alerts:                   # who hears the reputation alarms (docs/deliverability.md)\n"
+    assert anchor in text
+    dev.write_text(text.replace(anchor, "        alarms:\n          bounceRate: {warning: 1.5, review: 4, pause: 8}\n"
+                                        "        suppression:\n          accountLevel: true\n" + anchor, 1))
+    result = run(proj, "--json", "--tenant", "shop")
+    assert result.exit_code == 0, result.output
+    paths = {c["path"]: c["after"] for c in json.loads(result.output)["changes"]}
+    assert paths["tenants.shop.provider.suppression.accountLevel"] is True
+    assert paths["tenants.shop.provider.alarms.bounceRate"] == {"warning": 1.5, "review": 4, "pause": 8}
+    assert not any(".alerts" in p for p in paths)  # mail-dev@ never replaces prod's on-call

@@ -1,0 +1,220 @@
+"""The deliverability report: per tenant, can the provider send, and is the domain's DNS right?
+
+Each tenant gets a state a pipeline can gate on — `healthy`, `attention` (warnings), `failing`
+(mail is or will soon be lost) or `unknown` (something could not be read) — and problems with
+stable codes, shared with `check --live` (LE21x SES, LE22x DNS). Nothing here holds a secret:
+no stack secret is read, and suppressed addresses are counted, never listed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from connectors.deliverability.alarms import rate_level
+from connectors.deliverability.dns_checks import DnsCheck, DnsResolver, Resolver, check_dmarc, check_record, check_spf
+from connectors.deliverability.ses_health import SesHealth, read_ses_health
+from connectors.dns_records import Record, dkim_records, dmarc_domain, mail_from_records
+from connectors.spec.models import AwsSesProvider, SesSmtpProvider, StackSpec, TenantSpec
+
+CRITICAL, WARNING, INFO, UNKNOWN = "critical", "warning", "info", "unknown"
+EXIT_HEALTHY, EXIT_ATTENTION, EXIT_UNKNOWN, EXIT_FAILING = 0, 3, 4, 5
+QUOTA_WARNING = 0.8
+SPF_INCLUDE = {"mailgun": "mailgun.org"}  # the provider's published SPF include (SES: its MAIL FROM record)
+
+
+@dataclass(frozen=True)
+class Problem:
+    level: str  # critical, warning, info, unknown
+    code: str
+    path: str  # below config.logto-email:tenants.<tenant>
+    message: str
+    fix: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"level": self.level, "code": self.code, "path": self.path, "message": self.message, "fix": self.fix}
+
+
+@dataclass
+class TenantReport:
+    tenant: str
+    provider: str
+    sending: SesHealth | None = None
+    dns: list[DnsCheck] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def state(self) -> str:
+        levels = {p.level for p in self.problems}
+        if CRITICAL in levels:
+            return "failing"
+        if UNKNOWN in levels:
+            return "unknown"
+        return "attention" if WARNING in levels else "healthy"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tenant": self.tenant,
+            "provider": self.provider,
+            "state": self.state,
+            "sending": self.sending.to_dict() if self.sending else None,
+            "dns": [c.to_dict() for c in self.dns],
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+def exit_code(reports: list[TenantReport]) -> int:
+    states = {r.state for r in reports}
+    if "failing" in states:
+        return EXIT_FAILING
+    if "unknown" in states:
+        return EXIT_UNKNOWN
+    return EXIT_ATTENTION if "attention" in states else EXIT_HEALTHY
+
+
+def boto_client(service: str, region: str) -> Any:
+    """boto3's usual credential chain; honours AWS_ENDPOINT_URL_<SERVICE>. A report must answer
+    in seconds, so an unreachable endpoint fails fast instead of retrying for minutes."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(connect_timeout=5, read_timeout=15, retries={"max_attempts": 3, "mode": "standard"})
+    return boto3.client(service, region_name=region, config=config)
+
+
+@dataclass
+class Sources:
+    """Where the report reads from; tests point each at a local server."""
+
+    sesv2: Callable[[str], Any] = lambda region: boto_client("sesv2", region)  # noqa: E731
+    cloudwatch: Callable[[str], Any] | None = lambda region: boto_client("cloudwatch", region)  # noqa: E731
+    resolver: Resolver | None = None  # default: dnspython with the system's resolvers
+
+    def dns(self) -> Resolver:
+        if self.resolver is None:
+            self.resolver = DnsResolver()
+        return self.resolver
+
+
+def stack_report(spec: StackSpec, sources: Sources | None = None, tenants: list[str] | None = None) -> list[TenantReport]:
+    sources = sources or Sources()
+    return [tenant_report(spec, key, t, sources) for key, t in spec.tenants.items() if not tenants or key in tenants]
+
+
+def tenant_report(spec: StackSpec, key: str, tenant: TenantSpec, sources: Sources) -> TenantReport:
+    p = tenant.provider
+    report = TenantReport(key, p.type)
+    tokens: list[str] | None = None
+    if isinstance(p, (AwsSesProvider, SesSmtpProvider)):
+        report.sending = _ses(spec, key, tenant, sources, report)
+        tokens = report.sending.dkim_tokens if report.sending else None
+    _dns(spec, key, tenant, sources.dns(), report, tokens)
+    return report
+
+
+# -- SES ------------------------------------------------------------------------------------------
+def _ses(spec: StackSpec, key: str, tenant: TenantSpec, sources: Sources, report: TenantReport) -> SesHealth | None:
+    p = tenant.provider
+    assert isinstance(p, (AwsSesProvider, SesSmtpProvider))
+    add = report.problems.append
+    try:
+        sesv2 = sources.sesv2(p.region)
+        cloudwatch = sources.cloudwatch(p.region) if sources.cloudwatch else None
+    except Exception as exc:  # noqa: BLE001 - no credentials / region: say so, never a traceback
+        add(Problem(UNKNOWN, "LE213", "provider.region", f"cannot ask SES in {p.region}: {type(exc).__name__}: {exc}",
+                    "provide AWS credentials (OIDC role or AWS_* environment)"))
+        return None
+    h = read_ses_health(key, p, sesv2, cloudwatch)
+    for err in h.errors:
+        add(Problem(UNKNOWN, "LE213", "provider.region", err,
+                    "give the reading role ses:GetAccount, ses:GetConfigurationSet, ses:GetEmailIdentity, "
+                    "ses:ListSuppressedDestinations and cloudwatch:GetMetricStatistics (all read-only)"))
+    if h.sending_enabled is None:
+        return h
+    must = p.readiness.require_production_access if p.readiness.require_production_access is not None else spec.production
+    if not h.production_access:
+        add(Problem(CRITICAL if must else INFO, "LE210", "provider.region",
+                    f"the SES account is in the sandbox in {p.region}: it sends only to verified addresses"
+                    + (f" (at most {h.max_24h_send:g} a day)" if h.max_24h_send else ""),
+                    "request SES production access for this account and region"))
+    if h.sending_enabled is False:
+        add(Problem(CRITICAL, "LE211", "provider.region", f"sending is paused for the whole SES account in {p.region}: every code email fails",
+                    "fix the cause (see the reputation alarms), then: aws sesv2 put-account-sending-attributes --sending-enabled"))
+    status = h.enforcement_status
+    if status == "SHUTDOWN":
+        add(Problem(CRITICAL, "LE212", "provider.region", f"AWS has shut down sending for the SES account in {p.region}",
+                    "answer the case AWS opened (Support Center) with what you changed"))
+    elif status and status != "HEALTHY":
+        add(Problem(WARNING, "LE212", "provider.region", f"the SES account in {p.region} is under review (enforcement status {status})",
+                    "bring the bounce and complaint rates down before the review ends (docs/deliverability.md)"))
+    if h.configuration_set_exists is False:
+        add(Problem(WARNING, "LE215", "provider.configurationSetName", f"configuration set {h.configuration_set} does not exist in {p.region}",
+                    "run `pulumi up` for this stack"))
+    elif h.configuration_set_sending is False:
+        add(Problem(CRITICAL, "LE215", "provider.configurationSetName", f"sending is paused on configuration set {h.configuration_set}: every code email fails",
+                    f"aws sesv2 put-configuration-set-sending-options --configuration-set-name {h.configuration_set} --sending-enabled"))
+    if h.identity_exists is False:
+        add(Problem(CRITICAL, "LE216", "provider.domain", f"the SES identity {p.domain} does not exist in {p.region}", "run `pulumi up` for this stack"))
+    elif h.identity_exists and (not h.identity_verified or h.dkim_status != "SUCCESS"):
+        add(Problem(CRITICAL, "LE216", "provider.domain",
+                    f"the SES identity {p.domain} is {'verified' if h.identity_verified else 'not verified'} for sending, DKIM {h.dkim_status or 'unknown'}",
+                    "publish the DKIM records (see the DNS checks below) and wait for SES"))
+    for label, path, rate, levels in (("bounce", "bounceRate", h.bounce_rate, p.alarms.bounce_rate),
+                                      ("complaint", "complaintRate", h.complaint_rate, p.alarms.complaint_rate)):
+        level = rate_level(rate, levels)
+        if level is None or rate is None:
+            continue
+        add(Problem(WARNING if level == "warning" else CRITICAL, "LE214", f"provider.alarms.{path}",
+                    f"{label} rate {rate * 100:.3g} % is at or above the {level} level ({getattr(levels, level):g} %)",
+                    "see docs/deliverability.md: what each alarm means and what to do"))
+    used = h.quota_used
+    if used is not None and used >= QUOTA_WARNING:
+        add(Problem(CRITICAL if used >= 1 else WARNING, "LE217", "provider.region",
+                    f"{h.sent_last_24h:g} of {h.max_24h_send:g} messages of the 24-hour quota used ({used:.0%})",
+                    "request a higher sending quota (Service Quotas, SES) before codes are throttled"))
+    if h.suppressed:
+        add(Problem(INFO, "LE218", "provider.suppression",
+                    f"{h.suppressed}{'+' if h.suppressed_capped else ''} address(es) on the account's suppression list get no email from SES",
+                    "remove an address once it is fixed: aws sesv2 delete-suppressed-destination --email-address <address>"))
+    return h
+
+
+# -- DNS --------------------------------------------------------------------------------------------
+def _dns(spec: StackSpec, key: str, tenant: TenantSpec, resolver: Resolver, report: TenantReport, tokens: list[str] | None) -> None:
+    p = tenant.provider
+    checks: list[tuple[DnsCheck, str, str]] = []  # (check, code, path)
+    if isinstance(p, (AwsSesProvider, SesSmtpProvider)):
+        for r in dkim_records(p.domain, tokens or []):
+            checks.append((check_record(resolver, r, "dkim"), "LE220", "provider.domain"))
+        mx, spf = mail_from_records(p.domain, p.mail_from_subdomain, p.region)
+        checks.append((check_record(resolver, mx, "mail-from-mx"), "LE224", "provider.mailFromSubdomain"))
+        checks += [(c, "LE222" if c.status == "error" else "LE221", "provider.mailFromSubdomain")
+                   for c in check_spf(resolver, spf.name, "amazonses.com")]
+    elif p.type in SPF_INCLUDE:
+        checks += [(c, "LE222" if c.status == "error" else "LE221", "provider.domain") for c in check_spf(resolver, p.domain, SPF_INCLUDE[p.type])]
+    elif p.type in ("sendgrid", "postmark"):
+        for r in p.dns_records:
+            rec = Record(r.type, r.name, r.value, priority=r.priority)
+            kind = "dkim" if "._domainkey." in r.name else r.type.lower()
+            checks.append((check_record(resolver, rec, kind), "LE220", "provider.dnsRecords"))
+    declared = getattr(p, "dmarc", None)
+    domain = dmarc_domain(p, tenant.sender.email if tenant.sender else None)
+    if domain:
+        c = check_dmarc(resolver, domain, declared)
+        checks.append((c, "LE223", "provider.dmarc" if declared is not None else "sender.email"))
+    for c, code, path in checks:
+        report.dns.append(c)
+        if c.ok:
+            continue
+        if c.status == "unknown":
+            report.problems.append(Problem(UNKNOWN, "LE225", path, f"{c.kind} {c.name}: {c.message}", "check that DNS answers from here"))
+            continue
+        level = CRITICAL
+        if c.kind == "dmarc" and (c.status == "mismatch" or declared is None or not declared.enabled):
+            level = WARNING  # receivers still get the mail; the declared policy just is not what is live
+        fix = f"publish at {c.name}: {c.expected}" if c.expected else None
+        if c.kind == "dmarc" and declared is None and c.status == "missing":
+            fix = f"publish a TXT record at {c.name}, starting with v=DMARC1; p=none; rua=mailto:<a mailbox you read>"
+        if c.kind == "dkim" and p.type in ("aws-ses", "ses-smtp") and not tokens:
+            fix = "the identity has no DKIM tokens yet: run `pulumi up`"
+        report.problems.append(Problem(level, code, path, f"{c.kind}: {c.message}", fix))
