@@ -115,6 +115,7 @@ class TenantEmail(pulumi.ComponentResource):
             config=connector_config,
             test_recipient=tenant.test_recipient,
             allow_sign_in_breakage=tenant.allow_sign_in_breakage,
+            allow_untested_changes=tenant.allow_untested_changes,
             opts=pulumi.ResourceOptions(parent=self, depends_on=self.provider.waits_for),
         )
         self.connector_id = self.connector.connector_id

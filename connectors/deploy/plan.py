@@ -30,6 +30,7 @@ class Desired:
     test_recipient: str | None = None
     test_locale: str | None = None
     allow_sign_in_breakage: bool = False
+    allow_untested_changes: bool = False  # the tenant's explicit opt-out of the test-send requirement
 
 
 @dataclass(frozen=True)

@@ -372,6 +372,13 @@ class LogtoClient:
     def patch_sign_in_experience(self, changes: dict[str, Any]) -> dict[str, Any]:
         return self._call("PATCH", "/api/sign-in-exp", json=changes, idempotent=True).json()
 
+    # -- account center and organization invitations (what else sends email) ---------------
+    def get_account_center(self) -> dict[str, Any]:
+        return self._call("GET", "/api/account-center", idempotent=True).json()
+
+    def list_organization_invitations(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/api/organization-invitations", idempotent=True).json()
+
     # -- i18n email templates ----------------------------------------------------------------
     def list_email_templates(self, language_tag: str | None = None, template_type: str | None = None) -> list[dict[str, Any]]:
         params = {k: v for k, v in (("languageTag", language_tag), ("templateType", template_type)) if v}
