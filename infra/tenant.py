@@ -140,7 +140,11 @@ class TenantEmail(pulumi.ComponentResource):
         }
         rows = email_template_rows(tenant.factory_id, self.rendered, template_sender(tenant)) if tenant.templates.storage == "logto" else []
         self.email_templates = (
-            LogtoEmailTemplates(f"{name}-email-templates", templates=rows, **access, opts=pulumi.ResourceOptions(parent=self))
+            LogtoEmailTemplates(
+                f"{name}-email-templates", templates=rows, test_recipient=tenant.test_recipient, **access,
+                # after the connector (their test-sends go through it), removed before it
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.connector]),
+            )
             if rows else None
         )
         sie = tenant.sign_in_experience

@@ -56,7 +56,7 @@ class SignInNeedsEmail(DeployError):
 
     def __init__(self, message: str, blockers: list[str]) -> None:
         self.blockers = blockers
-        super().__init__(message)
+        super().__init__(message, state="unchanged (nothing was deleted)")
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,14 @@ def plan(client: LogtoClient, desired: Desired, known_id: str | None = None) -> 
 
 def deploy(client: LogtoClient, desired: Desired, known_id: str | None = None) -> Outcome:
     """Plan against the live tenant and apply."""
-    return apply(client, plan(client, desired, known_id))
+    try:
+        the_plan = plan(client, desired, known_id)
+    except LogtoError as exc:
+        raise DeployError(
+            f"could not read the tenant's email connector, so nothing was changed: {exc}",
+            restored=None, state="unchanged (nothing was written)",
+        ) from None
+    return apply(client, the_plan)
 
 
 def apply(client: LogtoClient, the_plan: Plan) -> Outcome:
@@ -90,7 +97,13 @@ def apply(client: LogtoClient, the_plan: Plan) -> Outcome:
 
     preflight(client, desired, summary)
     previous = the_plan.live
-    _still_as_planned(client, the_plan)
+    try:
+        _still_as_planned(client, the_plan)
+    except LogtoError as exc:
+        raise DeployError(
+            f"{summary}: could not check the live connector before writing, so nothing was changed: {exc}",
+            summary=summary, restored=None, state="unchanged (nothing was written)",
+        ) from None
     written: Connector | None = None
     try:
         if the_plan.action is Action.UPDATE:
@@ -117,7 +130,7 @@ def preflight(client: LogtoClient, desired: Desired, summary: str) -> None:
                 f"{summary}: the test message through the desired {desired.factory_id} config to "
                 f"{desired.test_recipient} failed, so nothing was changed: {exc}",
                 summary=summary,
-                state="unchanged",
+                state="unchanged (nothing was written)",
             ) from None
         log.info("email connector: test message sent to %s", desired.test_recipient)
         return
@@ -127,7 +140,7 @@ def preflight(client: LogtoClient, desired: Desired, summary: str) -> None:
         raise TestSendRequired(
             f"{summary}: no test recipient, and whether the tenant needs email could not be read ({exc}); "
             "nothing was changed",
-            summary=summary, state="unchanged",
+            summary=summary, state="unchanged (nothing was written)",
         ) from None
     if not needs:
         return
@@ -141,7 +154,7 @@ def preflight(client: LogtoClient, desired: Desired, summary: str) -> None:
         f"{summary}: refused, nothing was changed: the tenant needs email ({'; '.join(needs)}) and the change "
         "cannot be test-sent because the tenant has no testRecipient. Set testRecipient (a mailbox that gets a "
         "test message before every change), or set allowUntestedChanges: true for this tenant to accept untested changes.",
-        summary=summary, state="unchanged",
+        summary=summary, state="unchanged (nothing was written)",
     )
 
 
@@ -280,9 +293,40 @@ def delete(client: LogtoClient, *, allow_sign_in_breakage: bool = False, expecte
     """Delete the tenant's email connector unless anything still needs email; the deleted id, or None.
 
     `expected_id`: the connector this stack recorded; another live connector is somebody else's
-    and is not deleted (compare and swap).
+    and is not deleted (compare and swap). A failed DELETE is judged by reading the tenant again.
     """
-    live = client.get_email_connector()
+    try:
+        live = client.get_email_connector()
+    except LogtoError as exc:
+        raise DeployError(
+            f"could not read the tenant's email connector, so nothing was deleted: {exc}",
+            restored=None, state="unchanged (nothing was deleted)",
+        ) from None
+    if live is None:
+        return None
+    try:
+        return _delete(client, live, allow_sign_in_breakage, expected_id)
+    except (Unprocessable, DeployError):
+        raise
+    except LogtoError as exc:
+        try:
+            now = client.get_email_connector()
+        except LogtoError as exc2:
+            raise DeployError(
+                f"deleting the {live.factory_id} email connector {live.id} failed ({exc}) and the tenant could not "
+                f"be read afterwards ({exc2}); run again to see where it is",
+                restored=None, state="unknown (could not be read)",
+            ) from None
+        if now is None or now.id != live.id:
+            log.info("email connector %s (%s) deleted (confirmed by a second read)", live.id, live.factory_id)
+            return live.id
+        raise DeployError(
+            f"deleting the {live.factory_id} email connector {live.id} failed ({exc}); it is still live, unchanged",
+            restored=None, state=f"the {live.factory_id} connector {live.id}, still live",
+        ) from None
+
+
+def _delete(client: LogtoClient, live: Connector, allow_sign_in_breakage: bool, expected_id: str | None) -> str | None:
     if live is None:
         return None
     if expected_id and live.id != expected_id:
@@ -312,7 +356,7 @@ def delete(client: LogtoClient, *, allow_sign_in_breakage: bool = False, expecte
                 f"Logto refused to delete the {live.factory_id} email connector {live.id}: password expiration "
                 "is enabled and forgot-password relies on email, so users with expired passwords could not "
                 "reset them. Disable passwordExpiration or add another forgot-password method first. "
-                f"({exc})"
+                f"({exc})", state=f"the {live.factory_id} connector {live.id}, still live",
             ) from None
         raise
     log.info("email connector %s (%s) deleted", live.id, live.factory_id)

@@ -160,3 +160,51 @@ def test_a_failed_run_rolls_back_so_a_retry_owns_its_rows(logto_target, client):
     assert list(outs["originals"]) == ["en/Generic"]
     driver.destroy()
     assert {core.key_of(r): r["details"] for r in client.list_email_templates()} == before
+
+
+def test_each_changed_locale_is_test_sent_after_the_connector(logto_target, client, smtp_sink):
+    server = logto_target.require_server("counts the test-sends Logto received")
+    connector = client.create_connector(SMTP, smtp_config(smtp_sink))
+    driver = TemplatesDriver(logto_target)
+    server.clear_requests()
+    driver.apply(driver.checked(templates=rows_for(["de", "en"]), test_recipient="ops@example.com"))
+    sends = [m for m in server.sent_messages if m.to == "ops@example.com"]
+    assert sorted(m.payload.get("locale") for m in sends) == ["de", "en"] and all(m.ok for m in sends)
+    # Only a changed locale is sent again.
+    server.sent_messages.clear()
+    rows = rows_for(["de", "en"])
+    rows[0] = {**rows[0], "details": {**rows[0]["details"], "subject": rows[0]["details"]["subject"] + " (v2)"}}
+    driver.apply(driver.checked(templates=rows, test_recipient="ops@example.com"))
+    assert [m.payload.get("locale") for m in server.sent_messages] == [rows[0]["languageTag"]]
+    driver.destroy()
+    assert client.get_email_connector().id == connector.id
+
+
+def test_a_failed_locale_test_send_puts_only_our_rows_back(logto_target, client, smtp_sink):
+    server = logto_target.require_server("makes one test-send fail")
+    client.create_connector(SMTP, smtp_config(smtp_sink))
+    before = {core.key_of(r): r["details"] for r in client.list_email_templates()}
+    server.faults.add("POST", r"/test$", status=400, body={"code": "connector.general", "message": "refused"}, times=1)
+    driver = TemplatesDriver(logto_target)
+    with pytest.raises(core.TemplateSyncError) as info:
+        driver.apply(driver.checked(templates=rows_for(["de"]), test_recipient="ops@example.com"))
+    assert "test message in locale de" in str(info.value) and info.value.state == "rows as before"
+    assert {core.key_of(r): r["details"] for r in client.list_email_templates()} == before
+
+
+def test_ownership_survives_a_failed_rollback(logto_target, client):
+    """The PUT lands but answers 500, and the rollback's DELETEs fail too: the retry owns the
+    rows this stack wrote (not 'taken over'), so destroy deletes them: no orphans."""
+    server = logto_target.require_server("fault injection")
+    before = {core.key_of(r): r["details"] for r in client.list_email_templates()}
+    server.faults.add("PUT", r"/api/email-templates", status=500, when="after", times=3)
+    server.faults.add("DELETE", r"/api/email-templates/", status=503, times=None)
+    driver = TemplatesDriver(logto_target)
+    with pytest.raises(core.TemplateSyncError) as info:
+        driver.up(rows_for(["de", "en"]))
+    assert "Rolling back failed too" in str(info.value) and "owned by the next run" in info.value.state
+    server.faults.clear()
+    outs = driver.up(rows_for(["de", "en"]))  # a fresh create: Pulumi recorded nothing
+    assert outs["originals"] == {} and set(outs["owned"]) == {core.key_of(r) for r in rows_for(["de", "en"])}
+    driver.destroy()
+    assert {core.key_of(r): r["details"] for r in client.list_email_templates()} == before

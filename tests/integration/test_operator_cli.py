@@ -68,6 +68,7 @@ def project(tmp_path, logto_target, smtp_sink) -> Path:
       locales: [en, de]
       templates:
         storage: logto
+      testRecipient: ops@example.com
       signInExperience:
         emailSignIn: true
         forgotPassword: true
