@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -42,9 +42,10 @@ EMAIL_SIGN_IN = {
     "signUp": {"identifiers": ["email"], "password": False, "verify": True},
     "signIn": {"methods": [{"identifier": "email", "password": False, "verificationCode": True, "isPasswordPrimary": False}]},
 }
-READ_TIMEOUT, SLOW = 0.6, 0.8  # a "timeout": the request is applied, the answer comes after the client gave up
+READ_TIMEOUT, SLOW = 0.4, 0.5  # a "timeout": the request is applied, the answer comes after the client gave up
 MATRIX = ClientSettings(connect_timeout=1, read_timeout=READ_TIMEOUT, attempts=3, retry_timeout=5,
                         wait_initial=0.005, wait_max=0.02, wait_jitter=0.005, max_retry_after=0.05)
+CALM = replace(MATRIX, read_timeout=15)  # set-up, discovery and the retry: no fault, so no reason to give up early
 FAULTS: dict[str, dict[str, Any]] = {
     "500": {"status": 500, "when": "after"},
     "502": {"status": 502, "when": "after", "body": "<html>Bad Gateway</html>"},
@@ -186,8 +187,8 @@ def _operations(http: Any, smtp: Any) -> list[Op]:
     ]
 
 
-def _client(server: Any) -> LogtoClient:
-    return LogtoClient(server.url, server.app_id, server.app_secret, resource=server.resource, settings=MATRIX)
+def _client(server: Any, settings: ClientSettings = CALM) -> LogtoClient:
+    return LogtoClient(server.url, server.app_id, server.app_secret, resource=server.resource, settings=settings)
 
 
 def _outcome_ok(exc: BaseException | None) -> str | None:
@@ -216,7 +217,7 @@ def _scenario(server: Any, op: Op, call: tuple[str, str, int] | None, fault: dic
         if occurrence > 1:  # let the earlier occurrences of the same call through
             server.faults.add(method=method, path=pattern, status=None, times=occurrence - 1)
         server.faults.add(method=method, path=pattern, times=times, **spec)
-    with _client(server) as client:
+    with _client(server, MATRIX if fault else CALM) as client:
         error: BaseException | None = None
         try:
             op.run(client, ctx)
@@ -224,10 +225,11 @@ def _scenario(server: Any, op: Op, call: tuple[str, str, int] | None, fault: dic
             raise
         except Exception as exc:  # noqa: BLE001 - judged below
             error = exc
-        calls = [(r.method, r.path) for r in server.requests]
-        server.faults.clear()
-        problem = _outcome_ok(error)
-        assert problem is None, problem
+    calls = [(r.method, r.path) for r in server.requests]
+    server.faults.clear()
+    problem = _outcome_ok(error)
+    assert problem is None, problem
+    with _client(server) as client:
         op.check(server, client, ctx, False)
         op.run(client, ctx)  # the retry, without faults, must succeed
         op.check(server, client, ctx, True)
@@ -251,6 +253,8 @@ def test_fault_matrix(op_name, ops, logto_server, http_sink):
         sequence.append((method, key[1], seen[key]))
     assert sequence, "the operation made no call"
     broke: list[str] = []
+    if op.name != "create":  # a token request fails the same way before every operation: matrix it once
+        sequence = [c for c in sequence if c[1] != "^/oidc/token$"]
     for call in sequence:
         for fault_name, fault in FAULTS.items():
             label = f"{op.name}: {call[0]} {call[1]} #{call[2]} × {fault_name}"
