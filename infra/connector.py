@@ -69,6 +69,7 @@ def _desired(props: dict[str, Any]) -> deploy.Desired:
         test_locale=props.get("test_locale") or None,
         allow_sign_in_breakage=bool(props.get("allow_sign_in_breakage")),
         allow_untested_changes=bool(props.get("allow_untested_changes")),
+        credential_wait=float(props.get("credential_wait") or 0),
     )
 
 
@@ -78,6 +79,7 @@ def _outputs(props: dict[str, Any], connector: Connector, config: dict[str, Any]
     outs["resource"] = resource_of(props)
     outs["allow_sign_in_breakage"] = bool(props.get("allow_sign_in_breakage"))
     outs["allow_untested_changes"] = bool(props.get("allow_untested_changes"))
+    outs["credential_wait"] = props.get("credential_wait") or 0
     cfg = props["config"] if config is None else config
     outs["config"] = cfg
     outs["factory_id"] = connector.factory_id
@@ -237,6 +239,7 @@ class LogtoEmailConnector(pulumi.dynamic.Resource, module="logto", name="EmailCo
         test_locale: pulumi.Input[str] | None = None,
         allow_sign_in_breakage: pulumi.Input[bool] = False,
         allow_untested_changes: pulumi.Input[bool] = False,
+        credential_wait: pulumi.Input[float] = 0,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {
@@ -250,6 +253,7 @@ class LogtoEmailConnector(pulumi.dynamic.Resource, module="logto", name="EmailCo
             "test_locale": test_locale,
             "allow_sign_in_breakage": allow_sign_in_breakage,
             "allow_untested_changes": allow_untested_changes,
+            "credential_wait": credential_wait,
             "connector_id": None,
             "config_hash": None,
         }

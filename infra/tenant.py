@@ -28,6 +28,7 @@ from infra.providers import ProviderResult, create_provider
 from infra.readiness import under_mocks
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+SES_KEY_WAIT_SECONDS = 60
 
 
 def opaque_secrets(model: BaseModel, path: str = "") -> list[str]:
@@ -116,6 +117,8 @@ class TenantEmail(pulumi.ComponentResource):
             test_recipient=tenant.test_recipient,
             allow_sign_in_breakage=tenant.allow_sign_in_breakage,
             allow_untested_changes=tenant.allow_untested_changes,
+            # a just-created IAM key takes seconds to be accepted: the test-send waits for it, bounded
+            credential_wait=SES_KEY_WAIT_SECONDS if tenant.provider.type == "aws-ses" else 0,
             opts=pulumi.ResourceOptions(parent=self, depends_on=self.provider.waits_for),
         )
         self.connector_id = self.connector.connector_id

@@ -13,6 +13,7 @@ else's change → nothing is written and the error names what is live.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,16 +124,9 @@ def apply(client: LogtoClient, the_plan: Plan) -> Outcome:
 def preflight(client: LogtoClient, desired: Desired, summary: str) -> None:
     """Test-send the desired config; without a recipient, refuse while the tenant needs email."""
     if desired.test_recipient:
-        try:
-            client.test_send(desired.factory_id, desired.config, desired.test_recipient, desired.test_locale)
-        except LogtoError as exc:
-            raise TestSendFailed(
-                f"{summary}: the test message through the desired {desired.factory_id} config to "
-                f"{desired.test_recipient} failed, so nothing was changed: {exc}",
-                summary=summary,
-                state="unchanged (nothing was written)",
-            ) from None
-        log.info("email connector: test message sent to %s", desired.test_recipient)
+        waited = _test_send_once_credentials_work(client, desired, summary)
+        log.info("email connector: test message sent to %s%s", desired.test_recipient,
+                 f" (the new credentials were accepted after {waited:.0f} s)" if waited else "")
         return
     try:
         needs = live_email_dependencies(client)
@@ -156,6 +150,52 @@ def preflight(client: LogtoClient, desired: Desired, summary: str) -> None:
         "test message before every change), or set allowUntestedChanges: true for this tenant to accept untested changes.",
         summary=summary, state="unchanged (nothing was written)",
     )
+
+
+# What a provider answers while a just-created key is not valid yet (IAM keys take seconds to
+# propagate); nothing was sent, so only this answer is retried, never another failure.
+_NOT_YET_VALID = (
+    "security token included in the request is invalid",
+    "invalidclienttokenid",
+    "unrecognizedclientexception",
+    "signaturedoesnotmatch",
+    "request signature we calculated does not match",
+    "invalidaccesskeyid",
+)
+
+
+def _credentials_not_yet_valid(exc: LogtoError) -> bool:
+    text = " ".join(str(x) for x in (exc, getattr(exc, "data", ""), getattr(exc, "details", ""))).lower()
+    return getattr(exc, "code", None) == "connector.general" and any(m in text for m in _NOT_YET_VALID)
+
+
+def _test_send_once_credentials_work(client: LogtoClient, desired: Desired, summary: str) -> float:
+    """Test-send; while the provider refuses the credentials and `credential_wait` allows, wait
+    and send again (bounded). Returns how long it waited."""
+    start = time.monotonic()
+    pause = min(2.0, max(desired.credential_wait / 10, 0.01))
+    while True:
+        try:
+            client.test_send(desired.factory_id, desired.config, desired.test_recipient or "", desired.test_locale)
+            return time.monotonic() - start
+        except LogtoError as exc:
+            waited = time.monotonic() - start
+            if _credentials_not_yet_valid(exc) and waited + pause <= desired.credential_wait:
+                log.info("email connector: the provider does not accept the credentials yet; retrying in %.1f s", pause)
+                time.sleep(pause)
+                continue
+            hint = (
+                f" The provider still refused the credentials after {waited:.0f} s (the bound is "
+                f"{desired.credential_wait:.0f} s): a new key may need longer to become valid, or it is wrong; run again "
+                "in a minute, and check the key if it keeps failing."
+                if _credentials_not_yet_valid(exc) and desired.credential_wait else ""
+            )
+            raise TestSendFailed(
+                f"{summary}: the test message through the desired {desired.factory_id} config to "
+                f"{desired.test_recipient} failed, so nothing was changed: {exc}.{hint}",
+                summary=summary,
+                state="unchanged (nothing was written)",
+            ) from None
 
 
 def _still_as_planned(client: LogtoClient, the_plan: Plan) -> None:

@@ -72,7 +72,8 @@ def _restore_real_tenant(logto_target, client):
     before = client.get_email_connector()
     yield
     if before is not None:
-        deploy.deploy(client, deploy.Desired(before.factory_id, deploy.engine.sendable(before.factory_id, before.config)))
+        deploy.deploy(client, deploy.Desired(before.factory_id, deploy.engine.sendable(before.factory_id, before.config),
+                                             allow_untested_changes=True))
     client.patch_sign_in_experience(
         {k: before_sie[k] for k in ("signUp", "signIn", "forgotPasswordMethods", "mfa", "passwordExpiration") if k in before_sie}
     )
@@ -86,7 +87,7 @@ def _writes(server):
 
 # -- create / noop / update / switch -------------------------------------------------------------
 def test_create_with_test_send(driver, logto_target, client, http_recorder, no_leaks):
-    server = logto_target.require_server("the test message must reach a local HTTP sink")
+    server = logto_target.recorder
     result = driver.up("http-email", http_config(http_recorder), test_recipient="ops@example.com")
     assert result.factory_id == "http-email"
     live = client.get_email_connector()
@@ -102,7 +103,7 @@ def test_create_with_test_send(driver, logto_target, client, http_recorder, no_l
 
 
 def test_noop_sends_no_write(driver, logto_target, client, http_recorder, no_leaks):
-    server = logto_target.require_server("counts the requests Logto received")
+    server = logto_target.recorder
     first = driver.up("http-email", http_config(http_recorder))
     server.clear_requests()
     # Same config plus values Logto's clean-deep drops: still equal, so nothing is written.
@@ -114,7 +115,7 @@ def test_noop_sends_no_write(driver, logto_target, client, http_recorder, no_lea
 
 
 def test_update_patches_in_place(driver, logto_target, client, http_recorder, no_leaks):
-    server = logto_target.require_server("counts PATCH requests")
+    server = logto_target.recorder
     first = driver.up("http-email", http_config(http_recorder))
     server.clear_requests()
     new = http_config(http_recorder, path="/hook2", secret="Bearer rotated-secret-00aa11")
@@ -131,7 +132,7 @@ def test_update_patches_in_place(driver, logto_target, client, http_recorder, no
 
 
 def test_switch_is_one_post_and_never_two_connectors(driver, logto_target, client, http_recorder, smtp_sink, no_leaks):
-    server = logto_target.require_server("the SMTP sink must be reachable from Logto")
+    server = logto_target.recorder
     first = driver.up("http-email", http_config(http_recorder))
     client.patch_sign_in_experience(EMAIL_SIGN_IN)
     server.clear_requests()
@@ -149,7 +150,7 @@ def test_switch_is_one_post_and_never_two_connectors(driver, logto_target, clien
 
 
 def test_adopts_an_existing_connector(driver, logto_target, client, http_recorder, no_leaks):
-    server = logto_target.require_server("counts the requests Logto received")
+    server = logto_target.recorder
     existing = client.create_connector("http-email", http_config(http_recorder))
     server.clear_requests()
     result = driver.up("http-email", http_config(http_recorder))
@@ -170,7 +171,7 @@ def test_adopts_an_existing_connector(driver, logto_target, client, http_recorde
 
 # -- failures ----------------------------------------------------------------------------------------
 def test_failed_test_send_changes_nothing(driver, logto_target, client, http_recorder, smtp_sink, no_leaks):
-    server = logto_target.require_server("needs a local sink that refuses")
+    server = logto_target.recorder
     first = driver.up("http-email", http_config(http_recorder))
     before = client.get_email_connector()
     server.clear_requests()
@@ -515,7 +516,6 @@ def test_wrong_app_secret_is_unauthorized_without_echo(logto_target):
 
 
 def test_invalid_config_errors_scrub_secrets(logto_target, client):
-    logto_target.require_server("the test server echoes zod issues like Logto")
     from connectors.logto import InvalidConfig
 
     secret = "leaky-api-key-7d7d7d"
@@ -634,3 +634,34 @@ def test_unreachable_logto_is_a_clear_error():
         with pytest.raises(LogtoUnreachable, match="cannot reach Logto") as info:
             c.list_connectors()
     assert "unreachable-secret-1" not in str(info.value)
+
+
+_KEY_NOT_VALID_YET = {"code": "connector.general", "message": "Error occurred in connector: {\"message\":\"The security token included in the request is invalid.\"}",
+                      "data": {"message": "The security token included in the request is invalid."}}
+
+
+def test_a_new_key_is_waited_for_bounded(logto_target, client, http_recorder, no_leaks):
+    server = logto_target.require_server("answers the provider's invalid-credential error twice")
+    server.faults.add(method="POST", path=r"/test$", status=400, body=_KEY_NOT_VALID_YET, times=2)
+    desired = deploy.Desired("http-email", http_config(http_recorder), test_recipient="ops@example.com", credential_wait=5)
+    outcome = deploy.deploy(client, desired)
+    assert outcome.connector.factory_id == "http-email"
+    assert [r.status for r in server.requests if r.path.endswith("/test")] == [400, 400, 204]
+
+
+def test_the_key_wait_gives_up_with_a_clear_message_and_retries_nothing_else(logto_target, client, http_recorder, no_leaks):
+    server = logto_target.require_server("answers the provider's invalid-credential error")
+    server.faults.add(method="POST", path=r"/test$", status=400, body=_KEY_NOT_VALID_YET, times=None)
+    desired = deploy.Desired("http-email", http_config(http_recorder), test_recipient="ops@example.com", credential_wait=0.3)
+    with pytest.raises(deploy.TestSendFailed) as info:
+        deploy.deploy(client, desired)
+    assert "still refused the credentials after" in str(info.value) and "nothing was changed" in str(info.value)
+    assert client.get_email_connector() is None
+    # Any other send failure is not retried.
+    server.faults.clear()
+    server.clear_requests()
+    server.faults.add(method="POST", path=r"/test$", status=400, body={"code": "connector.general", "message": "mailbox full"}, times=None)
+    with pytest.raises(deploy.TestSendFailed):
+        deploy.deploy(client, desired)
+    assert server.count("POST", "/api/connectors/http-email/test") == 1
+    no_leaks.append(str(info.value))
