@@ -64,21 +64,15 @@ def no_leaks(logto_target, caplog, smtp_sink):
 
 @pytest.fixture(autouse=True)
 def _restore_real_tenant(logto_target, client):
-    """On a real Logto, put the sign-in experience and connector back as they were."""
+    """On a real Logto, put the sign-in experience, connector and template rows back as they were."""
     if not logto_target.is_real:
         yield
         return
-    before_sie = client.get_sign_in_experience()
-    before = client.get_email_connector()
+    from tests.integration.deploy_support import TenantSnapshot
+
+    snapshot = TenantSnapshot.take(client)
     yield
-    if before is not None:
-        deploy.deploy(client, deploy.Desired(before.factory_id, deploy.engine.sendable(before.factory_id, before.config),
-                                             allow_untested_changes=True))
-    client.patch_sign_in_experience(
-        {k: before_sie[k] for k in ("signUp", "signIn", "forgotPasswordMethods", "mfa", "passwordExpiration") if k in before_sie}
-    )
-    if before is None:
-        deploy.delete(client, allow_sign_in_breakage=True)
+    snapshot.restore(client)
 
 
 def _writes(server):
@@ -665,3 +659,30 @@ def test_the_key_wait_gives_up_with_a_clear_message_and_retries_nothing_else(log
         deploy.deploy(client, desired)
     assert server.count("POST", "/api/connectors/http-email/test") == 1
     no_leaks.append(str(info.value))
+
+
+def test_delete_guard_counts_account_center_and_invitations(driver, logto_target, client, http_recorder, no_leaks):
+    """Logto guards neither: users changing their email, and pending invitations, need the connector."""
+    import time as _time
+
+    first = driver.up("http-email", http_config(http_recorder))
+    client.patch_sign_in_experience(USERNAME_SIGN_IN)
+    center = client.get_account_center()
+    client._call("PATCH", "/api/account-center", json={"enabled": True, "fields": {**center.get("fields", {}), "email": "Edit"}}, idempotent=True)
+    try:
+        with pytest.raises(deploy.SignInNeedsEmail, match="account-center fields.email"):
+            driver.destroy()
+    finally:
+        client._call("PATCH", "/api/account-center", json={"enabled": center.get("enabled", False), "fields": center.get("fields", {})}, idempotent=True)
+    org = client._call("POST", "/api/organizations", json={"name": "guard-test-org"}, idempotent=False).json()
+    try:
+        client._call("POST", "/api/organization-invitations", json={
+            "organizationId": org["id"], "invitee": "invitee@example.com",
+            "expiresAt": int((_time.time() + 3600) * 1000), "messagePayload": False}, idempotent=False)
+        with pytest.raises(deploy.SignInNeedsEmail, match="pending organization invitation"):
+            driver.destroy()
+    finally:
+        client._call("DELETE", f"/api/organizations/{org['id']}", idempotent=True)
+    driver.destroy()
+    assert client.get_email_connector() is None
+    assert first.connector_id

@@ -25,13 +25,13 @@ FOREIGN = {"languageTag": "ko", "templateType": "SignIn", "details": {"subject":
 
 @pytest.fixture
 def client(logto_target):
+    from tests.integration.deploy_support import TenantSnapshot
+
     with client_for(logto_target) as c:
-        before = {core.key_of(r) for r in c.list_email_templates()}
+        snapshot = TenantSnapshot.take(c) if logto_target.is_real else None
         yield c
-        # On a real Logto, leave the tenant as we found it (our server is reset anyway).
-        for row in c.list_email_templates():
-            if core.key_of(row) not in before:
-                c.delete_email_template(row["id"])
+        if snapshot is not None:  # leave a real tenant as we found it (the stand-in is reset anyway)
+            snapshot.restore(c)
 
 
 def _keys(client) -> set[str]:
@@ -164,7 +164,6 @@ def test_a_failed_run_rolls_back_so_a_retry_owns_its_rows(logto_target, client):
 
 def test_each_changed_locale_is_test_sent_after_the_connector(logto_target, client, smtp_sink):
     recorder = logto_target.recorder
-    before = client.get_email_connector()
     connector = client.create_connector(SMTP, smtp_config(smtp_sink))
     driver = TemplatesDriver(logto_target)
     recorder.clear_requests()
@@ -182,16 +181,6 @@ def test_each_changed_locale_is_test_sent_after_the_connector(logto_target, clie
     assert len([r for r in recorder.requests if r.path.endswith("/test")]) == 1
     driver.destroy()
     assert client.get_email_connector().id == connector.id
-    if before is not None:  # a real tenant: put its own connector back
-        client.create_connector(before.factory_id, deploy_sendable(before))
-    else:
-        client.delete_connector(connector.id)
-
-
-def deploy_sendable(connector):  # type: ignore[no-untyped-def]
-    from connectors.deploy.engine import sendable
-
-    return sendable(connector.factory_id, connector.config)
 
 
 def test_a_failed_locale_test_send_puts_only_our_rows_back(logto_target, client, smtp_sink):
