@@ -118,7 +118,7 @@ class TenantEmail(pulumi.ComponentResource):
             allow_sign_in_breakage=tenant.allow_sign_in_breakage,
             allow_untested_changes=tenant.allow_untested_changes,
             # a just-created IAM key takes seconds to be accepted: the test-send waits for it, bounded
-            credential_wait=SES_KEY_WAIT_SECONDS if tenant.provider.type == "aws-ses" else 0,
+            credential_wait=SES_KEY_WAIT_SECONDS if tenant.provider.type in ("aws-ses", "ses-smtp") else 0,
             opts=pulumi.ResourceOptions(parent=self, depends_on=self.provider.waits_for),
         )
         self.connector_id = self.connector.connector_id

@@ -161,6 +161,7 @@ _NOT_YET_VALID = (
     "signaturedoesnotmatch",
     "request signature we calculated does not match",
     "invalidaccesskeyid",
+    "535 authentication credentials invalid",  # SES SMTP: the SMTP password derived from a new key
 )
 
 
