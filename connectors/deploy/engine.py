@@ -21,7 +21,7 @@ from connectors.deploy.diff import config_changes
 from connectors.deploy.guard import live_email_dependencies
 from connectors.deploy.plan import Action, Desired, Plan, make_plan
 from connectors.logto.client import Connector, LogtoClient
-from connectors.logto.errors import LogtoError, Unprocessable
+from connectors.logto.errors import LogtoError, MoreThanOneEmailConnector, Unprocessable
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,8 @@ def deploy(client: LogtoClient, desired: Desired, known_id: str | None = None) -
     """Plan against the live tenant and apply."""
     try:
         the_plan = plan(client, desired, known_id)
+    except MoreThanOneEmailConnector:
+        raise  # the tenant's database is inconsistent: its own error says how to fix it
     except LogtoError as exc:
         raise DeployError(
             f"could not read the tenant's email connector, so nothing was changed: {exc}",
