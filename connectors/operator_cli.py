@@ -57,7 +57,9 @@ def sender_of(factory_id: str, config: dict[str, Any]) -> str:
     if not keys:
         return "(your endpoint)"
     if len(parts) == 2:
-        return f"{parts[0]} <{parts[1]}>"
+        from connectors.templates.formats import format_address
+
+        return format_address(parts[0], parts[1])
     return parts[0] if parts else "?"
 
 

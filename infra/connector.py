@@ -41,7 +41,7 @@ from infra.dynamic_support import FunctionProvider, diff_result, client_for, is_
 SECRET_OUTPUTS = ("app_secret", "config")
 _INPUTS = (
     "endpoint", "resource", "app_id", "app_secret", "factory_id", "config",
-    "test_recipient", "test_locale", "allow_sign_in_breakage",
+    "test_recipient", "test_locale", "allow_sign_in_breakage", "allow_untested_changes",
 )
 _REQUIRED = ("endpoint", "app_id", "app_secret", "factory_id", "config")
 _EMAIL_RE = re.compile(r"^\S+@\S+\.\S+$")  # Logto's own guard for the test-send recipient
@@ -68,6 +68,8 @@ def _desired(props: dict[str, Any]) -> deploy.Desired:
         test_recipient=props.get("test_recipient") or None,
         test_locale=props.get("test_locale") or None,
         allow_sign_in_breakage=bool(props.get("allow_sign_in_breakage")),
+        allow_untested_changes=bool(props.get("allow_untested_changes")),
+        credential_wait=float(props.get("credential_wait") or 0),
     )
 
 
@@ -76,6 +78,8 @@ def _outputs(props: dict[str, Any], connector: Connector, config: dict[str, Any]
     outs: dict[str, Any] = {k: props.get(k) for k in _INPUTS}
     outs["resource"] = resource_of(props)
     outs["allow_sign_in_breakage"] = bool(props.get("allow_sign_in_breakage"))
+    outs["allow_untested_changes"] = bool(props.get("allow_untested_changes"))
+    outs["credential_wait"] = props.get("credential_wait") or 0
     cfg = props["config"] if config is None else config
     outs["config"] = cfg
     outs["factory_id"] = connector.factory_id
@@ -106,11 +110,12 @@ def check_inputs(olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
     recipient = news.get("test_recipient")
     if isinstance(recipient, str) and recipient and not is_unknown(recipient) and not _EMAIL_RE.match(recipient):
         failures.append(CheckFailure("test_recipient", "test_recipient must be an email address"))
-    allow = news.get("allow_sign_in_breakage")
-    if allow is None:
-        news["allow_sign_in_breakage"] = False
-    elif not is_unknown(allow) and not isinstance(allow, bool):
-        failures.append(CheckFailure("allow_sign_in_breakage", "allow_sign_in_breakage must be true or false"))
+    for flag in ("allow_sign_in_breakage", "allow_untested_changes"):
+        allow = news.get(flag)
+        if allow is None:
+            news[flag] = False
+        elif not is_unknown(allow) and not isinstance(allow, bool):
+            failures.append(CheckFailure(flag, f"{flag} must be true or false"))
     config, factory = news.get("config"), news.get("factory_id")
     if config is not None and not is_unknown(config) and not isinstance(config, dict):
         failures.append(CheckFailure("config", "config must be an object (the exact Logto connector config)"))
@@ -134,7 +139,7 @@ def diff_summary(olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str],
         if key == "resource":
             if new is None or is_unknown(new):  # unset: the default, as recorded in the outputs
                 continue
-        if key == "allow_sign_in_breakage":
+        if key in ("allow_sign_in_breakage", "allow_untested_changes"):
             old, new = bool(old), bool(new) if not is_unknown(new) else new
         if key == "config":
             if is_unknown(new):
@@ -195,7 +200,9 @@ def read_connector(id_: str, props: dict[str, Any]) -> ReadResult:
 def delete_connector(id_: str, props: dict[str, Any]) -> None:
     props = unwrap(dict(props))
     with client_for(props) as client:
-        deleted = deploy.delete(client, allow_sign_in_breakage=bool(props.get("allow_sign_in_breakage")))
+        deleted = deploy.delete(
+            client, allow_sign_in_breakage=bool(props.get("allow_sign_in_breakage")), expected_id=props.get("connector_id") or None
+        )
     say(f"email connector {deleted} deleted" if deleted else "email connector already gone")
 
 
@@ -231,6 +238,8 @@ class LogtoEmailConnector(pulumi.dynamic.Resource, module="logto", name="EmailCo
         test_recipient: pulumi.Input[str] | None = None,
         test_locale: pulumi.Input[str] | None = None,
         allow_sign_in_breakage: pulumi.Input[bool] = False,
+        allow_untested_changes: pulumi.Input[bool] = False,
+        credential_wait: pulumi.Input[float] = 0,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {
@@ -243,6 +252,8 @@ class LogtoEmailConnector(pulumi.dynamic.Resource, module="logto", name="EmailCo
             "test_recipient": test_recipient,
             "test_locale": test_locale,
             "allow_sign_in_breakage": allow_sign_in_breakage,
+            "allow_untested_changes": allow_untested_changes,
+            "credential_wait": credential_wait,
             "connector_id": None,
             "config_hash": None,
         }

@@ -24,7 +24,7 @@ from infra.dynamic_support import FunctionProvider, diff_result, access_failures
 
 
 SECRET_OUTPUTS = ("app_secret",)
-_INPUTS = ("endpoint", "resource", "app_id", "app_secret", "templates")
+_INPUTS = ("endpoint", "resource", "app_id", "app_secret", "templates", "test_recipient")
 
 
 def pulumi_id(endpoint: str, resource: str) -> str:
@@ -36,6 +36,7 @@ def _state(outs: dict[str, Any]) -> core.TemplateState:
         owned=list(outs.get("owned") or []),
         originals=dict(outs.get("originals") or {}),
         row_ids=dict(outs.get("row_ids") or {}),
+        live=core.by_key(outs.get("templates") or []),
     )
 
 
@@ -94,7 +95,7 @@ def diff_props(id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResu
 def create_templates(props: dict[str, Any]) -> CreateResult:
     props = unwrap(dict(props))
     with client_for(props) as client:
-        state, the_plan = core.sync(client, props["templates"], None)
+        state, the_plan = core.sync(client, props["templates"], None, test_recipient=props.get("test_recipient") or None)
     say(f"email templates: {the_plan.summary}")
     return CreateResult(pulumi_id(props["endpoint"], resource_of(props)), _outputs(props, state))
 
@@ -102,7 +103,7 @@ def create_templates(props: dict[str, Any]) -> CreateResult:
 def update_templates(id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
     olds, news = unwrap(dict(olds)), unwrap(dict(news))
     with client_for(news) as client:
-        state, the_plan = core.sync(client, news["templates"], _state(olds))
+        state, the_plan = core.sync(client, news["templates"], _state(olds), test_recipient=news.get("test_recipient") or None)
     say(f"email templates: {the_plan.summary}")
     return UpdateResult(_outputs(news, state))
 
@@ -154,6 +155,7 @@ class LogtoEmailTemplates(pulumi.dynamic.Resource, module="logto", name="EmailTe
         app_secret: pulumi.Input[str],
         templates: pulumi.Input[list[dict[str, Any]]],
         resource: pulumi.Input[str] | None = None,
+        test_recipient: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {
@@ -162,6 +164,7 @@ class LogtoEmailTemplates(pulumi.dynamic.Resource, module="logto", name="EmailTe
             "app_id": app_id,
             "app_secret": pulumi.Output.secret(app_secret),
             "templates": templates,
+            "test_recipient": test_recipient,
             "owned": None,
             "originals": None,
             "row_ids": None,

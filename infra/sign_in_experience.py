@@ -90,7 +90,8 @@ def diff_props(id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResu
 def _apply(props: dict[str, Any], record: core.Record | None) -> dict[str, Any]:
     with client_for(props) as client:
         edit = core.apply(client, _want(props), record)
-        sie = client.get_sign_in_experience()
+        assert edit.live is not None
+        sie = edit.live
     changed = ", ".join(edit.patch) or "nothing to change"
     say(f"sign-in experience (email part): {changed}" + "".join(f"; {n}" for n in edit.notes))
     return _outputs(props, sie, edit.record, edit.notes)

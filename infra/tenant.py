@@ -28,6 +28,7 @@ from infra.providers import ProviderResult, create_provider
 from infra.readiness import under_mocks
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+SES_KEY_WAIT_SECONDS = 60
 
 
 def opaque_secrets(model: BaseModel, path: str = "") -> list[str]:
@@ -118,6 +119,9 @@ class TenantEmail(pulumi.ComponentResource):
             config=connector_config,
             test_recipient=tenant.test_recipient,
             allow_sign_in_breakage=tenant.allow_sign_in_breakage,
+            allow_untested_changes=tenant.allow_untested_changes,
+            # a just-created IAM key takes seconds to be accepted: the test-send waits for it, bounded
+            credential_wait=SES_KEY_WAIT_SECONDS if tenant.provider.type in ("aws-ses", "ses-smtp") else 0,
             opts=pulumi.ResourceOptions(parent=self, depends_on=self.provider.waits_for),
         )
         self.connector_id = self.connector.connector_id
@@ -142,7 +146,11 @@ class TenantEmail(pulumi.ComponentResource):
         }
         rows = email_template_rows(tenant.factory_id, self.rendered, template_sender(tenant)) if tenant.templates.storage == "logto" else []
         self.email_templates = (
-            LogtoEmailTemplates(f"{name}-email-templates", templates=rows, **access, opts=pulumi.ResourceOptions(parent=self))
+            LogtoEmailTemplates(
+                f"{name}-email-templates", templates=rows, test_recipient=tenant.test_recipient, **access,
+                # after the connector (their test-sends go through it), removed before it
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.connector]),
+            )
             if rows else None
         )
         sie = tenant.sign_in_experience

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
+from .account_routes import AccountRoutes
 from .connector_routes import ConnectorRoutes
 from .errors import ApiError, InternalError, RawResponse
 from .factories import Factory, installed_factories
@@ -26,7 +27,7 @@ from .wire import Request, Response
 Handler = Callable[[Request], Response]
 
 
-class LogtoApp(TokenRoutes, ConnectorRoutes, SignInExperienceRoutes, EmailTemplateRoutes):
+class LogtoApp(TokenRoutes, ConnectorRoutes, SignInExperienceRoutes, EmailTemplateRoutes, AccountRoutes):
     """One tenant's Management API plus its OIDC token endpoint."""
 
     def __init__(
@@ -69,6 +70,12 @@ class LogtoApp(TokenRoutes, ConnectorRoutes, SignInExperienceRoutes, EmailTempla
         r("PUT", "/api/email-templates", self.put_templates)
         r("GET", "/api/email-templates", self.list_templates)
         r("DELETE", "/api/email-templates", self.bulk_delete_templates)
+        r("GET", "/api/account-center", self.get_account_center)
+        r("PATCH", "/api/account-center", self.patch_account_center)
+        r("POST", "/api/organizations", self.create_organization)
+        r("DELETE", "/api/organizations/:id", self.delete_organization)
+        r("GET", "/api/organization-invitations", self.list_invitations)
+        r("POST", "/api/organization-invitations", self.create_invitation)
         r("GET", "/api/email-templates/:id", self.get_template)
         r("DELETE", "/api/email-templates/:id", self.delete_template)
         r("PATCH", "/api/email-templates/:id/details", self.patch_template_details)

@@ -181,8 +181,8 @@ class ConnectorRoutes:
             update = clean_deep(
                 {k: body[k] for k in ("config", "metadata", "syncProfile", "enableTokenStorage") if k in body}
             )
-            if not update:  # `update … set  where …`: SQL syntax error, unmapped
-                raise InternalError("empty SET clause")
+            if not update:  # observed: Logto's update helper refuses an empty value list
+                raise ApiError(422, "entity.invalid_input")
             if "config" in update:
                 row.config = copy.deepcopy(update["config"])
             if "syncProfile" in update:
@@ -194,7 +194,7 @@ class ConnectorRoutes:
     def delete_connector(self, request: Request) -> Response:
         with self.lock:
             row = self.state.connectors.get(request.params["id"])
-            if row is None:
+            if row is None or row.connector_id not in self.factories:  # core looks it up among loaded connectors
                 raise ApiError(404, "entity.not_found")
             factory = self.factories.get(row.connector_id)
             sie = self.state.sign_in_exp

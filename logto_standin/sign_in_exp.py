@@ -9,7 +9,7 @@ from typing import Any
 from connectors.logto_facts import LOGTO_LANGUAGE_TAGS
 
 from . import guards as g
-from .errors import ApiError, InternalError
+from .errors import MISSING, ApiError, issue_custom, issue_invalid_type
 from .state import TenantState, now_ms
 from .wire import FORGOT_PASSWORD_METHODS, MFA_FACTORS, MFA_POLICIES, Request, Response
 
@@ -102,12 +102,7 @@ class SignInExperienceRoutes:
             current = self.state.sign_in_exp
             columns = [c for c in current if c not in ("tenantId", "id")]
             body = g.parse("body", _sie_patch_guard(columns), request.json_body())
-            language_info = body.get("languageInfo")
-            if language_info and language_info["fallbackLanguage"] not in LOGTO_LANGUAGE_TAGS:
-                raise ApiError(
-                    400, "sign_in_experiences.unsupported_default_language",
-                    {"language": language_info["fallbackLanguage"]},
-                )
+            _guard_refinements(body)
             types = self._connector_types()
             if body.get("signUp"):
                 _validate_sign_up(body["signUp"], types)
@@ -142,12 +137,26 @@ class SignInExperienceRoutes:
             update = {k: v for k, v in body.items() if k != "passwordExpiration"}
             if requested is not None:
                 update["passwordExpiration"] = expiration
-            if not update:  # updateDefaultSignInExperience({}): empty SET clause, unmapped (unobserved)
-                raise InternalError("empty SET clause")
+            if not update:  # observed: 422, the update helper refuses an empty value list
+                raise ApiError(422, "entity.invalid_input")
             current.update(copy.deepcopy(update))
             return Response(200, copy.deepcopy(current))
 
 
+
+
+def _guard_refinements(body: dict[str, Any]) -> None:
+    """Checks Logto 1.42 makes in the body guard itself (so 400 `guard.invalid_input`, observed):
+    an unknown fallback language, and password expiration enabled without a period."""
+    issues: list[dict[str, Any]] = []
+    language_info = body.get("languageInfo")
+    if language_info and language_info.get("fallbackLanguage") not in LOGTO_LANGUAGE_TAGS:
+        issues.append(issue_custom(["languageInfo", "fallbackLanguage"], "Invalid language tag"))
+    expiration = body.get("passwordExpiration")
+    if isinstance(expiration, dict) and expiration.get("enabled") is True and "validPeriodDays" not in expiration:
+        issues.append(issue_invalid_type(["passwordExpiration", "validPeriodDays"], "number", MISSING))
+    if issues:
+        raise ApiError.guard("body", issues)
 
 
 def forgot_password_availability(types: list[str], methods: list[str] | None) -> tuple[bool, bool]:

@@ -164,10 +164,16 @@ class TenantState:
     sent_messages: list[SentMessage] = field(default_factory=list)
     passcodes: dict[tuple[str, str], Passcode] = field(default_factory=dict)  # (type, recipient)
     sign_in_exp: dict[str, Any] = field(default_factory=dict)
+    account_center: dict[str, Any] = field(default_factory=dict)
+    organizations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    organization_invitations: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.sign_in_exp:
             self.sign_in_exp = seed_sign_in_experience(self.cloud, self.tenant_id)
+        if not self.account_center:  # observed on a fresh tenant: disabled, no fields
+            self.account_center = {"tenantId": self.tenant_id, "id": "default", "enabled": False, "fields": {},
+                                   "webauthnRelatedOrigins": []}
 
     # -- direct "SQL" for tests ----------------------------------------------------------
 

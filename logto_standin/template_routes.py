@@ -88,8 +88,8 @@ class EmailTemplateRoutes:
 
     def delete_template(self, request: Request) -> Response:
         with self.lock:
-            if self.state.email_templates.pop(request.params["id"], None) is None:
-                raise ApiError(404, "entity.not_found")
+            self._template(request.params["id"])  # 404 entity.not_exists_with_id, as observed
+            del self.state.email_templates[request.params["id"]]
         return Response(204)
 
     def bulk_delete_templates(self, request: Request) -> Response:

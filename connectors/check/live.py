@@ -14,7 +14,7 @@ import os
 from typing import Any, Callable, Iterator, Mapping, Protocol
 
 from connectors.check.findings import Finding, Severity
-from connectors.deploy.guard import email_dependencies
+from connectors.deploy.guard import live_email_dependencies
 from connectors.spec.models import StackSpec, TenantSpec
 
 E, W, I = Severity.error, Severity.warning, Severity.info
@@ -88,7 +88,7 @@ def sign_in_dependency(spec: StackSpec, key: str, tenant: TenantSpec, env: Mappi
     view = None
     try:
         view = open_logto(key, tenant, secret)
-        sie = view.get_sign_in_experience()
+        needs = live_email_dependencies(view)
         live = view.get_email_connector()
         factories = {f.id for f in view.list_factories()}
     except LogtoError as exc:
@@ -99,7 +99,6 @@ def sign_in_dependency(spec: StackSpec, key: str, tenant: TenantSpec, env: Mappi
         close = getattr(view, "close", None)
         if callable(close):
             close()
-    needs = email_dependencies(sie)
     declared = tenant.factory_id
     if needs and live is None:
         yield Finding(E, "LE201", f"{base}.provider", "the live sign-in experience needs email (" + "; ".join(needs) + ") but the tenant has no email connector: users cannot get codes now",
@@ -108,6 +107,9 @@ def sign_in_dependency(spec: StackSpec, key: str, tenant: TenantSpec, env: Mappi
         what = f"; sign-in needs email ({'; '.join(needs)}), so users would stay locked out" if needs else ""
         yield Finding(E, "LE202", f"{base}.provider.type", f"this Logto has no connector factory {declared} (provider {tenant.provider.type}): `pulumi up` cannot create the connector{what}",
                       "pick a provider this Logto offers (the Logto Email Service exists only on Logto Cloud)", key)
+    if needs and tenant.test_recipient is None and not tenant.allow_untested_changes:
+        yield Finding(E, "LE205", f"{base}.testRecipient", "the live tenant needs email (" + "; ".join(needs) + ") and has no test recipient: `pulumi up` will refuse every connector change",
+                      "set testRecipient (or allowUntestedChanges: true to opt out)", key)
     if needs and tenant.allow_sign_in_breakage:
         yield Finding(W, "LE203", f"{base}.allowSignInBreakage", "allowSignInBreakage is set while sign-in needs email (" + "; ".join(needs) + "): a destroy would lock users out",
                       "remove allowSignInBreakage", key)

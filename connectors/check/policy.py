@@ -154,9 +154,27 @@ def production_endpoints(ctx: Context, key: str, tenant: TenantSpec) -> Iterator
             if p.effective_security == "none":
                 yield Finding(E, "LE125", f"{base}.provider.security", "production SMTP without TLS: codes (and the password) travel in clear text",
                               "use security: starttls (587) or tls (465)", key)
-        if tenant.test_recipient is None:
-            yield Finding(E, "LE130", f"{base}.testRecipient", "production tenant has no test recipient: a connector change would go live without a test email",
-                          f"pulumi config set --path 'tenants.{key}.testRecipient' mail-canary@<your domain> --stack {ctx.spec.stack}", key)
+
+
+def test_recipient(ctx: Context, key: str, tenant: TenantSpec) -> Iterator[Finding]:
+    """Every change to a tenant whose sign-in needs email is test-sent first (in every stack);
+    `up` refuses an untested change there, so say it before anything runs."""
+    base = f"{BASE}.{key}"
+    if tenant.test_recipient is not None:
+        return
+    if tenant.allow_untested_changes:
+        yield Finding(W if ctx.spec.production else I, "LE131", f"{base}.allowUntestedChanges",
+                      "the tenant opted out of the test recipient: connector changes go live without a test message, even while sign-in needs email",
+                      f"set testRecipient and remove allowUntestedChanges (pulumi config set --path 'tenants.{key}.testRecipient' mail-canary@<your domain> --stack {ctx.spec.stack})", key)
+        return
+    sie = tenant.sign_in_experience
+    declared = bool(sie and True in (sie.email_sign_up, sie.email_sign_in, sie.forgot_password))
+    severity = E if ctx.spec.production or declared else W
+    yield Finding(severity, "LE130", f"{base}.testRecipient",
+                  "no test recipient: `pulumi up` refuses every connector change while the tenant's sign-in (or account center, "
+                  "or organization invitations) needs email, because the change could not be test-sent first",
+                  f"pulumi config set --path 'tenants.{key}.testRecipient' mail-canary@<your domain> --stack {ctx.spec.stack} "
+                  "(or allowUntestedChanges: true to opt out, reported as LE131)", key)
 
 
 def dev_like(host: str) -> str | None:
@@ -321,4 +339,6 @@ def _org(domain: str) -> str:
     return ".".join(labels[-2:])
 
 
-RULES: tuple[Rule, ...] = (templates_and_config, sender_domain, production_endpoints, dmarc_policy, ses_policy, production_safety)
+RULES: tuple[Rule, ...] = (
+    templates_and_config, sender_domain, production_endpoints, test_recipient, dmarc_policy, ses_policy, production_safety
+)

@@ -3,9 +3,11 @@
 from connectors.deploy.diff import Change, config_changes
 from connectors.deploy.engine import (
     DeployError,
+    LiveChanged,
     Outcome,
     SignInNeedsEmail,
     TestSendFailed,
+    TestSendRequired,
     VerificationFailed,
     apply,
     delete,
@@ -14,11 +16,11 @@ from connectors.deploy.engine import (
     plan,
     read,
 )
-from connectors.deploy.guard import email_dependencies
+from connectors.deploy.guard import email_dependencies, live_email_dependencies
 from connectors.deploy.plan import Action, Desired, Plan, make_plan
 
 __all__ = [
-    "Action", "Change", "DeployError", "Desired", "Outcome", "Plan", "SignInNeedsEmail",
-    "TestSendFailed", "VerificationFailed", "apply", "config_changes", "delete", "deploy",
-    "describe_state", "email_dependencies", "make_plan", "plan", "read",
+    "Action", "Change", "DeployError", "Desired", "LiveChanged", "Outcome", "Plan", "SignInNeedsEmail",
+    "TestSendFailed", "TestSendRequired", "VerificationFailed", "apply", "config_changes", "delete", "deploy",
+    "describe_state", "email_dependencies", "live_email_dependencies", "make_plan", "plan", "read",
 ]

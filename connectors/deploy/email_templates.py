@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.logto.client import LogtoClient
+from connectors.logto.errors import LogtoError, NotFound
 from connectors.logto_facts import LOGTO_LANGUAGE_TAGS, UsageType
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,13 @@ _DETAIL_KEYS = ("subject", "content", "contentType", "replyTo", "sendFrom")
 
 
 class TemplateSyncError(Exception):
-    """The rows could not be brought to the desired state. Text names keys, never content."""
+    """The rows could not be brought to the desired state. Text names keys, never content.
+
+    `state`: what is live afterwards, in words."""
+
+    def __init__(self, message: str, state: str = "") -> None:
+        self.state = state
+        super().__init__(message)
 
 
 def key_of(row: Mapping[str, Any]) -> str:
@@ -182,41 +189,68 @@ def sync(
     client: LogtoClient,
     desired: Sequence[Mapping[str, Any]],
     state: TemplateState | None = None,
+    *,
+    test_recipient: str | None = None,
 ) -> tuple[TemplateState, TemplatePlan]:
-    """Bring the tenant's rows to `desired`; returns the new recorded state and what was done."""
+    """Bring the tenant's rows to `desired`; returns the new recorded state and what was done.
+
+    One locale at a time: upsert its rows, then (with a `test_recipient`) test-send through the
+    live email connector in that locale, so no changed locale stays live untested. After any
+    failure the live rows decide (compare and swap): all as desired → success; otherwise the
+    rows still holding what this run wrote are put back and the others are left alone.
+    """
     problems = row_problems(desired)
     if problems:
         raise TemplateSyncError("email templates: " + "; ".join(problems))
     state = state or TemplateState()
-    live_rows = client.list_email_templates()
+    try:
+        live_rows = client.list_email_templates()
+    except LogtoError as exc:
+        raise TemplateSyncError(
+            f"email templates: could not read the rows, so nothing was changed: {exc}", state="unchanged (nothing was written)"
+        ) from None
     live_by = by_key(live_rows)
-    the_plan = make_plan(live_rows, desired, state.owned, state.originals)
+    want = {key_of(r): dict(r["details"]) for r in desired}
+    # A row that already holds exactly what this stack writes, unrecorded, was written by an
+    # earlier run of it whose failure kept Pulumi from recording it: it is ours, not taken over.
+    owned = set(state.owned) | {k for k, v in want.items() if live_by.get(k) == v and k not in state.originals}
+    the_plan = make_plan(live_rows, desired, owned, state.originals)
     originals = dict(state.originals)
     for key in the_plan.adopt:  # remember what was there before we first overwrite it
         originals.setdefault(key, live_by[key])
-    want = {key_of(r): dict(r["details"]) for r in desired}
+    written: dict[str, dict[str, Any] | None] = {}  # key -> details this run wrote (None: deleted)
     try:
+        connector = _test_connector(client, test_recipient) if the_plan.upsert else None
         for locale, rows in _by_locale(the_plan.upsert):
             client.upsert_email_templates(rows)
+            written.update({key_of(r): dict(r["details"]) for r in rows})
             log.info("email templates: upserted %d row(s) for %s", len(rows), locale)
+            if connector is not None:
+                _test_send(client, connector, test_recipient, locale)
         ids = {key_of(r): r["id"] for r in live_rows if "id" in r}
         for key in the_plan.delete:
             client.delete_email_template(ids[key])
+            written[key] = None
         if the_plan.restore:
             client.upsert_email_templates(
                 {"languageTag": split_key(k)[0], "templateType": split_key(k)[1], "details": originals[k]}
                 for k in the_plan.restore
             )
+            written.update({k: dict(originals[k]) for k in the_plan.restore})
         now = client.list_email_templates()
-        now_by = by_key(now)
-        wrong = details_changes({k: now_by[k] for k in want if k in now_by}, want)
-        if wrong:
-            raise TemplateSyncError(f"read-back differs from what was written at {summarize(wrong)}")
-    except Exception as exc:  # noqa: BLE001 - re-raised with keys only, never content
-        touched = {key_of(r) for r in the_plan.upsert} | set(the_plan.delete) | set(the_plan.restore)
+    except (LogtoError, TemplateSyncError) as exc:
+        now = _landed(client, want, the_plan, originals)
+        if now is None or isinstance(exc, _LocaleUntested):
+            text, where = _roll_back(client, live_by, the_plan, written)
+            raise TemplateSyncError(f"email templates: {the_plan.summary}: failed: {exc}. {text}", state=where) from None
+        log.warning("email templates: the rows are as desired despite: %s", exc)
+    now_by = by_key(now)
+    wrong = details_changes({k: now_by[k] for k in want if k in now_by}, want)
+    if wrong or any(k not in now_by for k in want):
+        text, where = _roll_back(client, live_by, the_plan, written)
         raise TemplateSyncError(
-            f"email templates: {the_plan.summary}: failed: {exc}. {_roll_back(client, live_rows, touched)}"
-        ) from None
+            f"email templates: read-back differs from what was written at {summarize(wrong) or 'missing rows'}; {text}", state=where
+        )
     new_state = TemplateState(
         owned=sorted(want),
         originals={k: v for k, v in originals.items() if k in want},
@@ -226,42 +260,108 @@ def sync(
     return new_state, the_plan
 
 
-def _roll_back(client: LogtoClient, before_rows: Sequence[Mapping[str, Any]], touched: set[str]) -> str:
-    """Put every touched key back as it was before this run, so a failed run leaves no row
-    that a retry would mistake for somebody else's (and so never delete)."""
-    before = by_key(before_rows)
+class _LocaleUntested(TemplateSyncError):
+    """The test-send in a changed locale failed: the rows work no better than before."""
+
+
+def _test_connector(client: LogtoClient, recipient: str | None) -> Any:
+    if not recipient:
+        return None
+    connector = client.get_email_connector()
+    if connector is None:
+        raise TemplateSyncError(
+            "email templates: the tenant has no email connector to test the rows with; create the connector first "
+            "(the program orders the rows after it)", state="unchanged (nothing was written)",
+        )
+    return connector
+
+
+def _test_send(client: LogtoClient, connector: Any, recipient: str | None, locale: str) -> None:
+    assert recipient
+    try:
+        client.test_send(connector.factory_id, connector.config, recipient, locale)
+    except LogtoError as exc:
+        raise _LocaleUntested(f"the test message in locale {locale} to {recipient} failed: {exc}") from None
+    log.info("email templates: test message in %s sent to %s", locale, recipient)
+
+
+def _landed(client: LogtoClient, want: Mapping[str, Any], the_plan: TemplatePlan, originals: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """The live rows if everything this run meant to do is live after all, else None."""
+    try:
+        now = client.list_email_templates()
+    except LogtoError:
+        return None
+    now_by = by_key(now)
+    done = all(now_by.get(k) == v for k, v in want.items())
+    done = done and all(k not in now_by for k in the_plan.delete)
+    done = done and all(now_by.get(k) == originals[k] for k in the_plan.restore)
+    return now if done else None
+
+
+def _roll_back(
+    client: LogtoClient, before: Mapping[str, dict[str, Any]], the_plan: TemplatePlan, written: Mapping[str, dict[str, Any] | None]
+) -> tuple[str, str]:
+    """Put back only the rows that still hold what this run wrote (compare and swap). A row
+    this run created and could not delete still holds our content, so a retry owns it."""
+    intended = {key_of(r): dict(r["details"]) for r in the_plan.upsert}
     try:
         now_rows = client.list_email_templates()
         now = by_key(now_rows)
         ids = {key_of(r): r["id"] for r in now_rows}
-        put_back = [k for k in sorted(touched) if k in before and now.get(k) != before[k]]
-        doomed = [k for k in sorted(touched) if k not in before and k in now]
+        ours = [k for k in sorted(set(written) | set(intended)) if k in now and now[k] in (written.get(k), intended.get(k))]
+        theirs = [k for k in sorted(set(written) | set(intended)) if k in now and k not in ours and now[k] != before.get(k)]
+        put_back = [k for k in ours if k in before and now[k] != before[k]]
+        doomed = [k for k in ours if k not in before]
         if put_back:
             client.upsert_email_templates(
                 {"languageTag": split_key(k)[0], "templateType": split_key(k)[1], "details": before[k]} for k in put_back
             )
         for key in doomed:
             client.delete_email_template(ids[key])
-    except Exception as exc:  # noqa: BLE001
-        return f"Rolling back failed too ({exc}); rows touched: {summarize(KeyChange(k, 'changed') for k in sorted(touched))}"
-    return f"Rolled back: {len(put_back)} row(s) put back, {len(doomed)} new row(s) deleted; the rows are as before."
+    except LogtoError as exc:
+        return (
+            f"Rolling back failed too ({exc}); rows touched: {summarize(KeyChange(k, 'changed') for k in sorted(set(written) | set(intended)))}. "
+            "Rows that still hold this stack's content are taken back as its own by the next run (never left as somebody else's).",
+            "partly rolled back; rows still holding this run's content are owned by the next run",
+        )
+    left = f"; left {len(theirs)} row(s) somebody else changed meanwhile: {', '.join(theirs)}" if theirs else ""
+    where = "rows as before" + (f", except {', '.join(theirs)} (changed by somebody else)" if theirs else "")
+    return f"Rolled back: {len(put_back)} row(s) put back, {len(doomed)} new row(s) deleted{left}; the rows are as before.", where
 
 
 def remove(client: LogtoClient, state: TemplateState) -> TemplatePlan:
-    """Give up every owned key: delete the rows we created, put taken-over rows back."""
-    live_rows = client.list_email_templates()
-    the_plan = make_plan(live_rows, [], state.owned, state.originals)
+    """Give up every owned key: delete the rows we created, put taken-over rows back.
+
+    Compare and swap: when `state.live` records what the rows held, a row somebody else has
+    changed since is theirs now and is left alone (and named in the log)."""
+    try:
+        live_rows = client.list_email_templates()
+    except LogtoError as exc:
+        raise TemplateSyncError(
+            f"email templates: could not read the rows, so nothing was removed: {exc}", state="unchanged (nothing was written)"
+        ) from None
+    live_by = by_key(live_rows)
+    changed = sorted(k for k, v in state.live.items() if k in live_by and live_by[k] != v and k not in state.originals)
+    if changed:
+        log.warning("email templates: left %s in place: changed by somebody else since this stack wrote them", ", ".join(changed))
+    the_plan = make_plan(live_rows, [], [k for k in state.owned if k not in changed], state.originals)
     ids = {key_of(r): r["id"] for r in live_rows}
     try:
         for key in the_plan.delete:
-            client.delete_email_template(ids[key])
+            try:
+                client.delete_email_template(ids[key])
+            except NotFound:  # gone already: what we wanted
+                pass
         if the_plan.restore:
             client.upsert_email_templates(
                 {"languageTag": split_key(k)[0], "templateType": split_key(k)[1], "details": state.originals[k]}
                 for k in the_plan.restore
             )
-    except Exception as exc:  # noqa: BLE001 - re-raised with keys only, never content
-        raise TemplateSyncError(f"email templates: removing {summarize(the_plan.changes)} failed: {exc}") from None
+    except LogtoError as exc:
+        raise TemplateSyncError(
+            f"email templates: removing {summarize(the_plan.changes)} failed: {exc}; the rows not yet removed stay "
+            "this stack's (run destroy again)", state="partly removed; the rest still recorded as this stack's",
+        ) from None
     return the_plan
 
 

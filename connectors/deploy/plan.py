@@ -30,6 +30,8 @@ class Desired:
     test_recipient: str | None = None
     test_locale: str | None = None
     allow_sign_in_breakage: bool = False
+    allow_untested_changes: bool = False  # the tenant's explicit opt-out of the test-send requirement
+    credential_wait: float = 0.0  # seconds to keep re-trying a test-send the provider refused for credentials (a new key)
 
 
 @dataclass(frozen=True)

@@ -36,10 +36,13 @@ USERNAME_PASSWORD = {"identifier": "username", "password": True, "verificationCo
 
 
 class SignInExperienceError(Exception):
-    """The email settings could not be applied or relaxed. Text holds setting names, no secrets."""
+    """The email settings could not be applied or relaxed. Text holds setting names, no secrets.
 
-    def __init__(self, message: str, code: str | None = None) -> None:
+    `state`: what is live afterwards, in words ("" when nothing was attempted)."""
+
+    def __init__(self, message: str, code: str | None = None, state: str = "") -> None:
         self.code = code
+        self.state = state
         super().__init__(message)
 
 
@@ -90,6 +93,7 @@ class Edit:
     patch: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     record: Record = field(default_factory=Record)
+    live: dict[str, Any] | None = None  # the row after applying, when it was read or returned
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -333,13 +337,22 @@ WRONG_ORDER_HINT = (
 
 def apply(client: LogtoClient, want: EmailSettings, record: Record | None = None) -> Edit:
     """Read, edit the email part, PATCH (only when something changes)."""
-    sie = client.get_sign_in_experience()
-    sms = False
-    if want.forgot_password is False and sie.get("forgotPasswordMethods") is None:
-        sms = any(c.type == "Sms" for c in client.list_connectors())
+    try:
+        sie = client.get_sign_in_experience()
+        sms = False
+        if want.forgot_password is False and sie.get("forgotPasswordMethods") is None:
+            sms = any(c.type == "Sms" for c in client.list_connectors())
+    except LogtoError as exc:
+        raise SignInExperienceError(
+            f"could not read the sign-in experience, so nothing was changed: {exc}", state="unchanged (nothing was written)"
+        ) from None
     edit = plan_apply(sie, want, record, sms_connector=sms)
+    edit.live = sie
     if edit.patch:
-        _send(client, edit.patch, "apply the email sign-in settings")
+        try:
+            edit.live = _send(client, edit.patch, "apply the email sign-in settings")
+        except SignInExperienceError as exc:
+            edit.live = _settle(client, sie, edit.patch, exc)  # returns only when the PATCH did land
         log.info("sign-in experience: changed %s", ", ".join(edit.patch))
     for note in edit.notes:
         log.warning("sign-in experience: %s", note)
@@ -348,10 +361,18 @@ def apply(client: LogtoClient, want: EmailSettings, record: Record | None = None
 
 def relax(client: LogtoClient, record: Record) -> Edit:
     """Take back our email settings; remaining email dependencies (not ours) are reported."""
-    sie = client.get_sign_in_experience()
+    try:
+        sie = client.get_sign_in_experience()
+    except LogtoError as exc:
+        raise SignInExperienceError(
+            f"could not read the sign-in experience, so nothing was relaxed: {exc}", state="unchanged (nothing was written)"
+        ) from None
     edit = plan_relax(sie, record)
     if edit.patch:
-        sie = _send(client, edit.patch, "relax the email sign-in settings")
+        try:
+            sie = _send(client, edit.patch, "relax the email sign-in settings")
+        except SignInExperienceError as exc:
+            sie = _settle(client, sie, edit.patch, exc)
     left = email_dependencies(sie)
     if left:
         edit.notes.append(
@@ -359,6 +380,30 @@ def relax(client: LogtoClient, record: Record) -> Edit:
             "delete guard will refuse while they remain): " + "; ".join(left)
         )
     return edit
+
+
+def _settle(client: LogtoClient, before: dict[str, Any], patch: dict[str, Any], cause: SignInExperienceError) -> dict[str, Any]:
+    """After a failed PATCH, the live row decides (compare and swap): landed → success (so what
+    we changed stays recorded); as before → unchanged; otherwise somebody else's → untouched."""
+    try:
+        live = client.get_sign_in_experience()
+    except LogtoError as exc:
+        raise SignInExperienceError(
+            f"{cause}; the sign-in experience could not be read afterwards ({exc}): run again to see where it is",
+            cause.code, state="unknown (could not be read)",
+        ) from None
+    if all(live.get(k) == v for k, v in patch.items()):
+        log.warning("sign-in experience: the PATCH landed despite: %s", cause)
+        return live
+    fields_ = ", ".join(sorted(patch))
+    if all(live.get(k) == before.get(k) for k in patch):
+        raise SignInExperienceError(
+            f"{cause}; nothing changed: {fields_} are as before", cause.code, state=f"unchanged ({fields_} as before)"
+        )
+    raise SignInExperienceError(
+        f"{cause}; {fields_} were changed by somebody else meanwhile, so nothing more was written; live now: "
+        f"{summary(live)}", cause.code, state=f"changed by somebody else: {summary(live)}",
+    )
 
 
 def _send(client: LogtoClient, patch: dict[str, Any], what: str) -> dict[str, Any]:

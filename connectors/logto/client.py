@@ -9,6 +9,7 @@ mails a real person) is never repeated once it may have been delivered.
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -121,7 +122,10 @@ class LogtoClient:
     # -- token ------------------------------------------------------------------------------
     @property
     def _token_key(self) -> tuple[str, str, str]:
-        return (self.endpoint, self.app_id, self.resource)
+        """Per endpoint, app, resource, and a digest of the secret: a token proves only that the
+        secret was right when it was issued, so a wrong or rotated secret never rides on a cached one."""
+        digest = hashlib.sha256(self._secret.reveal().encode()).hexdigest()[:16] if self._secret.known else "?"
+        return (self.endpoint, f"{self.app_id}#{digest}", self.resource)
 
     def _token(self) -> str:
         cached = self._tokens.get(self._token_key)
@@ -371,6 +375,13 @@ class LogtoClient:
 
     def patch_sign_in_experience(self, changes: dict[str, Any]) -> dict[str, Any]:
         return self._call("PATCH", "/api/sign-in-exp", json=changes, idempotent=True).json()
+
+    # -- account center and organization invitations (what else sends email) ---------------
+    def get_account_center(self) -> dict[str, Any]:
+        return self._call("GET", "/api/account-center", idempotent=True).json()
+
+    def list_organization_invitations(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/api/organization-invitations", idempotent=True).json()
 
     # -- i18n email templates ----------------------------------------------------------------
     def list_email_templates(self, language_tag: str | None = None, template_type: str | None = None) -> list[dict[str, Any]]:

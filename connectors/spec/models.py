@@ -333,6 +333,9 @@ class TenantSpec(Model):
     test_recipient: EmailAddress | None = Field(None, description="gets a test email before any connector change")
     sign_in_experience: SignInExperienceSpec | None = Field(None, description="email settings of the sign-in experience")
     allow_sign_in_breakage: StrictBool = Field(False, description="let destroy delete a connector sign-in needs")
+    allow_untested_changes: StrictBool = Field(
+        False, description="opt out of the test recipient: connector changes may go live untested (check reports it)"
+    )
 
     @field_validator("locales")
     @classmethod
@@ -356,6 +359,17 @@ class TenantSpec(Model):
             raise ValueError(f"sender (email, name) is required for provider {self.provider.type}")
         if self.provider.type == "logto-email" and self.sender is not None and self.sender.email:
             pass  # the address is Logto's; only sender.name is used
+        return self
+
+    @model_validator(mode="after")
+    def _test_recipient_needed(self) -> "TenantSpec":
+        sie = self.sign_in_experience
+        if sie and True in (sie.email_sign_up, sie.email_sign_in, sie.forgot_password):
+            if self.test_recipient is None and not self.allow_untested_changes:
+                raise ValueError(
+                    "signInExperience makes sign-in need email, so every connector change must be test-sent first: "
+                    "set testRecipient (a mailbox that gets the test message), or allowUntestedChanges: true to opt out"
+                )
         return self
 
     @property

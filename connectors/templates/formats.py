@@ -8,6 +8,7 @@ which only SES, Mailgun, SendGrid, SMTP and Aliyun read.
 from __future__ import annotations
 
 import re
+from email.headerregistry import Address
 from collections.abc import Mapping
 from typing import Any
 
@@ -84,16 +85,17 @@ def config_templates(factory_id: str, rendered: RenderedSet, *, locale: str | No
     return {"templates": entries}
 
 
-_SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
 
 
 def format_address(name: str | None, email: str) -> str:
-    """`Name <addr>`, quoting the name when RFC 5322 needs it (`"Acme, Inc." <a@b>`)."""
+    """The one From/Reply-To formatter: `Name <addr>`, with the display name quoted and escaped
+    exactly when RFC 5322 needs it (`"Acme, Inc." <a@b>`, `"Jo\\\\Co" <a@b>`), by the standard
+    library's `email.headerregistry.Address`. Non-ASCII names stay readable (the connector's
+    mailer encodes them on the wire)."""
     if not name:
         return email
-    if _SPECIALS.search(name):
-        name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return f"{name} <{email}>"
+    local, _, domain = email.rpartition("@")
+    return str(Address(display_name=name, username=local, domain=domain))
 
 
 def email_template_rows(factory_id: str, rendered: RenderedSet, sender: Sender) -> list[dict[str, Any]]:

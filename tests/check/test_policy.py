@@ -128,7 +128,28 @@ def test_non_production_stack_is_not_held_to_production_rules(tmp_path):
     relaxed = variant(ses_tenant, lambda t: (t.pop("testRecipient"), t["provider"].update(dmarc={"enabled": False}, events={"enabled": False}),
                                              t["logto"].update(endpoint="http://localhost:3001")))
     write(tmp_path, "dev", stack({"shop": relaxed}, production=False))
-    assert findings_of(tmp_path, "dev") == []
+    # only the test-recipient rule holds in every stack (as a warning: the live tenant decides)
+    assert [(f["code"], f["severity"]) for f in findings_of(tmp_path, "dev")] == [("LE130", "warning")]
+
+
+def test_test_recipient_opt_out_is_reported(tmp_path):
+    opted = variant(ses_tenant, lambda t: (t.pop("testRecipient"), t.update(allowUntestedChanges=True)))
+    write(tmp_path, "prod", stack({"shop": opted}))
+    assert [(f["code"], f["severity"], f["path"]) for f in findings_of(tmp_path)] == [
+        ("LE131", "warning", "config.logto-email:tenants.shop.allowUntestedChanges")]
+    write(tmp_path, "dev", stack({"shop": opted}, production=False))
+    assert [(f["code"], f["severity"]) for f in findings_of(tmp_path, "dev")] == [("LE131", "info")]
+
+
+def test_declared_email_sign_in_without_test_recipient_is_refused_by_validate(tmp_path):
+    from connectors.errors import ConfigError
+    from connectors.spec import load_stack
+
+    needs = variant(ses_tenant, lambda t: (t.pop("testRecipient"), t.update(signInExperience={"emailSignIn": True})))
+    write(tmp_path, "dev", stack({"shop": needs}, production=False))
+    with pytest.raises(ConfigError) as info:
+        load_stack(tmp_path, "dev")
+    assert "testRecipient" in str(info.value) and "allowUntestedChanges" in str(info.value)
 
 
 def test_stack_that_does_not_load_is_LE100_and_exit_1(tmp_path):

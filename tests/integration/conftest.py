@@ -16,3 +16,13 @@ def _fast_retries(monkeypatch):
     TOKENS.clear()
     yield
     TOKENS.clear()
+
+
+def pytest_terminal_summary(terminalreporter):  # type: ignore[no-untyped-def]
+    """Print how many fault-matrix scenarios ran and held (when the matrix ran)."""
+    import sys
+
+    matrix = sys.modules.get("tests.integration.test_fault_matrix")
+    line = matrix.pytest_terminal_summary_line() if matrix is not None else None
+    if line:
+        terminalreporter.write_line(line)

@@ -185,3 +185,45 @@ class ProviderDriver:
 
 
 DRIVERS = {"engine": EngineDriver, "provider": ProviderDriver}
+
+
+SIGN_IN_FIELDS = ("signUp", "signIn", "forgotPasswordMethods", "mfa")
+
+
+@dataclass
+class TenantSnapshot:
+    """What a test may touch on a real tenant, taken before and put back after (as found)."""
+
+    sign_in: dict[str, Any]
+    connector: Any
+    rows: dict[str, dict[str, Any]]
+
+    @classmethod
+    def take(cls, client: LogtoClient) -> "TenantSnapshot":
+        sie = client.get_sign_in_experience()
+        rows = {f"{r['languageTag']}/{r['templateType']}": dict(r["details"]) for r in client.list_email_templates()}
+        return cls({k: sie[k] for k in SIGN_IN_FIELDS if k in sie}, client.get_email_connector(), rows)
+
+    def restore(self, client: LogtoClient) -> None:
+        from connectors.deploy.engine import sendable
+
+        if self.connector is not None:  # the connector first: the sign-in settings may need it
+            live = client.get_email_connector()
+            if live is None or not live.matches(self.connector.factory_id, self.connector.config):
+                deploy.deploy(client, deploy.Desired(self.connector.factory_id, sendable(self.connector.factory_id, self.connector.config),
+                                                     allow_untested_changes=True))
+        client.patch_sign_in_experience(self.sign_in)
+        if self.connector is None:
+            deploy.delete(client, allow_sign_in_breakage=True)
+        for row in client.list_email_templates():
+            key = f"{row['languageTag']}/{row['templateType']}"
+            if key not in self.rows:
+                client.delete_email_template(row["id"])
+            elif row["details"] != self.rows[key]:
+                client.upsert_email_templates([{"languageTag": row["languageTag"], "templateType": row["templateType"], "details": self.rows[key]}])
+        live_keys = {f"{r['languageTag']}/{r['templateType']}" for r in client.list_email_templates()}
+        missing = [k for k in self.rows if k not in live_keys]
+        if missing:
+            client.upsert_email_templates(
+                {"languageTag": k.split("/")[0], "templateType": k.split("/")[1], "details": self.rows[k]} for k in missing
+            )

@@ -64,20 +64,15 @@ def no_leaks(logto_target, caplog, smtp_sink):
 
 @pytest.fixture(autouse=True)
 def _restore_real_tenant(logto_target, client):
-    """On a real Logto, put the sign-in experience and connector back as they were."""
+    """On a real Logto, put the sign-in experience, connector and template rows back as they were."""
     if not logto_target.is_real:
         yield
         return
-    before_sie = client.get_sign_in_experience()
-    before = client.get_email_connector()
+    from tests.integration.deploy_support import TenantSnapshot
+
+    snapshot = TenantSnapshot.take(client)
     yield
-    if before is not None:
-        deploy.deploy(client, deploy.Desired(before.factory_id, deploy.engine.sendable(before.factory_id, before.config)))
-    client.patch_sign_in_experience(
-        {k: before_sie[k] for k in ("signUp", "signIn", "forgotPasswordMethods", "mfa", "passwordExpiration") if k in before_sie}
-    )
-    if before is None:
-        deploy.delete(client, allow_sign_in_breakage=True)
+    snapshot.restore(client)
 
 
 def _writes(server):
@@ -86,7 +81,7 @@ def _writes(server):
 
 # -- create / noop / update / switch -------------------------------------------------------------
 def test_create_with_test_send(driver, logto_target, client, http_recorder, no_leaks):
-    server = logto_target.require_server("the test message must reach a local HTTP sink")
+    server = logto_target.recorder
     result = driver.up("http-email", http_config(http_recorder), test_recipient="ops@example.com")
     assert result.factory_id == "http-email"
     live = client.get_email_connector()
@@ -102,7 +97,7 @@ def test_create_with_test_send(driver, logto_target, client, http_recorder, no_l
 
 
 def test_noop_sends_no_write(driver, logto_target, client, http_recorder, no_leaks):
-    server = logto_target.require_server("counts the requests Logto received")
+    server = logto_target.recorder
     first = driver.up("http-email", http_config(http_recorder))
     server.clear_requests()
     # Same config plus values Logto's clean-deep drops: still equal, so nothing is written.
@@ -114,7 +109,7 @@ def test_noop_sends_no_write(driver, logto_target, client, http_recorder, no_lea
 
 
 def test_update_patches_in_place(driver, logto_target, client, http_recorder, no_leaks):
-    server = logto_target.require_server("counts PATCH requests")
+    server = logto_target.recorder
     first = driver.up("http-email", http_config(http_recorder))
     server.clear_requests()
     new = http_config(http_recorder, path="/hook2", secret="Bearer rotated-secret-00aa11")
@@ -131,7 +126,7 @@ def test_update_patches_in_place(driver, logto_target, client, http_recorder, no
 
 
 def test_switch_is_one_post_and_never_two_connectors(driver, logto_target, client, http_recorder, smtp_sink, no_leaks):
-    server = logto_target.require_server("the SMTP sink must be reachable from Logto")
+    server = logto_target.recorder
     first = driver.up("http-email", http_config(http_recorder))
     client.patch_sign_in_experience(EMAIL_SIGN_IN)
     server.clear_requests()
@@ -149,7 +144,7 @@ def test_switch_is_one_post_and_never_two_connectors(driver, logto_target, clien
 
 
 def test_adopts_an_existing_connector(driver, logto_target, client, http_recorder, no_leaks):
-    server = logto_target.require_server("counts the requests Logto received")
+    server = logto_target.recorder
     existing = client.create_connector("http-email", http_config(http_recorder))
     server.clear_requests()
     result = driver.up("http-email", http_config(http_recorder))
@@ -170,7 +165,7 @@ def test_adopts_an_existing_connector(driver, logto_target, client, http_recorde
 
 # -- failures ----------------------------------------------------------------------------------------
 def test_failed_test_send_changes_nothing(driver, logto_target, client, http_recorder, smtp_sink, no_leaks):
-    server = logto_target.require_server("needs a local sink that refuses")
+    server = logto_target.recorder
     first = driver.up("http-email", http_config(http_recorder))
     before = client.get_email_connector()
     server.clear_requests()
@@ -188,70 +183,157 @@ def test_failed_test_send_changes_nothing(driver, logto_target, client, http_rec
     no_leaks.extend([text, *driver.texts])
 
 
-def test_readback_mismatch_after_switch_restores_previous(logto_target, client, http_recorder, smtp_sink, no_leaks):
+def _after(client, method_name, action):
+    """Run `action` right after the client's next `method_name` call returned (a fault or a
+    concurrent change between two calls of one run)."""
+    real = getattr(client, method_name)
+
+    def wrapped(*args, **kwargs):
+        result = real(*args, **kwargs)
+        setattr(client, method_name, real)
+        return action(result) or result
+
+    setattr(client, method_name, wrapped)
+
+
+def _stored_otherwise(server):
+    """Logto stores something other than what was sent (and answers with it)."""
+    from connectors.logto.client import Connector
+
+    def mangle(made):
+        with server.lock:
+            row = server.state.connectors[made.id]
+            row.config = {**row.config, "storedOtherwise": "x"}
+            return Connector(made.id, made.factory_id, made.type, dict(row.config))
+
+    return mangle
+
+
+def test_readback_glitch_after_switch_is_a_success_not_a_rollback(logto_target, client, http_recorder, smtp_sink, no_leaks):
     server = logto_target.require_server("fault injection")
     old = client.create_connector("http-email", http_config(http_recorder))
     client.patch_sign_in_experience(EMAIL_SIGN_IN)
-    plan = deploy.plan(client, deploy.Desired("simple-mail-transfer-protocol", smtp_config(smtp_sink)), old.id)
+    desired = deploy.Desired("simple-mail-transfer-protocol", smtp_config(smtp_sink), test_recipient="ops@example.com")
+    plan = deploy.plan(client, desired, old.id)
     assert plan.action is deploy.Action.SWITCH
     server.clear_requests()
-    # The read-back after the POST sees a connector that is not what was sent.
-    wrong = [{"id": "zzzzzzzzzzzz", "connectorId": "simple-mail-transfer-protocol", "type": "Email",
-              "config": {"host": "elsewhere.example.com"}}]
-    server.faults.add(method="GET", path=r"^/api/connectors$", status=200, body=wrong, times=1)
+    # The read-back right after the POST fails three times (503): the second read finds the desired connector live.
+    _after(client, "create_connector", lambda _: server.faults.add(method="GET", path=r"^/api/connectors$", status=503, times=3))
+    outcome = deploy.apply(client, plan)
+    live = client.get_email_connector()
+    assert outcome.connector.id == live.id and live.matches(desired.factory_id, desired.config)
+    assert [(m, p) for m, p in _writes(server) if p == "/api/connectors"] == [("POST", "/api/connectors")]  # swapped once
+    assert_one_email_connector(client, logto_target)
+    no_leaks.append(outcome.summary)
+
+
+def test_failure_after_update_landed_is_a_success(driver, logto_target, client, http_recorder, no_leaks):
+    server = logto_target.require_server("fault injection")
+    first = driver.up("http-email", http_config(http_recorder))
+    client.patch_sign_in_experience(EMAIL_SIGN_IN)
+    # Every PATCH of the update lands but answers 500 (3 attempts): live is as desired, nothing is undone.
+    server.faults.add(method="PATCH", path=r"^/api/connectors/", status=500, when="after", times=3)
+    driver.up("http-email", http_config(http_recorder, path="/new"), test_recipient="ops@example.com")
+    live = client.get_email_connector()
+    assert live.id == first.connector_id and live.config == http_config(http_recorder, path="/new")
+    assert server.count("PATCH", f"/api/connectors/{first.connector_id}") == 3
+    assert_one_email_connector(client, logto_target)
+    no_leaks.extend(driver.texts)
+
+
+def test_stored_otherwise_puts_the_previous_back(logto_target, client, http_recorder, smtp_sink, no_leaks):
+    server = logto_target.require_server("fault injection")
+    old = client.create_connector("http-email", http_config(http_recorder))
+    plan = deploy.plan(client, deploy.Desired("simple-mail-transfer-protocol", smtp_config(smtp_sink)), old.id)
+    _after(client, "create_connector", _stored_otherwise(server))
     with pytest.raises(deploy.DeployError) as info:
         deploy.apply(client, plan)
     err = info.value
     assert err.restored is True and "was restored" in str(err) and "differs from the desired config" in str(err)
     live = client.get_email_connector()
     assert live.factory_id == "http-email" and live.config == old.config
-    assert [(m, p) for m, p in _writes(server) if p == "/api/connectors"] == [("POST", "/api/connectors")] * 2
     assert_one_email_connector(client, logto_target)
     no_leaks.append(str(err))
-
-
-def test_failure_after_update_landed_restores_previous(driver, logto_target, client, http_recorder, no_leaks):
-    server = logto_target.require_server("fault injection")
-    first = driver.up("http-email", http_config(http_recorder))
-    client.patch_sign_in_experience(EMAIL_SIGN_IN)
-    # Every PATCH of the update lands but answers 500 (3 attempts); the restoring PATCH succeeds.
-    server.faults.add(method="PATCH", path=r"^/api/connectors/", status=500, when="after", times=3)
-    with pytest.raises(deploy.DeployError) as info:
-        driver.up("http-email", http_config(http_recorder, path="/new"))
-    assert info.value.restored is True and "restored" in str(info.value)
-    live = client.get_email_connector()
-    assert live.id == first.connector_id and live.config == http_config(http_recorder)
-    assert server.count("PATCH", f"/api/connectors/{first.connector_id}") == 4
-    assert_one_email_connector(client, logto_target)
-    no_leaks.extend([str(info.value), *driver.texts])
 
 
 def test_restore_failure_says_exactly_where_the_tenant_is(logto_target, client, http_recorder, smtp_sink, no_leaks):
     server = logto_target.require_server("fault injection")
     client.create_connector("http-email", http_config(http_recorder))
     plan = deploy.plan(client, deploy.Desired("simple-mail-transfer-protocol", smtp_config(smtp_sink)))
-    wrong = [{"id": "zzzzzzzzzzzz", "connectorId": "simple-mail-transfer-protocol", "type": "Email", "config": {}}]
-    # The read-back after the switch disagrees, and then the restoring POST is refused.
-    server.faults.add(method="GET", path=r"^/api/connectors$", status=200, body=wrong, times=1)
-    real_create = client.create_connector
-    calls = {"n": 0}
 
-    def create_then_fail(factory_id, config):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            server.faults.add(method="POST", path=r"^/api/connectors$", status=422,
-                              body={"code": "connector.not_found_with_connector_id", "message": "gone"}, times=1)
-        return real_create(factory_id, config)
+    def mangle_then_refuse_restore(made):
+        server.faults.add(method="POST", path=r"^/api/connectors$", status=422,
+                          body={"code": "connector.not_found_with_connector_id", "message": "gone"}, times=1)
+        return _stored_otherwise(server)(made)
 
-    client.create_connector = create_then_fail  # type: ignore[method-assign]
+    _after(client, "create_connector", mangle_then_refuse_restore)
     with pytest.raises(deploy.DeployError) as info:
         deploy.apply(client, plan)
     err = info.value
     assert err.restored is False
     assert "Restoring the previous http-email connector failed too" in str(err)
-    assert "the new simple-mail-transfer-protocol connector" in err.state and "as desired" in err.state
+    assert "simple-mail-transfer-protocol connector" in err.state and "matches neither" in err.state
+    assert "storedOtherwise" in err.state  # the path that differs, never a value
     assert_one_email_connector(client, logto_target)
     no_leaks.append(str(err))
+
+
+def test_rollback_never_overwrites_a_concurrent_change(logto_target, client, http_recorder, smtp_sink, no_leaks):
+    """Run B PATCHes smtp while run A switches to http: B's PATCH fails, and B writes nothing more."""
+    server = logto_target.require_server("fault injection")
+    mine = client.create_connector("simple-mail-transfer-protocol", smtp_config(smtp_sink))
+    plan_b = deploy.plan(client, deploy.Desired("simple-mail-transfer-protocol", smtp_config(smtp_sink, subject_prefix="B ")), mine.id)
+    theirs = {}
+
+    def run_a_switches(_):
+        with client_for(logto_target) as other:
+            theirs["c"] = other.create_connector("http-email", http_config(http_recorder))
+        server.clear_requests()
+
+    run_a_switches(None)  # after B planned, before B writes
+    with pytest.raises(deploy.LiveChanged) as info:
+        deploy.apply(client, plan_b)
+    assert "nothing was written" in str(info.value) and theirs["c"].id in str(info.value)
+    assert _writes(server) == []  # no PATCH, no restoring POST
+    live = client.get_email_connector()
+    assert live.id == theirs["c"].id and live.factory_id == "http-email"
+    assert_one_email_connector(client, logto_target)
+    no_leaks.append(str(info.value))
+
+
+def test_patch_404_after_a_concurrent_switch_restores_nothing(logto_target, client, http_recorder, smtp_sink, no_leaks):
+    server = logto_target.require_server("fault injection")
+    mine = client.create_connector("simple-mail-transfer-protocol", smtp_config(smtp_sink))
+    plan_b = deploy.plan(client, deploy.Desired("simple-mail-transfer-protocol", smtp_config(smtp_sink, subject_prefix="B ")), mine.id)
+    theirs = {}
+
+    def run_a_switches(_):  # between B's check and B's PATCH
+        with client_for(logto_target) as other:
+            theirs["c"] = other.create_connector("http-email", http_config(http_recorder))
+        server.clear_requests()
+
+    _after(client, "get_email_connector", run_a_switches)
+    with pytest.raises(deploy.LiveChanged) as info:
+        deploy.apply(client, plan_b)
+    err = info.value
+    assert "neither what this run wrote nor what it found" in str(err) and theirs["c"].id in err.state
+    assert _writes(server) == [("PATCH", f"/api/connectors/{mine.id}")]  # the 404 PATCH only; nothing restored
+    assert client.get_email_connector().id == theirs["c"].id
+    no_leaks.append(str(err))
+
+
+def test_untested_change_refused_while_sign_in_needs_email(logto_target, client, http_recorder, no_leaks):
+    first = deploy.deploy(client, deploy.Desired("http-email", http_config(http_recorder)))
+    client.patch_sign_in_experience(EMAIL_SIGN_IN)
+    new = http_config(http_recorder, path="/untested")
+    with pytest.raises(deploy.TestSendRequired) as info:
+        deploy.deploy(client, deploy.Desired("http-email", new), first.connector.id)
+    assert "testRecipient" in str(info.value) and "signIn.methods" in str(info.value)
+    assert client.get_email_connector().config == http_config(http_recorder)  # nothing changed
+    # The explicit opt-out lets it through.
+    deploy.deploy(client, deploy.Desired("http-email", new, allow_untested_changes=True), first.connector.id)
+    assert client.get_email_connector().config == new
+    no_leaks.append(str(info.value))
 
 
 # -- delete guard -------------------------------------------------------------------------------------
@@ -428,7 +510,6 @@ def test_wrong_app_secret_is_unauthorized_without_echo(logto_target):
 
 
 def test_invalid_config_errors_scrub_secrets(logto_target, client):
-    logto_target.require_server("the test server echoes zod issues like Logto")
     from connectors.logto import InvalidConfig
 
     secret = "leaky-api-key-7d7d7d"
@@ -461,17 +542,15 @@ def test_two_email_connectors_in_the_database_stop_the_run(logto_target, client,
     assert _writes(server) == []
 
 
-def test_create_readback_mismatch_without_previous_reports_state(logto_target, client, http_recorder, no_leaks):
+def test_create_readback_glitch_without_previous_is_a_success(logto_target, client, http_recorder, no_leaks):
     server = logto_target.require_server("fault injection")
     plan = deploy.plan(client, deploy.Desired("http-email", http_config(http_recorder)))
     wrong = [{"id": "zzzzzzzzzzzz", "connectorId": "http-email", "type": "Email", "config": {"endpoint": "x"}}]
-    server.faults.add(method="GET", path=r"^/api/connectors$", status=200, body=wrong, times=1)
-    with pytest.raises(deploy.DeployError) as info:
-        deploy.apply(client, plan)
-    err = info.value
-    assert err.restored is None and "nothing to restore" in str(err)
-    assert "as desired" in err.state  # the real read shows the POST did store the desired config
-    no_leaks.append(str(err))
+    _after(client, "create_connector", lambda _: server.faults.add(method="GET", path=r"^/api/connectors$", status=200, body=wrong, times=1))
+    outcome = deploy.apply(client, plan)
+    assert outcome.connector.id == client.get_email_connector().id  # the second read shows the desired config
+    assert server.count("POST", "/api/connectors") == 1
+    no_leaks.append(outcome.summary)
 
 
 def test_email_templates_api(logto_target, client):
@@ -508,8 +587,7 @@ def test_restore_puts_back_a_stored_config_logto_cleaned(logto_target, client, h
     old = client.create_connector("simple-mail-transfer-protocol", relay)
     assert "auth" not in old.config
     plan = deploy.plan(client, deploy.Desired("http-email", http_config(http_recorder)), old.id)
-    wrong = [{"id": "zzzzzzzzzzzz", "connectorId": "http-email", "type": "Email", "config": {}}]
-    server.faults.add(method="GET", path=r"^/api/connectors$", status=200, body=wrong, times=1)
+    _after(client, "create_connector", _stored_otherwise(server))
     with pytest.raises(deploy.DeployError) as info:
         deploy.apply(client, plan)
     assert info.value.restored is True, str(info.value)
@@ -550,3 +628,61 @@ def test_unreachable_logto_is_a_clear_error():
         with pytest.raises(LogtoUnreachable, match="cannot reach Logto") as info:
             c.list_connectors()
     assert "unreachable-secret-1" not in str(info.value)
+
+
+_KEY_NOT_VALID_YET = {"code": "connector.general", "message": "Error occurred in connector: {\"message\":\"The security token included in the request is invalid.\"}",
+                      "data": {"message": "The security token included in the request is invalid."}}
+
+
+def test_a_new_key_is_waited_for_bounded(logto_target, client, http_recorder, no_leaks):
+    server = logto_target.require_server("answers the provider's invalid-credential error twice")
+    server.faults.add(method="POST", path=r"/test$", status=400, body=_KEY_NOT_VALID_YET, times=2)
+    desired = deploy.Desired("http-email", http_config(http_recorder), test_recipient="ops@example.com", credential_wait=5)
+    outcome = deploy.deploy(client, desired)
+    assert outcome.connector.factory_id == "http-email"
+    assert [r.status for r in server.requests if r.path.endswith("/test")] == [400, 400, 204]
+
+
+def test_the_key_wait_gives_up_with_a_clear_message_and_retries_nothing_else(logto_target, client, http_recorder, no_leaks):
+    server = logto_target.require_server("answers the provider's invalid-credential error")
+    server.faults.add(method="POST", path=r"/test$", status=400, body=_KEY_NOT_VALID_YET, times=None)
+    desired = deploy.Desired("http-email", http_config(http_recorder), test_recipient="ops@example.com", credential_wait=0.3)
+    with pytest.raises(deploy.TestSendFailed) as info:
+        deploy.deploy(client, desired)
+    assert "still refused the credentials after" in str(info.value) and "nothing was changed" in str(info.value)
+    assert client.get_email_connector() is None
+    # Any other send failure is not retried.
+    server.faults.clear()
+    server.clear_requests()
+    server.faults.add(method="POST", path=r"/test$", status=400, body={"code": "connector.general", "message": "mailbox full"}, times=None)
+    with pytest.raises(deploy.TestSendFailed):
+        deploy.deploy(client, desired)
+    assert server.count("POST", "/api/connectors/http-email/test") == 1
+    no_leaks.append(str(info.value))
+
+
+def test_delete_guard_counts_account_center_and_invitations(driver, logto_target, client, http_recorder, no_leaks):
+    """Logto guards neither: users changing their email, and pending invitations, need the connector."""
+    import time as _time
+
+    first = driver.up("http-email", http_config(http_recorder))
+    client.patch_sign_in_experience(USERNAME_SIGN_IN)
+    center = client.get_account_center()
+    client._call("PATCH", "/api/account-center", json={"enabled": True, "fields": {**center.get("fields", {}), "email": "Edit"}}, idempotent=True)
+    try:
+        with pytest.raises(deploy.SignInNeedsEmail, match="account-center fields.email"):
+            driver.destroy()
+    finally:
+        client._call("PATCH", "/api/account-center", json={"enabled": center.get("enabled", False), "fields": center.get("fields", {})}, idempotent=True)
+    org = client._call("POST", "/api/organizations", json={"name": "guard-test-org"}, idempotent=False).json()
+    try:
+        client._call("POST", "/api/organization-invitations", json={
+            "organizationId": org["id"], "invitee": "invitee@example.com",
+            "expiresAt": int((_time.time() + 3600) * 1000), "messagePayload": False}, idempotent=False)
+        with pytest.raises(deploy.SignInNeedsEmail, match="pending organization invitation"):
+            driver.destroy()
+    finally:
+        client._call("DELETE", f"/api/organizations/{org['id']}", idempotent=True)
+    driver.destroy()
+    assert client.get_email_connector() is None
+    assert first.connector_id

@@ -25,13 +25,13 @@ FOREIGN = {"languageTag": "ko", "templateType": "SignIn", "details": {"subject":
 
 @pytest.fixture
 def client(logto_target):
+    from tests.integration.deploy_support import TenantSnapshot
+
     with client_for(logto_target) as c:
-        before = {core.key_of(r) for r in c.list_email_templates()}
+        snapshot = TenantSnapshot.take(c) if logto_target.is_real else None
         yield c
-        # On a real Logto, leave the tenant as we found it (our server is reset anyway).
-        for row in c.list_email_templates():
-            if core.key_of(row) not in before:
-                c.delete_email_template(row["id"])
+        if snapshot is not None:  # leave a real tenant as we found it (the stand-in is reset anyway)
+            snapshot.restore(c)
 
 
 def _keys(client) -> set[str]:
@@ -158,5 +158,56 @@ def test_a_failed_run_rolls_back_so_a_retry_owns_its_rows(logto_target, client):
     # The retry (a fresh create: Pulumi recorded nothing) takes over only en/Generic, and gives it back.
     outs = driver.up(rows_for(["de", "en"]))
     assert list(outs["originals"]) == ["en/Generic"]
+    driver.destroy()
+    assert {core.key_of(r): r["details"] for r in client.list_email_templates()} == before
+
+
+def test_each_changed_locale_is_test_sent_after_the_connector(logto_target, client, smtp_sink):
+    recorder = logto_target.recorder
+    connector = client.create_connector(SMTP, smtp_config(smtp_sink))
+    driver = TemplatesDriver(logto_target)
+    recorder.clear_requests()
+    driver.apply(driver.checked(templates=rows_for(["de", "en"]), test_recipient="ops@example.com"))
+    tests = [r for r in recorder.requests if r.path == f"/api/connectors/{SMTP}/test"]
+    assert [r.status for r in tests] == [204, 204]  # one per locale
+    puts = [i for i, r in enumerate(recorder.requests) if r.method == "PUT"]
+    sends = [i for i, r in enumerate(recorder.requests) if r.path.endswith("/test")]
+    assert puts[0] < sends[0] < puts[1] < sends[1]  # each locale is sent right after its rows are written
+    # Only a changed locale is sent again.
+    recorder.clear_requests()
+    rows = rows_for(["de", "en"])
+    rows[0] = {**rows[0], "details": {**rows[0]["details"], "subject": rows[0]["details"]["subject"] + " (v2)"}}
+    driver.apply(driver.checked(templates=rows, test_recipient="ops@example.com"))
+    assert len([r for r in recorder.requests if r.path.endswith("/test")]) == 1
+    driver.destroy()
+    assert client.get_email_connector().id == connector.id
+
+
+def test_a_failed_locale_test_send_puts_only_our_rows_back(logto_target, client, smtp_sink):
+    server = logto_target.require_server("makes one test-send fail")
+    client.create_connector(SMTP, smtp_config(smtp_sink))
+    before = {core.key_of(r): r["details"] for r in client.list_email_templates()}
+    server.faults.add("POST", r"/test$", status=400, body={"code": "connector.general", "message": "refused"}, times=1)
+    driver = TemplatesDriver(logto_target)
+    with pytest.raises(core.TemplateSyncError) as info:
+        driver.apply(driver.checked(templates=rows_for(["de"]), test_recipient="ops@example.com"))
+    assert "test message in locale de" in str(info.value) and info.value.state == "rows as before"
+    assert {core.key_of(r): r["details"] for r in client.list_email_templates()} == before
+
+
+def test_ownership_survives_a_failed_rollback(logto_target, client):
+    """The PUT lands but answers 500, and the rollback's DELETEs fail too: the retry owns the
+    rows this stack wrote (not 'taken over'), so destroy deletes them: no orphans."""
+    server = logto_target.require_server("fault injection")
+    before = {core.key_of(r): r["details"] for r in client.list_email_templates()}
+    server.faults.add("PUT", r"/api/email-templates", status=500, when="after", times=3)
+    server.faults.add("DELETE", r"/api/email-templates/", status=503, times=None)
+    driver = TemplatesDriver(logto_target)
+    with pytest.raises(core.TemplateSyncError) as info:
+        driver.up(rows_for(["de", "en"]))
+    assert "Rolling back failed too" in str(info.value) and "owned by the next run" in info.value.state
+    server.faults.clear()
+    outs = driver.up(rows_for(["de", "en"]))  # a fresh create: Pulumi recorded nothing
+    assert outs["originals"] == {} and set(outs["owned"]) == {core.key_of(r) for r in rows_for(["de", "en"])}
     driver.destroy()
     assert {core.key_of(r): r["details"] for r in client.list_email_templates()} == before

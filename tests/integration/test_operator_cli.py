@@ -68,6 +68,7 @@ def project(tmp_path, logto_target, smtp_sink) -> Path:
       locales: [en, de]
       templates:
         storage: logto
+      testRecipient: ops@example.com
       signInExperience:
         emailSignIn: true
         forgotPassword: true
@@ -105,14 +106,16 @@ def converge(project: Path, env: dict[str, str], target) -> None:
 
 @pytest.fixture
 def cleanup(logto_target):
+    if not logto_target.is_real:  # the stand-in is reset for every test
+        yield
+        return
+    from tests.integration.deploy_support import TenantSnapshot
+
+    with client_for(logto_target) as client:
+        snapshot = TenantSnapshot.take(client)
     yield
-    if logto_target.is_real:  # leave a real tenant as we found it (as far as this test touched it)
-        with client_for(logto_target) as client:
-            client.patch_sign_in_experience({"signIn": {"methods": [m for m in client.get_sign_in_experience()["signIn"]["methods"] if m["identifier"] != "email"]},
-                                             "forgotPasswordMethods": []})
-            for row in client.list_email_templates():
-                if row["languageTag"] in ("en", "de"):
-                    client.delete_email_template(row["id"])
+    with client_for(logto_target) as client:  # leave a real tenant as we found it
+        snapshot.restore(client)
 
 
 def test_status_on_a_fresh_tenant_reports_what_is_missing(project, env, logto_target, smtp_sink, cleanup):

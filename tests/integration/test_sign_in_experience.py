@@ -27,12 +27,17 @@ USERNAME_PASSWORD = {"identifier": "username", "password": True, "verificationCo
 def client(logto_target):
     with client_for(logto_target) as c:
         before = c.get_sign_in_experience()
-        had_connector = c.get_email_connector() is not None
+        connector = c.get_email_connector()
         yield c
-        # On a real Logto, put the sign-in experience back before the connector is removed.
+        # On a real Logto, put the sign-in experience back before the connector is removed or restored.
         c.patch_sign_in_experience({k: before[k] for k in ("signUp", "signIn", "forgotPasswordMethods", "mfa")})
-        if not had_connector:
+        if connector is None:
             deploy.delete(c, allow_sign_in_breakage=False)
+        else:
+            from connectors.deploy.engine import sendable
+
+            deploy.deploy(c, deploy.Desired(connector.factory_id, sendable(connector.factory_id, connector.config),
+                                            allow_untested_changes=True))
 
 
 def _baseline(client) -> dict:

@@ -117,15 +117,36 @@ def test_token_with_client_secret_post(logto_target: LogtoTarget) -> None:
     assert response.status_code == 200 and response.json()["scope"] == "all"
 
 
+def test_token_request_with_a_json_body_is_accepted(logto_target: LogtoTarget) -> None:
+    response = httpx.post(
+        f"{logto_target.endpoint}/oidc/token",
+        json={"grant_type": "client_credentials", "resource": logto_target.resource, "scope": "all"},
+        auth=(logto_target.app_id, logto_target.app_secret),
+    )
+    assert response.status_code == 200 and response.json()["access_token"]
+
+
 def test_token_errors(logto_target: LogtoTarget) -> None:
     wrong = httpx.post(
         f"{logto_target.endpoint}/oidc/token",
         data={"grant_type": "client_credentials", "resource": logto_target.resource, "scope": "all"},
         auth=(logto_target.app_id, "not-the-secret"),
     )
-    body = assert_error(wrong, 400, "oidc.invalid_client")
+    body = assert_error(wrong, 401, "oidc.invalid_client")  # wrong secret of an existing app: 401
     assert body["error"] == "invalid_client" and body["error_description"] == "client authentication failed"
     assert "message" in body
+    wrong_post = httpx.post(
+        f"{logto_target.endpoint}/oidc/token",
+        data={"grant_type": "client_credentials", "resource": logto_target.resource, "scope": "all",
+              "client_id": logto_target.app_id, "client_secret": "not-the-secret"},
+    )
+    assert_error(wrong_post, 401, "oidc.invalid_client")
+    unknown = httpx.post(
+        f"{logto_target.endpoint}/oidc/token",
+        data={"grant_type": "client_credentials", "resource": logto_target.resource, "scope": "all"},
+        auth=("no-such-app-id", "whatever"),
+    )
+    assert_error(unknown, 400, "oidc.invalid_client")  # unknown app id: 400
 
     no_resource = httpx.post(
         f"{logto_target.endpoint}/oidc/token",
@@ -135,12 +156,6 @@ def test_token_errors(logto_target: LogtoTarget) -> None:
     assert assert_error(no_resource, 400, "oidc.invalid_target")["error"] == "invalid_target"
     other = get_token(logto_target, resource="https://other.logto.app/api")
     assert_error(other, 400, "oidc.invalid_target")
-    as_json = httpx.post(
-        f"{logto_target.endpoint}/oidc/token",
-        json={"grant_type": "client_credentials", "resource": logto_target.resource, "scope": "all"},
-        auth=(logto_target.app_id, logto_target.app_secret),
-    )
-    assert_error(as_json, 400, "oidc.invalid_request")
 
 
 def test_token_without_scope_is_forbidden_everywhere(logto_target: LogtoTarget) -> None:
@@ -335,8 +350,8 @@ def test_patch_refusals(api: httpx.Client) -> None:
     )
     assert_error(api.patch(path, json={"syncProfile": True}), 422, "connector.invalid_type_for_syncing_profile")
     assert api.patch(path, json={"syncProfile": False}).status_code == 200
-    empty = api.patch(path, json={})
-    assert empty.status_code == 500 and empty.json() == {"message": "Internal server error."}
+    body = assert_error(api.patch(path, json={}), 422, "entity.invalid_input")
+    assert body["message"] == "Invalid input. Value list must not be empty."
     assert api.get(path).json()["config"] == http_email_config()
 
 
@@ -345,6 +360,13 @@ def test_delete_connector(api: httpx.Client) -> None:
     deleted = api.delete(f"/api/connectors/{created['id']}")
     assert deleted.status_code == 204 and deleted.content == b""
     assert_error(api.delete(f"/api/connectors/{created['id']}"), 404, "entity.not_found")
+
+
+def test_delete_of_a_row_whose_factory_is_not_installed_is_404(api: httpx.Client, logto_target: LogtoTarget) -> None:
+    server = logto_target.require_server("inserts a row directly")
+    row = server.seed_connector("some-uninstalled-factory", {"x": 1})
+    assert_error(api.delete(f"/api/connectors/{row.id}"), 404, "entity.not_found")
+    assert row.id in server.state.connectors
 
 
 def test_list_filters_by_target(api: httpx.Client) -> None:
@@ -536,11 +558,11 @@ def test_email_sign_in_needs_a_connector_and_delete_breaks_it(api: httpx.Client,
         ({"forgotPasswordMethods": ["PhoneVerificationCode"]}, 400, "sign_in_experiences.forgot_password_method_requires_connector"),
         ({"forgotPasswordMethods": [], "passwordExpiration": {"enabled": True, "validPeriodDays": 30}}, 422,
          "sign_in_experiences.password_expiration_requires_forgot_password"),
-        ({"passwordExpiration": {"enabled": True}}, 422, "sign_in_experiences.password_expiration_invalid_period_days"),
+        ({"passwordExpiration": {"enabled": True}}, 400, "guard.invalid_input"),
         ({**EMAIL_SIGN_IN, "mfa": {"factors": ["EmailVerificationCode", "Totp"], "policy": "UserControlled"}}, 400,
          "sign_in_experiences.email_verification_code_cannot_be_used_for_sign_in"),
         ({"mfa": {"factors": ["BackupCode"], "policy": "UserControlled"}}, 400, "sign_in_experiences.backup_code_cannot_be_enabled_alone"),
-        ({"languageInfo": {"autoDetect": True, "fallbackLanguage": "xx"}}, 400, "sign_in_experiences.unsupported_default_language"),
+        ({"languageInfo": {"autoDetect": True, "fallbackLanguage": "xx"}}, 400, "guard.invalid_input"),
         ({"signUp": {"identifiers": ["fax"], "password": True, "verify": True}}, 400, "guard.invalid_input"),
     ],
 )
@@ -552,11 +574,18 @@ def test_sign_in_experience_validation(api: httpx.Client, logto_target: LogtoTar
     assert api.get("/api/sign-in-exp").json() == before  # nothing applied
 
 
-def test_empty_sign_in_experience_patch_is_a_500(api: httpx.Client, logto_target: LogtoTarget) -> None:
-    # Inferred from core's source (empty SET clause), not observed on the wire: keep clients honest.
-    logto_target.require_server("inferred behaviour")
-    empty = api.patch("/api/sign-in-exp", json={})
-    assert empty.status_code == 500 and empty.json() == {"message": "Internal server error."}
+def test_empty_sign_in_experience_patch_is_422(api: httpx.Client) -> None:
+    body = assert_error(api.patch("/api/sign-in-exp", json={}), 422, "entity.invalid_input")
+    assert body["message"] == "Invalid input. Value list must not be empty."
+
+
+def test_guard_issues_name_the_field(api: httpx.Client) -> None:
+    expiry = assert_error(api.patch("/api/sign-in-exp", json={"passwordExpiration": {"enabled": True}}), 400, "guard.invalid_input")
+    assert "passwordExpiration" in expiry["details"]
+    language = assert_error(
+        api.patch("/api/sign-in-exp", json={"languageInfo": {"autoDetect": True, "fallbackLanguage": "xx"}}), 400, "guard.invalid_input"
+    )
+    assert ["languageInfo", "fallbackLanguage"] in [i["path"] for i in language["data"]["issues"]]
 
 
 def test_forgot_password_by_email_requires_connector(api: httpx.Client, logto_target: LogtoTarget) -> None:
@@ -611,7 +640,8 @@ def test_email_templates_crud(api: httpx.Client, logto_target: LogtoTarget) -> N
     assert merged["details"] == {"subject": "New", "content": "C {{code}}", "contentType": "text/html"}
 
     assert api.delete(f"/api/email-templates/{rows[1]['id']}").status_code == 204
-    assert_error(api.delete(f"/api/email-templates/{rows[1]['id']}"), 404, "entity.not_found")
+    gone = assert_error(api.delete(f"/api/email-templates/{rows[1]['id']}"), 404, "entity.not_exists_with_id")
+    assert gone["message"] == f"The email_templates with ID `{rows[1]['id']}` does not exist."
 
     body = assert_error(api.delete("/api/email-templates"), 422, "connector.email_connector.bulk_deletion_no_filter")
     assert body["message"].endswith("Supported properties are: languageTag and templateType.")

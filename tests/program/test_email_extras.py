@@ -39,6 +39,9 @@ def test_templates_and_sign_in_resources_follow_the_spec(stack_runs, stack_file)
             assert rows == expected
             assert {r["languageTag"] for r in rows} == set(tenant.locales)
             assert is_secret(templates[0].inputs["app_secret"])
+            # after the connector (each changed locale is test-sent through it), removed before it
+            assert connector.urn in templates[0].dependencies
+            assert templates[0].inputs.get("test_recipient") == tenant.test_recipient
         else:
             assert templates == [], key
         declared = tenant.sign_in_experience
@@ -54,6 +57,8 @@ def test_templates_and_sign_in_resources_follow_the_spec(stack_runs, stack_file)
             assert run.registrations.index(connector) < run.registrations.index(reg)
         else:
             assert sign_in == [], key
+        assert connector.inputs.get("allow_untested_changes") == tenant.allow_untested_changes
+        assert connector.inputs.get("credential_wait") == (60 if tenant.provider.type in ("aws-ses", "ses-smtp") else 0)
 
 
 def test_no_secret_leaks_through_the_new_resources(stack_runs, stack_file) -> None:

@@ -151,3 +151,24 @@ def test_fragments_pass_the_factory_models(rendered, factory):
     for locale in ("en", "ja"):
         config = {**BASE_CONFIGS[factory], **config_templates(factory, rendered, locale=locale)}
         parse_config(factory, config)
+
+
+def test_one_from_formatter_for_connector_config_and_rows():
+    """`Acme "Mail"` and `Jo\\Co` come out the same, valid, way in the connector config and the
+    i18n rows, and parse back to the same name and address with the standard library."""
+    import email.utils
+
+    from connectors.connector_config import mailbox
+    from connectors.spec.models import TenantSpec
+
+    for name in ('Acme "Mail"', "Jo\\Co", "Acme, Inc.", "Plain", "Café Ünïcode", "a@b"):
+        tenant = TenantSpec.model_validate({
+            "logto": {"endpoint": "https://t.logto.app", "appId": "a", "appSecret": "s"},
+            "provider": {"type": "http", "endpoint": "https://mail.example.com/send", "authorization": "x"},
+            "sender": {"email": "no-reply@example.com", "name": name},
+        })
+        formatted = format_address(name, "no-reply@example.com")
+        assert mailbox(tenant) == formatted
+        assert email.utils.parseaddr(formatted) == (name, "no-reply@example.com")
+    assert format_address('Acme "Mail"', "a@b.test") == '"Acme \\"Mail\\"" <a@b.test>'
+    assert format_address("Jo\\Co", "a@b.test") == '"Jo\\\\Co" <a@b.test>'

@@ -157,3 +157,13 @@ def test_guard_fresh_tenant_needs_no_email():
 def test_guard_names_each_setting(patch, needle):
     found = email_dependencies({**SIE_FRESH, **patch})
     assert len(found) == 1 and needle in found[0]
+
+
+def test_guard_counts_every_dependency_on_email():
+    assert email_dependencies({**SIE_FRESH, "forgotPasswordMethods": None}) == [
+        "forgot password by any connector, email included (forgotPasswordMethods: null)"]
+    assert email_dependencies(SIE_FRESH, {"enabled": True, "fields": {"email": "Edit"}})[0].startswith("account center")
+    assert email_dependencies(SIE_FRESH, {"enabled": True, "fields": {"email": "ReadOnly"}}) == []
+    assert email_dependencies(SIE_FRESH, {"enabled": False, "fields": {"email": "Edit"}}) == []
+    assert email_dependencies(SIE_FRESH, None, pending_invitations=2) == [
+        "2 pending organization invitation(s) (organization-invitations)"]
