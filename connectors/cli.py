@@ -199,8 +199,31 @@ table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #e5e7
     )
 
 
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in this tool, not in the stack
+
+
 def main() -> None:
-    cli(prog_name="python -m connectors")
+    """The console entry point: whatever escapes a command is reported without a traceback.
+
+    A traceback can quote local values (a decrypted secret, a template's output); the type name
+    is enough to file a bug, and LOGTO_EMAIL_DEBUG=1 re-raises for a developer. Tests call `cli`
+    directly, so they still see every exception.
+    """
+    import os
+
+    try:
+        cli.main(prog_name="python -m connectors", standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except BaseException as exc:  # noqa: BLE001 - the last line of defence, see above
+        if os.environ.get("LOGTO_EMAIL_DEBUG") == "1":
+            raise
+        click.secho(f"internal error ({type(exc).__name__}): a bug in logto-email, not in your stack. "
+                    "Re-run with LOGTO_EMAIL_DEBUG=1 to see the traceback.", err=True, fg="red")
+        sys.exit(EXIT_INTERNAL)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -34,6 +34,7 @@ from connectors.templates.catalog import (
     unknown_tag_message,
 )
 from connectors.templates.environment import environment
+from connectors.validators import is_email_address
 from connectors.templates.model import Branding, RenderedEmail, RenderedSet, TemplateError, TemplateProblem
 
 MANIFEST = "templates.yaml"
@@ -66,7 +67,7 @@ def branding_problems(b: Branding) -> list[TemplateProblem]:
             f"{colors.contrast(b.text_color, '#FFFFFF'):.1f}:1, need 4.5:1); use a dark colour")
     if b.logo_url and not re.match(r"^https?://", b.logo_url):
         bad("logo_url", "must be an http(s) URL; email clients block data: and relative images")
-    if b.support_email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", b.support_email):
+    if b.support_email and not is_email_address(b.support_email):
         bad("support_email", f"{b.support_email!r} is not an email address")
     if b.support_url and not re.match(r"^https?://", b.support_url):
         bad("support_url", "must be an http(s) URL")
