@@ -10,6 +10,7 @@ event stream as it is composed, so the file is parsed once.
 from __future__ import annotations
 
 import codecs
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -212,15 +213,15 @@ def _flow_depth_problem(text: str) -> Problem | None:
     return None
 
 
-def load_text(text: str, source: str) -> Any:
-    """A round-trip document (line numbers kept for messages, comments for rewriting)."""
-    if len(text) > MAX_FILE_BYTES:
-        raise YamlRefused([Problem("", f"is larger than {MAX_FILE_BYTES // 1024} KiB", "split it or remove what is not needed")],
+def load_text(text: str, source: str, *, typ: str = "rt", limit: int = MAX_FILE_BYTES) -> Any:
+    """A round-trip document by default (line numbers kept for messages, comments for rewriting)."""
+    if len(text) > limit:
+        raise YamlRefused([Problem("", f"is larger than {limit // 1024} KiB", "split it or remove what is not needed")],
                           source=source)
     deep = _flow_depth_problem(text)
     if deep is not None:
         raise YamlRefused([deep], source=source)
-    yaml = YAML(typ="rt")
+    yaml = YAML(typ=typ, pure=True)
     yaml.allow_duplicate_keys = False
     parser = yaml.parser
     guard = _Guard(parser.get_event)
@@ -238,9 +239,17 @@ def load_text(text: str, source: str) -> Any:
         raise YamlRefused([Problem("", f"not valid YAML ({type(exc).__name__})")], source=source) from None
 
 
-def load_file(path: Path, source: str | None = None) -> Any:
+def load_file(path: Path, source: str | None = None, *, typ: str = "rt", limit: int = MAX_FILE_BYTES) -> Any:
     source = source or str(path)
-    return load_text(decode(read_bytes(path, source), source), source)
+    return load_text(decode(read_bytes(path, source, limit=limit), source), source, typ=typ, limit=limit)
+
+
+def inside(path: Path, root: Path) -> bool:
+    """`path` (after following symlinks) is `root` or below it."""
+    try:
+        return Path(os.path.realpath(path)).is_relative_to(Path(os.path.realpath(root)))
+    except (OSError, ValueError):
+        return False
 
 
 def plain(node: Any) -> Any:

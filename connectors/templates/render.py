@@ -14,6 +14,7 @@ from typing import Any
 
 import css_inline
 from jinja2 import Environment, TemplateError as JinjaError, TemplateNotFound, TemplateSyntaxError, UndefinedError
+from jinja2.sandbox import SecurityError
 from markupsafe import Markup, escape
 
 from connectors.logto_facts import (
@@ -29,11 +30,12 @@ from connectors.templates.catalog import (
     REFERENCE_LOCALE,
     Catalog,
     _load,
+    _reason,
     load_catalogs,
     missing_keys,
     unknown_tag_message,
 )
-from connectors.templates.environment import environment
+from connectors.templates.environment import bounded_render, environment
 from connectors.validators import is_email_address
 from connectors.templates.model import Branding, RenderedEmail, RenderedSet, TemplateError, TemplateProblem
 
@@ -108,9 +110,9 @@ def load_manifest(override_dir: Path | None) -> tuple[list[str], list[TemplatePr
     path = override_dir / MANIFEST if override_dir and (override_dir / MANIFEST).is_file() else DEFAULT_DIR / MANIFEST
     where = str(path)
     try:
-        data = _load(path)
+        data = _load(path, override_dir if path.parent != DEFAULT_DIR else None)
     except Exception as exc:  # noqa: BLE001 - any parse error is a problem to report
-        return [], [TemplateProblem(where, f"cannot be read: {exc}".replace("\n", " "))]
+        return [], [TemplateProblem(where, f"cannot be read: {_reason(exc)}")]
     listed = data.get("usage_types") if isinstance(data, dict) else None
     if not isinstance(listed, list) or not all(isinstance(u, str) for u in listed):
         return [], [TemplateProblem(where, "must have `usage_types:` as a list of usage type names")]
@@ -181,8 +183,16 @@ def _jinja_problem(exc: Exception, name: str) -> TemplateProblem:
             break
     else:
         where = name
-    kind = "undefined variable" if isinstance(exc, UndefinedError) else "error"
-    return TemplateProblem(where, f"{kind}: {exc}")
+    if isinstance(exc, UndefinedError):
+        kind = "undefined variable"
+    elif isinstance(exc, SecurityError):
+        kind = "refused by the template sandbox"
+    elif isinstance(exc, JinjaError):
+        kind = "error"
+    else:
+        kind = f"error ({type(exc).__name__})"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return TemplateProblem(where, f"{kind}: {text[:300]}{'…' if len(text) > 300 else ''}")
 
 
 def _render_part(env: Environment, name: str, ctx: dict[str, Any],
@@ -190,8 +200,8 @@ def _render_part(env: Environment, name: str, ctx: dict[str, Any],
     """(output, source file) of one template, or None with the problem recorded."""
     try:
         template = env.get_template(name)
-        return template.render(ctx), _display(template.filename)
-    except (JinjaError, TypeError, ValueError, AttributeError, KeyError) as exc:
+        return bounded_render(template, ctx), _display(template.filename)
+    except Exception as exc:  # noqa: BLE001 - whatever a template does is the author's problem to read
         problems.append(_jinja_problem(exc, name))
         return None
 
