@@ -38,7 +38,7 @@ from connectors.logto.errors import (
 )
 from connectors.logto.masking import Scrubber, secret_values
 from connectors.logto.settings import ClientSettings
-from connectors.logto.token import TOKENS, TokenCache
+from connectors.logto.token import TOKENS, TokenCache, secret_digest
 from connectors.secret import Secret
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,7 @@ class LogtoClient:
         self.settings = settings or ClientSettings.from_env()
         self._tokens = tokens
         self._scrub = Scrubber([self._secret.reveal()] if self._secret.known else [])
+        self._secret_digest = secret_digest(self._secret.reveal()) if self._secret.known else ""
         s = self.settings
         self._http = httpx.Client(
             base_url=self.endpoint,
@@ -120,8 +121,8 @@ class LogtoClient:
 
     # -- token ------------------------------------------------------------------------------
     @property
-    def _token_key(self) -> tuple[str, str, str]:
-        return (self.endpoint, self.app_id, self.resource)
+    def _token_key(self) -> tuple[str, str, str, str]:
+        return (self.endpoint, self.app_id, self.resource, self._secret_digest)
 
     def _token(self) -> str:
         cached = self._tokens.get(self._token_key)

@@ -40,7 +40,7 @@ DELIMITERS = {
 }
 
 MAX_TEMPLATE_BYTES = 128 * 1024  # a template file
-MAX_OPS = 20_000  # loop iterations + calls + filters in one render (the default set uses < 200)
+MAX_OPS = 10_000  # loop iterations + calls + filters in one render (the default set uses < 200)
 MAX_INCLUDES = 64  # include/import/extends in one render
 MAX_VALUE = 100_000  # characters (or items) of any one value a template builds
 MAX_OUTPUT = 512 * 1024  # characters one template renders
