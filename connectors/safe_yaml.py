@@ -109,6 +109,8 @@ class _Guard:
         elif isinstance(event, ScalarEvent):
             if len(event.value) > MAX_SCALAR_CHARS:
                 self._fail(event, path, f"value is longer than {MAX_SCALAR_CHARS} characters", "shorten it")
+            if event.style is None and len(event.value) > 64 and _NUMBER_LIKE.fullmatch(event.value):
+                self._fail(event, path, "a number with more than 64 digits", "quote it if it is text")
             if event.anchor is not None:
                 self.anchors[event.anchor] = 1
             self._completed(1, event)
@@ -192,6 +194,7 @@ def read_bytes(path: Path, source: str | None = None, *, limit: int = MAX_FILE_B
     return data
 
 
+_NUMBER_LIKE = re.compile(r"[-+]?[0-9_.,:eExXoObBa-fA-F]+")
 _QUOTED_OR_COMMENT = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"|#[^\n]*")
 _BRACKET = re.compile(r"[\[\]{}]")
 
