@@ -67,7 +67,6 @@ CASES = [
     ("LE120", "error", ses_tenant, _set("logto.endpoint", "https://shopdev7.logto.app"), "shop.logto.endpoint"),
     ("LE120", "error", ses_tenant, _set("logto.endpoint", "https://127.0.0.1:3001"), "shop.logto.endpoint"),
     ("LE120", "error", ses_tenant, _set("logto.endpoint", "https://auth.staging.example.com"), "shop.logto.endpoint"),
-    ("LE122", "error", ses_tenant, _set("logto.endpoint", "http://auth.example.com"), "shop.logto.endpoint"),
     ("LE123", "error", http_tenant, _set("provider.endpoint", "http://mailer.labs.example.com/send"), "shop.provider.endpoint"),
     ("LE124", "warning", http_tenant, _set("provider.endpoint", "https://mailer.dev.labs.example.com/send"), "shop.provider.endpoint"),
     ("LE124", "warning", smtp_tenant, _set("provider.host", "smtp.staging.corp.example.com"), "shop.provider.host"),
@@ -197,3 +196,11 @@ def test_registered_in_the_cli(tmp_path):
     out = subprocess.run([sys.executable, "-m", "connectors", "check", "-C", str(tmp_path), "-s", "prod"],
                          capture_output=True, text=True, timeout=60, cwd=REPO)
     assert out.returncode == 2 and "LE142" in out.stdout
+
+
+def test_plain_http_logto_endpoint_in_production(tmp_path):
+    """Public http is a schema error (the client refuses it at `pulumi up`); private http is LE120 + LE122."""
+    write(tmp_path, "prod", stack({"shop": variant(ses_tenant, _set("logto.endpoint", "http://auth.example.com"))}))
+    assert [f["code"] for f in findings_of(tmp_path)] == ["LE100"]
+    write(tmp_path, "prod", stack({"shop": variant(ses_tenant, _set("logto.endpoint", "http://10.0.0.5:3001"))}))
+    assert {f["code"] for f in findings_of(tmp_path)} >= {"LE120", "LE122"}
