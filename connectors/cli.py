@@ -77,10 +77,11 @@ def cli() -> None:
 
 def compile_stack(project_dir: Path, stack: str):
     """Load a stack and build every tenant's templates and connector config; all problems at once."""
-    from connectors.connector_config import build_connector_config, render_tenant
     from connectors.spec import load_stack
 
-    spec = load_stack(project_dir, stack)
+    spec = load_stack(project_dir, stack)  # before the heavier imports: a bad file is refused fast
+    from connectors.connector_config import build_connector_config, render_tenant
+
     problems: list[Problem] = []
     built: dict[str, tuple[Any, Any]] = {}
     for key, tenant in spec.tenants.items():

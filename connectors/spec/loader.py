@@ -165,7 +165,7 @@ def template_directory_problem(project_dir: Path, directory: str) -> tuple[str, 
     if target == root or not target.is_relative_to(root):
         return "must be a directory inside the project (after following symlinks)", fix
     if not target.is_dir():
-        return f"directory {directory!r} does not exist (relative to {project_dir})", "create it, or remove the setting to use the default templates"
+        return f"the directory does not exist (relative to {project_dir})", "create it, or remove the setting to use the default templates"
     return None
 
 

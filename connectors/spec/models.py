@@ -36,6 +36,7 @@ _COLOR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")  # pydantic's (Rust) `$` i
 
 Color = Annotated[str, Field(pattern=_COLOR_RE.pattern)]
 Port = Annotated[StrictInt, Field(ge=1, le=65535)]
+_TAG_LIKE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}")
 
 
 # --- Logto -------------------------------------------------------------------------------------
@@ -273,7 +274,8 @@ class TenantSpec(Model):
             hints = []
             for t in bad:
                 near = [x for x in LOGTO_LANGUAGE_TAGS if x.lower() == t.lower() or x.split("-")[0] == t.split("-")[0].lower()]
-                hints.append(f"{t!r}" + (f" (did you mean {' or '.join(map(repr, near))}?)" if near else ""))
+                shown = repr(t) if _TAG_LIKE.fullmatch(t) else "an entry"  # never echo what is not a tag
+                hints.append(shown + (f" (did you mean {' or '.join(map(repr, near))}?)" if near else ""))
             raise ValueError(
                 f"not a language Logto resolves: {', '.join(hints)}; use one of {', '.join(LOGTO_LANGUAGE_TAGS)}"
             )

@@ -74,14 +74,21 @@ def test_templates_directory_symlink_leaving_the_project(tmp_path: Path) -> None
 def test_whole_process_answers_within_2_s(tmp_path: Path, name: str) -> None:
     """What an operator (and CI) sees: the real entry point, interpreter start-up included."""
     project(tmp_path, REFUSED[name])
-    start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "connectors", "validate", "-s", "x", "-C", str(tmp_path)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=30)
-    elapsed = time.perf_counter() - start
+    (tmp_path / "Pulumi.trivial.yaml").write_text("config: [\n")
+
+    def run(stack: str) -> tuple[float, subprocess.CompletedProcess[str]]:
+        start = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "connectors", "validate", "-s", stack, "-C", str(tmp_path)],
+                              capture_output=True, text=True, cwd=ROOT, timeout=60)
+        return time.perf_counter() - start, proc
+
+    baseline, _ = run("trivial")  # interpreter start-up and imports, on this machine, now
+    elapsed, proc = run("x")
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     assert not leaked(proc.stdout + proc.stderr)
-    assert elapsed < 4.0, f"{elapsed:.2f} s"  # 2 s on an idle machine; CI shares its cores
+    # under 2 s on an idle machine; on a shared CI machine: no more than a second above start-up
+    assert elapsed < max(2.0, baseline + 1.0), f"{elapsed:.2f} s (start-up {baseline:.2f} s)"
 
 
 def test_cli_entry_point_reports_an_internal_error_without_a_traceback(tmp_path: Path) -> None:

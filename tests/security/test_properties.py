@@ -82,7 +82,7 @@ def test_loader_never_crashes_hangs_or_echoes(base: str, edits: list, encoding: 
             load_stack(tmp, "x")
         except ConfigError as exc:
             _assert_clean(exc)
-        assert time.perf_counter() - start < 1.5
+        assert time.perf_counter() - start < 2.0
 
 
 @PROPERTY
@@ -131,5 +131,5 @@ def test_template_sandbox_bounds_everything(pieces: list[str]) -> None:
     else:
         assert len(out) <= MAX_OUTPUT
         assert "root:" not in out and "<module" not in out and "<function" not in out
-    assert time.perf_counter() - start < 1.5
+    assert time.perf_counter() - start < 2.0
     assert not Path("/tmp/logto-email-template-pwned").exists()
