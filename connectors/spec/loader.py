@@ -164,6 +164,8 @@ def template_directory_problem(project_dir: Path, directory: str) -> tuple[str, 
         return "cannot be resolved (a symlink loop?)", fix
     if target == root or not target.is_relative_to(root):
         return "must be a directory inside the project (after following symlinks)", fix
+    if any(part.startswith(".") for part in target.relative_to(root).parts):
+        return "must not be a hidden directory (.git, .github, …): templates can include any file of it", fix
     if not target.is_dir():
         return f"the directory does not exist (relative to {project_dir})", "create it, or remove the setting to use the default templates"
     return None

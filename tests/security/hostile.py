@@ -116,6 +116,8 @@ REFUSED: dict[str, str | bytes] = {
     "tenant key newline": swap("    acme:", '    "acme\\n":'),
     "templates absolute": BASE + "      templates: {directory: /etc}\n",
     "templates escape": BASE + "      templates: {directory: ../../..}\n",
+    "templates project root": BASE + "      templates: {directory: .}\n",
+    "templates hidden": BASE + "      templates: {directory: .git}\n",
     "zone id empty": swap("route53ZoneId: Z0123456789ABC", 'route53ZoneId: ""', SES),
     "mail from dash": swap("mailFromSubdomain: bounce", 'mailFromSubdomain: "-"', SES),
     "mail from dot": swap("mailFromSubdomain: bounce", "mailFromSubdomain: a.b", SES),
@@ -141,6 +143,7 @@ EXPECTED: dict[str, str] = {
     "endpoint plain http public": "plain http:// is refused", "endpoint query": "logto.endpoint",
     "empty secure": "appSecret", "blank secure": "appSecret", "tenant key newline": "tenant keys",
     "templates absolute": "templates.directory: must be a relative path", "templates escape": "templates.directory: must be a directory inside",
+    "templates project root": "templates.directory: must be a directory inside", "templates hidden": "templates.directory",
     "zone id empty": "route53ZoneId", "mail from dash": "mailFromSubdomain", "mail from dot": "mailFromSubdomain",
     "region newline": "region",
 }
