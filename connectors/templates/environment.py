@@ -40,7 +40,8 @@ DELIMITERS = {
 }
 
 MAX_TEMPLATE_BYTES = 128 * 1024  # a template file
-MAX_OPS = 10_000  # loop iterations + calls + filters in one render (the default set uses < 200)
+MAX_OPS = 2_000  # loop iterations + calls + filters in one render (the default set: at most ~50)
+MAX_SET_OPS = 50_000  # the same over a whole template set (the default set in 7 locales: ~4,000)
 MAX_INCLUDES = 64  # include/import/extends in one render
 MAX_VALUE = 100_000  # characters (or items) of any one value a template builds
 MAX_OUTPUT = 512 * 1024  # characters one template renders
@@ -50,19 +51,37 @@ _WIDE_PERCENT = re.compile(r"%[-#0 +]*(?:\*|\d{5,})|%[-#0 +]*\d*\.(?:\*|\d{5,})"
 
 
 class RenderBudget:
-    """What one render may still spend; shared by the loop guard, calls, filters and includes."""
+    """What one render may still spend; shared by the loop guard, calls, filters and includes.
 
-    def __init__(self) -> None:
-        self.ops = MAX_OPS
+    A render's spending also counts against the template set's budget (`set_budget`), so a
+    template that stays just under the per-render cap cannot multiply it by every email.
+    """
+
+    def __init__(self, ops: int = MAX_OPS, parent: "RenderBudget | None" = None) -> None:
+        self.limit = self.ops = ops
         self.includes = MAX_INCLUDES
+        self.parent = parent
 
     def tick(self, n: int = 1) -> None:
         self.ops -= n
         if self.ops < 0:
-            raise SecurityError(f"the template does more than {MAX_OPS} loop iterations and calls; simplify it")
+            raise SecurityError(f"the templates do more than {self.limit} loop iterations and calls; simplify them")
+        if self.parent is not None:
+            self.parent.tick(n)
 
 
 _BUDGET: contextvars.ContextVar[RenderBudget | None] = contextvars.ContextVar("template_budget", default=None)
+_SET_BUDGET: contextvars.ContextVar[RenderBudget | None] = contextvars.ContextVar("template_set_budget", default=None)
+
+
+@contextmanager
+def set_budget() -> Iterator[RenderBudget]:
+    """Bound the work of rendering a whole template set (every usage type, part and locale)."""
+    token = _SET_BUDGET.set(RenderBudget(MAX_SET_OPS))
+    try:
+        yield _SET_BUDGET.get()  # type: ignore[misc]
+    finally:
+        _SET_BUDGET.reset(token)
 
 
 def _budget() -> RenderBudget:
@@ -72,7 +91,7 @@ def _budget() -> RenderBudget:
 
 @contextmanager
 def _fresh_budget() -> Iterator[RenderBudget]:
-    token = _BUDGET.set(RenderBudget())
+    token = _BUDGET.set(RenderBudget(parent=_SET_BUDGET.get()))
     try:
         yield _BUDGET.get()  # type: ignore[misc]
     finally:

@@ -35,7 +35,7 @@ from connectors.templates.catalog import (
     missing_keys,
     unknown_tag_message,
 )
-from connectors.templates.environment import bounded_render, environment
+from connectors.templates.environment import bounded_render, environment, set_budget
 from connectors.validators import is_email_address
 from connectors.templates.model import Branding, RenderedEmail, RenderedSet, TemplateError, TemplateProblem
 
@@ -286,6 +286,17 @@ def render_all(branding: Branding, locales: Sequence[str], override_dir: Path | 
     env = environment(override)
     brand = brand_context(branding)
     emails: dict[tuple[str, str], RenderedEmail] = {}
+    with set_budget():
+        _render_locales(env, brand, branding, good, catalogs, usage_types, code_ttl_minutes, emails, problems)
+    if problems:
+        raise TemplateError(_unique(problems))
+    return RenderedSet(tuple(good), emails)
+
+
+def _render_locales(env: Environment, brand: dict[str, Any], branding: Branding, good: list[str],
+                    catalogs: dict[str, Catalog], usage_types: list[str], code_ttl_minutes: int,
+                    emails: dict[tuple[str, str], RenderedEmail], problems: list[TemplateProblem]) -> None:
+    """Every (locale, usage type) email into `emails`; stops at the first refusal by the sandbox."""
     for locale in good:
         catalog = catalogs[locale]
         variables = {"product": branding.product_name, "company": branding.company_name or branding.product_name,
@@ -303,6 +314,8 @@ def render_all(branding: Branding, locales: Sequence[str], override_dir: Path | 
                        "subject": got["subject"][0] if got.get("subject") else ""}
                 got[part] = _render_part(env, f"{usage}.{suffix}", ctx, problems)
             if None in got.values():
+                if any("refused by the template sandbox" in p.message for p in problems):
+                    return  # the same template would be refused again in every email
                 continue
             subject = " ".join(got["subject"][0].split())
             text = _clean_text(got["text"][0])
@@ -317,9 +330,6 @@ def render_all(branding: Branding, locales: Sequence[str], override_dir: Path | 
             for part, content in (("subject", subject), ("html", html), ("text", text)):
                 problems += _check(usage, locale, part, got[part][1], content, catalog)
             emails[(locale, usage)] = RenderedEmail(usage, locale, subject, html, text)
-    if problems:
-        raise TemplateError(_unique(problems))
-    return RenderedSet(tuple(good), emails)
 
 
 def _unique(problems: list[TemplateProblem]) -> list[TemplateProblem]:

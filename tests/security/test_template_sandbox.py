@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.templates.environment import bounded_render, environment
+from connectors.templates.environment import MAX_SET_OPS, bounded_render, environment
 from tests.security.hostile import BASE, leaked, project, run_cli
 
 PWNED = "logto-email-template-pwned"
@@ -103,3 +103,17 @@ def test_logto_placeholders_that_logto_would_not_fill_are_problems(tmp_path: Pat
     proj = _project(tmp_path, "<p>{{password}} {{ code }}</p>")
     code, out = run_cli("validate", "-s", "x", "-C", str(proj))
     assert code == 1 and "{{password}}" in out
+
+
+def test_work_is_bounded_over_the_whole_set(tmp_path: Path) -> None:
+    """A loop just under the per-email cap, in a file every email uses, cannot multiply by every email."""
+    environment.cache_clear()
+    proj = _project(tmp_path, "[% extends 'default/SignIn.html' %]")
+    (proj / "tpl" / "SignIn.html").unlink()
+    (proj / "tpl" / "code.html").write_text("[% for i in range(1500) %][% endfor %]<b>{{code}}</b>\n")
+    (proj / "tpl" / "code.txt").write_text("[% for i in range(1500) %][% endfor %]{{code}}\n")
+    project(proj, BASE.replace("locales: [en]", "locales: [en, de, fr, es]") + "      templates: {directory: tpl}\n")
+    start = time.perf_counter()
+    code, out = run_cli("validate", "-s", "x", "-C", str(proj))
+    assert time.perf_counter() - start < 2.0
+    assert code == 1 and f"more than {MAX_SET_OPS} loop iterations" in out and "code." in out, out
