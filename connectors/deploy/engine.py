@@ -11,13 +11,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from connectors.logto.masking import scrubbed_logger
 from connectors.deploy.diff import config_changes
 from connectors.deploy.guard import email_dependencies
 from connectors.deploy.plan import Action, Desired, Plan, make_plan
 from connectors.logto.client import Connector, LogtoClient
 from connectors.logto.errors import LogtoError, Unprocessable
 
-log = logging.getLogger(__name__)
+log = scrubbed_logger(__name__)
 
 
 class DeployError(Exception):

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -147,3 +149,40 @@ class Scrubber:
 
     def __repr__(self) -> str:
         return f"Scrubber({len(self._secrets)} secrets)"
+
+
+# Every secret this process has handed to a client: log lines are scrubbed of them too, whichever
+# logger or handler the application configured (the filter sits on our own loggers).
+_KNOWN = Scrubber()
+_KNOWN_LOCK = threading.Lock()
+
+
+def remember(secrets: Iterable[str]) -> None:
+    with _KNOWN_LOCK:
+        _KNOWN.add(secrets)
+
+
+class ScrubbingFilter(logging.Filter):
+    """Rewrites a log record whose message or exception text holds a known secret (any encoding)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:  # noqa: BLE001 - a malformed record is the logging module's to report
+            return True
+        with _KNOWN_LOCK:
+            clean = _KNOWN(text)
+            if record.exc_info and not record.exc_text:
+                record.exc_text = _KNOWN(logging.Formatter().formatException(record.exc_info))
+                record.exc_info = None
+        if clean != text:
+            record.msg, record.args = clean, None
+        return True
+
+
+def scrubbed_logger(name: str) -> logging.Logger:
+    """`logging.getLogger(name)` with the scrubbing filter attached (once)."""
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, ScrubbingFilter) for f in logger.filters):
+        logger.addFilter(ScrubbingFilter())
+    return logger

@@ -86,3 +86,24 @@ def test_a_401_drops_the_cached_token() -> None:
             client.list_connectors()  # 401 -> token dropped -> renewed -> retried once
             assert len(cache._tokens) == 1
         assert len([r for r in server.requests if r.path == "/oidc/token"]) == 2
+
+
+def test_log_lines_are_scrubbed(caplog: pytest.LogCaptureFixture) -> None:
+    """A secret the process has handled never reaches a log line, in any encoding, through our loggers."""
+    import logging
+
+    from connectors.logto import client as client_module
+
+    with LogtoTestServer() as server, LogtoClient(server.url, server.app_id, server.app_secret, tokens=TokenCache()):
+        secret = server.app_secret
+    basic = base64.b64encode(f"{server.app_id}:{secret}".encode()).decode()
+    with caplog.at_level(logging.DEBUG, logger=client_module.__name__):
+        client_module.log.warning("upstream said: Authorization: Basic %s (key %s)", basic, quote(secret, safe=""))
+        try:
+            raise RuntimeError(f"boom {secret}")
+        except RuntimeError:
+            client_module.log.exception("failed")
+    text = caplog.text + " ".join(r.getMessage() for r in caplog.records)
+    assert caplog.records and "<secret>" in text
+    for form in (secret, basic, quote(secret, safe="")):
+        assert form not in text
