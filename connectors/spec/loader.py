@@ -19,7 +19,14 @@ PROJECT_KEYS = {"tenants", "production"}
 TENANT_KEY_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")  # used with fullmatch
 
 
+_STACK_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # used with fullmatch
+
+
 def stack_file(project_dir: Path | str, stack: str) -> Path:
+    """`Pulumi.<stack>.yaml` of the project; a name that could leave the directory is refused."""
+    if not isinstance(stack, str) or not _STACK_NAME_RE.fullmatch(stack) or ".." in stack:
+        raise ConfigError([Problem("--stack", "is not a stack name (letters, digits, '_', '.', '-')",
+                                   "pass the name of a Pulumi.<stack>.yaml in the project directory")])
     return Path(project_dir) / f"Pulumi.{stack}.yaml"
 
 

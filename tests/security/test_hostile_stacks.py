@@ -103,3 +103,10 @@ def test_cli_entry_point_reports_an_internal_error_without_a_traceback(tmp_path:
     assert proc.returncode == 70
     assert "Traceback" not in proc.stderr and "secret-in-a-bug" not in proc.stderr
     assert "internal error (RuntimeError)" in proc.stderr
+
+
+@pytest.mark.parametrize("stack", ["../../etc/passwd", "a/b", "..", "x\ny", ""])
+def test_stack_names_cannot_leave_the_project(tmp_path: Path, stack: str) -> None:
+    project(tmp_path, BASE)
+    code, out = run_cli("validate", "-s", stack, "-C", str(tmp_path))
+    assert code == 1 and "--stack: is not a stack name" in out and "Traceback" not in out
