@@ -13,9 +13,11 @@ includes, value and output sizes — so no template can hang `validate` or exhau
 from __future__ import annotations
 
 import contextvars
+import io
+import itertools
 import os
 import re
-import itertools
+import types
 from collections.abc import Callable, Iterable, Iterator, Sized
 from contextlib import contextmanager
 from functools import lru_cache, wraps
@@ -188,6 +190,13 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
             guard = nodes.ExtensionAttribute(_LoopGuard.identifier, "bounded", lineno=node.lineno)
             node.iter = nodes.Call(guard, [node.iter], [], None, None, lineno=node.lineno)
         return tree
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        """The immutable sandbox's rule, and nothing that reaches files, modules or classes."""
+        if not super().is_safe_attribute(obj, attr, value):
+            return False
+        unsafe = (os.PathLike, io.IOBase, types.ModuleType, type)
+        return not isinstance(obj, unsafe) and not isinstance(value, unsafe)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         _budget().tick()

@@ -140,25 +140,26 @@ class _Translator:
     """
 
     def __init__(self, catalog: Catalog, variables: dict[str, Any], html: bool) -> None:
-        self.catalog, self.variables, self.html = catalog, variables, html
+        # private: the sandbox refuses `_` attributes, so a template cannot reach the catalog's paths
+        self._catalog, self._variables, self._html = catalog, variables, html
 
     def __call__(self, key: str, **extra: Any) -> str:
         try:
-            text = self.catalog.strings[key]
+            text = self._catalog.strings[key]
         except KeyError:
-            raise UndefinedError(f"locale catalog {self.catalog.where} has no key {key!r}") from None
-        values = {**self.variables, **extra}
-        esc = escape if self.html else str
+            raise UndefinedError(f"locale catalog {self._catalog.where} has no key {key!r}") from None
+        values = {**self._variables, **extra}
+        esc = escape if self._html else str
         out, pos = [], 0
         for m in _CATALOG_VAR.finditer(text):
             if m.group(1) not in values:
                 raise UndefinedError(
-                    f"{self.catalog.where} key {key!r} uses {{{m.group(1)}}}; available here: "
+                    f"{self._catalog.where} key {key!r} uses {{{m.group(1)}}}; available here: "
                     + ", ".join(f"{{{v}}}" for v in sorted(values)))
             out += [esc(text[pos:m.start()]), esc(values[m.group(1)])]
             pos = m.end()
         out.append(esc(text[pos:]))
-        return Markup("".join(out)) if self.html else "".join(out)
+        return Markup("".join(out)) if self._html else "".join(out)
 
 
 def _display(filename: str | None) -> str:

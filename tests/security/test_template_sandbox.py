@@ -117,3 +117,21 @@ def test_work_is_bounded_over_the_whole_set(tmp_path: Path) -> None:
     code, out = run_cli("validate", "-s", "x", "-C", str(proj))
     assert time.perf_counter() - start < 2.0
     assert code == 1 and f"more than {MAX_SET_OPS} loop iterations" in out and "code." in out, out
+
+
+def test_no_object_in_the_context_reaches_a_file(tmp_path: Path) -> None:
+    """Paths, files, modules and classes are unreachable, and the translator keeps its catalog private."""
+    from connectors.templates.catalog import load_catalogs
+    from connectors.templates.render import _Translator
+
+    secret_file = tmp_path / "secret.txt"
+    secret_file.write_text("outside-file-content")
+    translator = _Translator(load_catalogs(None)[0]["en"], {}, False)
+    context = {"t": translator, "p": secret_file, "f": secret_file.open(), "brand": {"x": 1}}
+    env = environment(None)
+    for source in ("[[ p.read_text() ]]", "[[ p.parent ]]", "[[ f.read() ]]", "[[ t.catalog.sources[0].read_text() ]]",
+                   "[[ t._catalog ]]", "[[ brand.__class__ ]]", "[[ (p|attr('read_text'))() ]]"):
+        with pytest.raises(Exception) as caught:  # refused (SecurityError) or undefined (UndefinedError)
+            bounded_render(env.from_string(source), context)
+        assert "outside-file-content" not in str(caught.value)
+    context["f"].close()
