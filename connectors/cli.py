@@ -1,7 +1,8 @@
 """`python -m connectors`: validate and render stacks, and the operator commands.
 
 Exit codes (every command): 0 success; 1 the stack or a live check has errors (each printed
-with file, YAML path and fix); 2 bad command-line usage. Commands document any extra codes.
+with file, YAML path and fix); 2 bad command-line usage; 70 an internal error (a bug, reported
+without a traceback). Commands document any extra codes.
 Nothing here imports pulumi or pulumi_aws: it runs in well under a second.
 """
 
@@ -71,7 +72,7 @@ def cli() -> None:
 
     \b
     Exit codes: 0 ok · 1 invalid stack or failed check (every problem is listed
-    with its file, YAML path and fix) · 2 bad usage.
+    with its file, YAML path and fix) · 2 bad usage · 70 internal error (a bug).
     """
 
 
