@@ -13,6 +13,7 @@ import codecs
 import os
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,9 @@ class _Guard:
         tag = getattr(tag, "value", tag)
         if tag is not None and not (isinstance(event, ScalarEvent) and tag == "!"):
             self._fail(event, path, "YAML tags (`!…`) are not allowed here", "remove the tag; write the plain value")
+        anchor = getattr(event, "anchor", None) if not isinstance(event, AliasEvent) else None
+        if anchor is not None and (anchor in self.anchors or any(f.anchor == anchor for f in self.stack)):
+            self._fail(event, path, "a YAML anchor (&name) is defined twice", "give each anchor its own name")
         if is_key:
             assert top is not None
             self._key(event, top)
@@ -230,7 +234,9 @@ def load_text(text: str, source: str, *, typ: str = "rt", limit: int = MAX_FILE_
     guard = _Guard(parser.get_event)
     parser.get_event = guard  # type: ignore[method-assign]
     try:
-        return yaml.load(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ruamel's warnings quote lines of the file
+            return yaml.load(text)
     except YamlRefused as exc:
         raise YamlRefused(exc.problems, source=source) from None
     except MarkedYAMLError as exc:

@@ -73,6 +73,7 @@ REFUSED: dict[str, str | bytes] = {
         f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(9)) + BASE,
     "merge bomb": "a: &a {x: 1, y: 2}\n" + "".join(
         f"m{i}: &m{i} {{<<: [{', '.join(['*a'] + [f'*m{j}' for j in range(i)])}], k{i}: {i}}}\n" for i in range(40)) + BASE,
+    "reused anchor": swap("name: Acme", "name: &a Acme\n        replyTo: &a hunter2-secret-a"),
     "config scalar": "config: 5\n",
     "config list": "config: [1, 2]\n",
     "root list": "- a\n- b\n",
@@ -129,7 +130,7 @@ EXPECTED: dict[str, str] = {
     "nul": "U+0000", "bel in file": "U+0007", "escaped crlf in name": "sender.name: contains a control character",
     "escaped bel in name": "control character", "lone surrogate": "control character",
     "deep flow": "nested more than", "deep block": "nested more than", "alias bomb": "values (YAML aliases expanded)",
-    "merge bomb": "values (YAML aliases expanded)", "config scalar": "config: must be a mapping",
+    "merge bomb": "values (YAML aliases expanded)", "reused anchor": "anchor (&name) is defined twice", "config scalar": "config: must be a mapping",
     "duplicate plain secret": "duplicate key", "duplicate secure secret": "duplicate key",
     "plain secret": "encrypted `secure:` value", "python tag": "YAML tags", "ref tag": "YAML tags",
     "binary tag": "YAML tags", "set tag": "YAML tags", "huge value": "larger than", "very long key": "line 18",
