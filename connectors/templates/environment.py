@@ -24,9 +24,10 @@ from functools import lru_cache, wraps
 from pathlib import Path
 from typing import Any
 
-from jinja2 import BaseLoader, ChoiceLoader, PrefixLoader, StrictUndefined, TemplateNotFound, nodes
+from jinja2 import BaseLoader, ChoiceLoader, Environment, PrefixLoader, StrictUndefined, TemplateNotFound, nodes
 from jinja2.ext import Extension
 from jinja2.loaders import split_template_path
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.utils import Cycler, Joiner
 
@@ -49,6 +50,7 @@ MAX_VALUE = 100_000  # characters (or items) of any one value a template builds
 MAX_OUTPUT = 512 * 1024  # characters one template renders
 MAX_NUMBER_ARG = 10_000  # a width, count or range a filter/function is given
 
+_JINJA_INTERNALS = (Context, nodes.EvalContext, Environment)  # what jinja passes to pass_* filters
 _WIDE_PERCENT = re.compile(r"%[-#0 +]*(?:\*|\d{5,})|%[-#0 +]*\d*\.(?:\*|\d{5,})")
 
 
@@ -66,10 +68,13 @@ class RenderBudget:
 
     def tick(self, n: int = 1) -> None:
         self.ops -= n
+        parent = self.parent
+        if parent is not None:
+            parent.ops -= n
+            if parent.ops < 0:
+                parent.tick(0)
         if self.ops < 0:
             raise SecurityError(f"the templates do more than {self.limit} loop iterations and calls; simplify them")
-        if self.parent is not None:
-            self.parent.tick(n)
 
 
 _BUDGET: contextvars.ContextVar[RenderBudget | None] = contextvars.ContextVar("template_budget", default=None)
@@ -113,18 +118,24 @@ def bounded_render(template: Any, context: dict[str, Any]) -> str:
         return "".join(out)
 
 
+_SIZED = (str, bytes, list, tuple, dict, set)
+
+
 def _check_value(value: Any) -> Any:
-    if isinstance(value, (str, bytes, list, tuple, dict, set)) and len(value) > MAX_VALUE:
-        raise SecurityError(f"a value in the template grows beyond {MAX_VALUE} characters or items")
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+    if isinstance(value, _SIZED):
+        if len(value) > MAX_VALUE:
+            raise SecurityError(f"a value in the template grows beyond {MAX_VALUE} characters or items")
+    elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
         raise SecurityError("a number in the template is too large")
     return value
 
 
 def _check_args(args: Iterable[Any], kwargs: dict[str, Any]) -> None:
-    for value in (*args, *kwargs.values()):
-        _check_value(value)
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER_ARG:
+    for value in (*args, *kwargs.values()) if kwargs else args:
+        if isinstance(value, _SIZED):
+            if len(value) > MAX_VALUE:
+                raise SecurityError(f"a value in the template grows beyond {MAX_VALUE} characters or items")
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER_ARG:
             raise SecurityError(f"a number passed to a filter or function exceeds {MAX_NUMBER_ARG}")
 
 
@@ -161,10 +172,7 @@ def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _is_jinja_internal(value: Any) -> bool:
-    from jinja2.nodes import EvalContext
-    from jinja2.runtime import Context
-
-    return isinstance(value, (Context, EvalContext)) or hasattr(value, "sandboxed")
+    return isinstance(value, _JINJA_INTERNALS)
 
 
 class _LoopGuard(Extension):
