@@ -18,9 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize("name", sorted(REFUSED))
 def test_refused_with_a_problem_and_no_secret(tmp_path: Path, name: str) -> None:
     project(tmp_path, REFUSED[name])
-    start = time.perf_counter()
+    start = time.process_time()  # CPU: the work, not the neighbours on a shared machine
     code, out = run_cli("validate", "-s", "x", "-C", str(tmp_path))
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert code == 1, out
     assert "Pulumi.x.yaml" in out and "Traceback" not in out
     assert not leaked(out), out

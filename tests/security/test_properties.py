@@ -18,7 +18,8 @@ from connectors.spec import load_stack
 from connectors.templates.environment import MAX_OUTPUT, bounded_render, environment
 from tests.security.hostile import BASE, SES, SECRETS
 
-PROPERTY = settings(max_examples=250, deadline=2000, derandomize=True, database=None,
+# deadline=None: the tests bound CPU time themselves (a wall-clock deadline measures the machine)
+PROPERTY = settings(max_examples=250, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 HOSTILE_TOKENS = [
@@ -77,12 +78,12 @@ def test_loader_never_crashes_hangs_or_echoes(base: str, edits: list, encoding: 
     data = text.encode(encoding, "surrogatepass" if encoding.startswith("utf-8") else "replace")
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "Pulumi.x.yaml").write_bytes(data)
-        start = time.perf_counter()
+        start = time.process_time()
         try:
             load_stack(tmp, "x")
         except ConfigError as exc:
             _assert_clean(exc)
-        assert time.perf_counter() - start < 2.0
+        assert time.process_time() - start < 2.0
 
 
 _MESSAGE_WORDS = ""  # each rule's own messages (their examples), filled below
@@ -129,7 +130,7 @@ PIECES = [
 def test_template_sandbox_bounds_everything(pieces: list[str]) -> None:
     env = environment(None)
     source = "".join(pieces)
-    start = time.perf_counter()
+    start = time.process_time()
     try:
         out = bounded_render(env.from_string(source), {})
     except Exception as exc:  # noqa: BLE001 - any refusal is fine; what matters is below
@@ -138,5 +139,5 @@ def test_template_sandbox_bounds_everything(pieces: list[str]) -> None:
     else:
         assert len(out) <= MAX_OUTPUT
         assert "root:" not in out and "<module" not in out and "<function" not in out
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0
     assert not Path("/tmp/logto-email-template-pwned").exists()

@@ -64,9 +64,9 @@ def _project(tmp_path: Path, signin_html: str) -> Path:
 def test_hostile_template_is_a_problem_naming_file_and_line(tmp_path: Path, source: str) -> None:
     environment.cache_clear()
     proj = _project(tmp_path, source)
-    start = time.perf_counter()
+    start = time.process_time()
     code, out = run_cli("validate", "-s", "x", "-C", str(proj))
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0
     assert code == 1, out
     assert HOSTILE[source] in out, out
     assert "SignIn.html" in out and "Traceback" not in out
@@ -113,9 +113,9 @@ def test_work_is_bounded_over_the_whole_set(tmp_path: Path) -> None:
     (proj / "tpl" / "code.html").write_text("[% for i in range(1500) %][% endfor %]<b>{{code}}</b>\n")
     (proj / "tpl" / "code.txt").write_text("[% for i in range(1500) %][% endfor %]{{code}}\n")
     project(proj, BASE.replace("locales: [en]", "locales: [en, de, fr, es]") + "      templates: {directory: tpl}\n")
-    start = time.perf_counter()
+    start = time.process_time()
     code, out = run_cli("validate", "-s", "x", "-C", str(proj))
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0
     assert code == 1 and f"more than {MAX_SET_OPS} loop iterations" in out and "code." in out, out
 
 
