@@ -186,9 +186,10 @@ def test_rendering_is_deterministic(rendered):
 
 
 def test_rendering_63_emails_is_fast(rendered):
-    start = time.perf_counter()
+    # CPU time: on a shared machine the wall clock measures the neighbours
+    start = time.process_time()
     render_all(BRANDING, LOCALES)
-    assert time.perf_counter() - start < 0.3
+    assert time.process_time() - start < 0.3
 
 
 def test_emails_stay_small_and_clean(rendered):
