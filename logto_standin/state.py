@@ -153,6 +153,11 @@ def seed_sign_in_experience(cloud: bool, tenant_id: str = "default") -> dict[str
     }
 
 
+def seed_account_center(tenant_id: str = "default") -> dict[str, Any]:
+    """The `account_centers` row of a fresh tenant (`GET /api/account-center`)."""
+    return {"tenantId": tenant_id, "id": "default", "enabled": False, "fields": {}, "webauthnRelatedOrigins": []}
+
+
 @dataclass
 class TenantState:
     cloud: bool = False
@@ -164,10 +169,13 @@ class TenantState:
     sent_messages: list[SentMessage] = field(default_factory=list)
     passcodes: dict[tuple[str, str], Passcode] = field(default_factory=dict)  # (type, recipient)
     sign_in_exp: dict[str, Any] = field(default_factory=dict)
+    account_center: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.sign_in_exp:
             self.sign_in_exp = seed_sign_in_experience(self.cloud, self.tenant_id)
+        if not self.account_center:
+            self.account_center = seed_account_center(self.tenant_id)
 
     # -- direct "SQL" for tests ----------------------------------------------------------
 

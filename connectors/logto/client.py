@@ -372,6 +372,14 @@ class LogtoClient:
     def patch_sign_in_experience(self, changes: dict[str, Any]) -> dict[str, Any]:
         return self._call("PATCH", "/api/sign-in-exp", json=changes, idempotent=True).json()
 
+    # -- account center ------------------------------------------------------------------------
+    def get_account_center(self) -> dict[str, Any]:
+        return self._call("GET", "/api/account-center", idempotent=True).json()
+
+    def patch_account_center(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """PATCH replaces `fields` as a whole: send every field, not only the changed one."""
+        return self._call("PATCH", "/api/account-center", json=changes, idempotent=True).json()
+
     # -- i18n email templates ----------------------------------------------------------------
     def list_email_templates(self, language_tag: str | None = None, template_type: str | None = None) -> list[dict[str, Any]]:
         params = {k: v for k, v in (("languageTag", language_tag), ("templateType", template_type)) if v}
