@@ -83,9 +83,9 @@ def suggest_entry(value: str) -> str | None:
     if text.startswith("*@"):  # "*@xyz.com" is valid, but people also write "*.xyz.com"
         candidates.append(text)
     if "@" not in text and "." in text:
-        candidates.append("@" + text.lstrip("*."))
         if text.startswith("*."):
             candidates.append("@" + text)
+        candidates.append("@" + text.lstrip("*."))
     if text.count("@") > 1:
         candidates.append(text[: text.index("@") + 1] + text[text.index("@") :].replace("@", ""))
         candidates.append("@" + text.replace("@", "", text.count("@")))
@@ -203,9 +203,10 @@ def format_count(tag: str, n: int) -> str:
 
 # Phrases that state a code lifetime in the shipped languages (a number and a time unit).
 _HARDCODED_LIFETIME = re.compile(
-    r"(?<![\w{])(\d{1,4})\s*(?:-\s*)?(minutes?|mins?|seconds?|secs?|hours?|Minuten?|Sekunden?|Stunden?|"
-    r"minutos?|segundos?|horas?|minuti|minuto|secondi|secondo|ore|ora|secondes?|heures?|"
-    r"分钟|分鐘|分|秒|時間|小时|小時|분|초|시간)",
+    r"(?<![\d{.,])(\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+|\d{1,4})\s*(?:-\s*)?("
+    r"(?:minutes?|mins?|seconds?|secs?|hours?|Minuten|Minute|Sekunden|Sekunde|Stunden|Stunde|minutos?|segundos?|"
+    r"horas?|minuti|minuto|secondi|secondo|ore|ora|secondes?|heures?)(?![^\W\d_])"
+    r"|分钟|分鐘|分|秒|時間|小时|小時|분|초|시간)",
     re.IGNORECASE,
 )
 
@@ -214,7 +215,7 @@ def stated_lifetimes(text: str) -> list[tuple[str, int]]:
     """(phrase, seconds) for every hard-coded duration in `text` (e.g. "15 minutes" → 900)."""
     out: list[tuple[str, int]] = []
     for m in _HARDCODED_LIFETIME.finditer(text):
-        n, unit = int(m.group(1)), m.group(2).lower()
+        n, unit = int(re.sub(r"\D", "", m.group(1))), m.group(2).lower()
         if unit.startswith(("h", "stund", "ora", "ore", "heure")) or unit in ("時間", "小时", "小時", "시간"):
             factor = 3600
         elif unit.startswith(("s", "sek")) or unit in ("秒", "초"):
