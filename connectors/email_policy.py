@@ -24,6 +24,28 @@ MFA_FACTORS = ("Totp", "WebAuthn", "BackupCode", "EmailVerificationCode", "Phone
 ACCOUNT_CENTER_VALUES = ("Off", "ReadOnly", "Edit")
 ACCOUNT_CENTER_FIELDS = ("name", "avatar", "profile", "email", "phone", "password", "username", "social", "customData")
 
+def account_center_dependencies(account_center: dict | None) -> list[str]:
+    """What of the Account Center needs the email connector (its email codes), in words.
+
+    Users change their email in the Account Center only while it is enabled and
+    `fields.email` is `Edit`; that flow sends BindNewIdentifier/UserPermissionValidation codes.
+    """
+    if not account_center or not account_center.get("enabled"):
+        return []
+    if ((account_center.get("fields") or {}).get("email")) == "Edit":
+        return ["account center email editing (account-center fields.email: Edit)"]
+    return []
+
+
+def lifetime_mismatch(stated_seconds: int, live_policy: dict | None) -> str | None:
+    """The emails say `stated_seconds`; what Logto's live policy makes codes live, if different."""
+    live = (live_policy or {}).get("expirationDuration", EXPIRATION_DEFAULT)
+    if live != stated_seconds:
+        return (f"the emails say codes live {stated_seconds} s but Logto's verificationCodePolicy.expirationDuration "
+                f"is {live} s: declare signInExperience.verificationCodePolicy.expirationDuration: {live} (or push yours)")
+    return None
+
+
 # -- block / allow list entries -----------------------------------------------------------------
 # JavaScript's \s (ECMAScript WhiteSpace + LineTerminator), not Python's, so we agree with Logto.
 _JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
