@@ -22,7 +22,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 from pulumi.runtime import rpc
 
 from connectors.deploy import sign_in_experience as core
-from connectors.email_policy import ACCOUNT_CENTER_VALUES
+from connectors.email_policy import ACCOUNT_CENTER_VALUES, account_center_dependencies
 from infra.dynamic_support import FunctionProvider, diff_result, access_failures, client_for, is_unknown, resource_of, say, tenant_scoped_id, unwrap
 
 
@@ -65,7 +65,7 @@ def _outputs(
     outs.update(_live(props, sie, account_center))
     outs["record"] = record.to_dict()
     outs["notes"] = list(notes)
-    outs["needs_email_connector"] = core.email_dependencies(sie)
+    outs["needs_email_connector"] = core.email_dependencies(sie) + account_center_dependencies(account_center)
     outs["app_secret"] = rpc.wrap_rpc_secret(outs["app_secret"])
     return outs
 

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from connectors.deploy.guard import email_dependencies
+from connectors.email_policy import account_center_dependencies
 from connectors.logto.client import LogtoClient
 from connectors.logto.errors import LogtoApiError, LogtoError
 
@@ -529,13 +530,19 @@ def relax(client: LogtoClient, record: Record) -> Edit:
     """Take back our email settings; remaining email dependencies (not ours) are reported."""
     sie = client.get_sign_in_experience()
     edit = plan_relax(sie, record)
+    account_center: dict[str, Any] | None = None
     if record.account_center_email:  # the Account API's email codes go first, with the sign-in part
         ac_patch = plan_account_center_relax(_account_center(client), record, edit.notes)
         if ac_patch:
-            _send_account_center(client, ac_patch, "take back the account center's email field")
+            account_center = _send_account_center(client, ac_patch, "take back the account center's email field")
     if edit.patch:
         sie = _send(client, edit.patch, "relax the email sign-in settings")
-    left = email_dependencies(sie)
+    if account_center is None:
+        try:
+            account_center = client.get_account_center()
+        except LogtoError:
+            account_center = None  # a Logto without the Account Center: nothing of it needs email
+    left = email_dependencies(sie) + account_center_dependencies(account_center)
     if left:
         edit.notes.append(
             "these email settings were not made by this stack and were left as they are (the connector's "

@@ -187,3 +187,15 @@ def test_account_center_patch_replaces_fields_and_refuses_unknown_values(client)
         client.patch_account_center({"fields": {"email": "edit"}})
     assert (info.value.status, info.value.code) == (400, "guard.invalid_input")
     assert info.value.data["issues"][0]["path"] == ["fields", "email"]
+
+
+def test_destroy_names_an_account_center_email_editing_it_did_not_make(logto_target, client, engine, caplog):
+    client.patch_account_center({"enabled": True, "fields": {"email": "Edit"}})  # theirs
+    driver = SignInDriver(logto_target)
+    outs = driver.up(account_center_email="Edit")
+    assert outs["record"]["account_center_email"] is None  # it was already so: not ours to take back
+    assert "account center email editing (account-center fields.email: Edit)" in outs["needs_email_connector"]
+    with caplog.at_level("INFO"):
+        driver.destroy()
+    assert client.get_account_center()["fields"] == {"email": "Edit"}
+    assert "were not made by this stack" in caplog.text and "account center email editing" in caplog.text
