@@ -194,3 +194,16 @@ def test_ses_sending_disabled_and_enforcement_status(tmp_path):
         found = live_findings(load_stack(tmp_path, "prod"), env={"LOGTO_APP_SECRET_SHOP": ""}, ses=server.client)
     assert codes(found) == [("LE200", "warning"), ("LE211", "error"), ("LE212", "warning")]
     assert "PROBATION" in next(f.message for f in found if f.code == "LE212")
+
+
+def test_emails_stating_another_lifetime_than_logtos_is_a_warning(tmp_path, fresh_logto_server, ses):
+    fresh_logto_server.seed_sign_in_exp(verificationCodePolicy={"expirationDuration": 1800})
+    found = live(tmp_path, fresh_logto_server, ses, tenant_on(fresh_logto_server))
+    le205 = [f for f in found if f.code == "LE205"]
+    assert [(f.code, f.severity.value) for f in le205] == [("LE205", "warning")]
+    assert "the emails say codes live 600 s" in le205[0].message and "is 1800 s" in le205[0].message
+    declared = tenant_on(fresh_logto_server, signInExperience={"verificationCodePolicy": {"expirationDuration": 300}})
+    le205 = [f for f in live(tmp_path, fresh_logto_server, ses, declared) if f.code == "LE205"]
+    assert [(f.code, f.severity.value) for f in le205] == [("LE205", "info")] and "sets the declared 300 s" in le205[0].message
+    fresh_logto_server.seed_sign_in_exp(verificationCodePolicy={"expirationDuration": 300})
+    assert [f for f in live(tmp_path, fresh_logto_server, ses, declared) if f.code == "LE205"] == []
