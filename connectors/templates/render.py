@@ -316,7 +316,7 @@ def render_all(branding: Branding, locales: Sequence[str], override_dir: Path | 
                                                 "subject is empty"))
             for part, content in (("subject", subject), ("html", html), ("text", text)):
                 problems += _check(usage, locale, part, got[part][1], content, catalog)
-            if usage in CODE_USAGE_TYPES:
+            if override and usage in CODE_USAGE_TYPES:  # the default set states {lifetime} only (tested)
                 warnings += _lifetime_warnings(usage, locale, (subject, text), (got["subject"][1], got["text"][1]),
                                                catalog, lifetime)
             emails[(locale, usage)] = RenderedEmail(usage, locale, subject, html, text)
