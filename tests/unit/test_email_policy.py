@@ -62,6 +62,7 @@ _junk = st.text(alphabet=st.sampled_from("ab@.*+ \t\u00a0\u3000xyz-"), max_size=
 
 
 @given(_email)
+@settings(deadline=None)  # a loaded CI machine must not fail a correct example
 def test_any_address_and_its_domain_are_entries_that_match_it(email):
     domain = email.split("@")[1]
     assert ep.is_list_item(email) and ep.is_list_item("@" + domain)
@@ -70,6 +71,7 @@ def test_any_address_and_its_domain_are_entries_that_match_it(email):
 
 
 @given(_local, _local, _domain)
+@settings(deadline=None)  # a loaded CI machine must not fail a correct example
 def test_a_prefix_wildcard_matches_exactly_the_addresses_with_that_prefix(prefix, rest, domain):
     pattern = f"{prefix}*@{domain}"
     assert ep.is_list_item(pattern)
@@ -78,13 +80,14 @@ def test_a_prefix_wildcard_matches_exactly_the_addresses_with_that_prefix(prefix
 
 
 @given(_label, _domain, _local)
+@settings(deadline=None)  # a loaded CI machine must not fail a correct example
 def test_a_subdomain_wildcard_matches_subdomains_only(sub, domain, local):
     assert ep.matches(f"@*.{domain}", f"{local}@{sub}.{domain}")
     assert not ep.matches(f"@*.{domain}", f"{local}@{domain}")
 
 
 @given(_junk)
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 def test_suggestions_are_always_valid_and_whitespace_never_passes_with_a_wildcard(value):
     hint = ep.suggest_entry(value)
     assert hint is None or (ep.is_list_item(hint) and hint != value)
@@ -93,6 +96,7 @@ def test_suggestions_are_always_valid_and_whitespace_never_passes_with_a_wildcar
 
 
 @given(st.lists(st.one_of(_email, _domain.map(lambda d: "@" + d), _junk), max_size=6))
+@settings(deadline=None)  # a loaded CI machine must not fail a correct example
 def test_entry_problems_is_empty_exactly_when_all_valid_and_distinct(entries):
     problems = ep.entry_problems(entries, "customBlocklist")
     fine = all(ep.is_list_item(e) for e in entries) and len({e.lower() for e in entries}) == len(entries)
