@@ -7,8 +7,9 @@ resource therefore takes the connector as an argument and always `depends_on` it
 creates a dependency before its dependents and deletes dependents first, so `up` runs
 connector → sign-in experience and `destroy` runs sign-in experience (relax) → connector.
 
-Inputs `email_sign_up`, `email_sign_in`, `forgot_password` are true/false/None (None = leave
-alone). Outputs carry the same keys with the *live* value of every managed setting (so drift
+Inputs `email_sign_up`, `email_sign_in`, `forgot_password`, `email_mfa` are true/false/None
+(None = leave alone); `verification_code_policy` / `email_blocklist_policy` are mappings of
+Logto's keys (only those keys are managed); `account_center_email` is Off/ReadOnly/Edit. Outputs carry the same keys with the *live* value of every managed setting (so drift
 shows as a diff after `pulumi refresh`), `record` (what this stack changed: all that destroy
 takes back) and `notes` (fallbacks and settings left alone, in words).
 """

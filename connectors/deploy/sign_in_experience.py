@@ -2,8 +2,12 @@
 
 Read-modify-write of `GET/PATCH /api/sign-in-exp`, touching only the email entries of
 `signUp`, `signIn.methods` and `forgotPasswordMethods`; username, phone, social and every
-other setting is sent back as it was (or not sent at all). What we changed is recorded
-(`Record`), so relaxing on destroy removes our parts and nothing else.
+other setting is sent back as it was (or not sent at all). The email policy is handled the same
+way: the declared keys of `verificationCodePolicy` / `emailBlocklistPolicy` (each column is
+PATCHed whole, its other keys as they were), `EmailVerificationCode` in `mfa.factors`, and
+`fields.email` of `/api/account-center` (whose PATCH replaces `fields` whole). What we changed
+is recorded (`Record`, with the value found before), so relaxing on destroy removes our parts
+and nothing else, and restores a value only while it is still the one we wrote.
 
 Logto's rules (reference §7.2) shape the edits:
 - `signUp.identifiers` is an OR list; the only multi-value form is `["email", "phone"]`. So
