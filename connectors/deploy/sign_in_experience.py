@@ -499,8 +499,11 @@ def apply(client: LogtoClient, want: EmailSettings, record: Record | None = None
             "sign_in_experiences.enabled_connector_not_found",
         )
     if edit.patch:
-        _send(client, edit.patch, "apply the email sign-in settings")
+        after = _send(client, edit.patch, "apply the email sign-in settings")
         log.info("sign-in experience: changed %s", ", ".join(edit.patch))
+        kept = policy_drift(want, after if isinstance(after, dict) else client.get_sign_in_experience())
+        if kept:  # read back: a Logto that drops a key it does not know answers 200 all the same
+            edit.notes.append("Logto did not keep every declared setting (is this Logto older?): " + "; ".join(kept))
     if want.account_center_email is None:
         edit.record.account_center_email = None  # no longer declared: left as it is
     else:
