@@ -208,19 +208,36 @@ def plural_category(tag: str, n: int) -> str:
     return str(_babel_locale(tag).plural_form(n))
 
 
-@lru_cache(maxsize=64)
-def plural_categories(tag: str) -> tuple[str, ...]:
-    """The categories a lifetime can fall in for `tag` (counts 1..3600), in CLDR order."""
-    order = ("zero", "one", "two", "few", "many", "other")
+# The CLDR categories a lifetime count (1..3600) reaches in each Logto language: what a catalog
+# of that language must provide. Kept as data because asking CLDR for 3,600 counts per language
+# costs a second at start-up; a test recomputes it from babel for every tag.
+PLURAL_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "ar": ("one", "two", "few", "many", "other"), "cs": ("one", "few", "other"), "de": ("one", "other"),
+    "en": ("one", "other"), "es": ("one", "other"), "fa-IR": ("one", "other"), "fr": ("one", "other"),
+    "it": ("one", "other"), "ja": ("other",), "ko": ("other",), "pl-PL": ("one", "few", "many"),
+    "pt-PT": ("one", "other"), "pt-BR": ("one", "other"), "ru": ("one", "few", "many"), "th": ("other",),
+    "tr-TR": ("one", "other"), "uk-UA": ("one", "few", "many"), "zh-CN": ("other",), "zh-HK": ("other",),
+    "zh-TW": ("other",),
+}
+_CLDR_ORDER = ("zero", "one", "two", "few", "many", "other")
+
+
+def reachable_plural_categories(tag: str) -> tuple[str, ...]:
+    """Ask CLDR (slow): the categories of every count 1..3600 in `tag`, in CLDR order."""
     found = {plural_category(tag, n) for n in range(1, EXPIRATION_MAX + 1)}
-    return tuple(c for c in order if c in found)
+    return tuple(c for c in _CLDR_ORDER if c in found)
+
+
+def plural_categories(tag: str) -> tuple[str, ...]:
+    """The categories a lifetime can fall in for the Logto language `tag`, in CLDR order."""
+    known = PLURAL_CATEGORIES.get(tag)
+    return known if known is not None else reachable_plural_categories(tag)
 
 
 def format_count(tag: str, n: int) -> str:
-    """`n` written with the locale's digits and grouping (3,599 / 3.599 / 3 599)."""
-    from babel.numbers import format_decimal
-
-    return format_decimal(n, locale=_babel_locale(tag))
+    """`n` as the emails write it: plain digits (counts stay below 3,600, where most locales do
+    not group, and loading number formats would cost every command a fifth of a second)."""
+    return str(n)
 
 
 # Phrases that state a code lifetime in the shipped languages (a number and a time unit).

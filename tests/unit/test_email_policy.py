@@ -180,3 +180,11 @@ def test_lifetime_units(seconds, unit, count):
 ])
 def test_stated_lifetimes(text, found):
     assert ep.stated_lifetimes(text) == found
+
+
+def test_the_plural_category_table_is_cldrs_for_every_logto_language():
+    from connectors.logto_facts import LOGTO_LANGUAGE_TAGS
+
+    assert set(ep.PLURAL_CATEGORIES) == set(LOGTO_LANGUAGE_TAGS)
+    for tag in LOGTO_LANGUAGE_TAGS:
+        assert ep.PLURAL_CATEGORIES[tag] == ep.reachable_plural_categories(tag), tag
