@@ -188,3 +188,13 @@ def test_the_plural_category_table_is_cldrs_for_every_logto_language():
     assert set(ep.PLURAL_CATEGORIES) == set(LOGTO_LANGUAGE_TAGS)
     for tag in LOGTO_LANGUAGE_TAGS:
         assert ep.PLURAL_CATEGORIES[tag] == ep.reachable_plural_categories(tag), tag
+
+
+def test_the_plural_rules_are_babels_cldr_rules():
+    from babel import Locale
+
+    from connectors.logto_facts import LOGTO_LANGUAGE_TAGS
+
+    assert set(ep.PLURAL_RULES) == set(LOGTO_LANGUAGE_TAGS)
+    for tag in LOGTO_LANGUAGE_TAGS:
+        assert ep.PLURAL_RULES[tag] == Locale.parse(tag, sep="-").plural_form.rules, tag
