@@ -128,8 +128,13 @@ def validate(stack: str, project_dir: Path, as_json: bool) -> None:
         }
         for key, t in spec.tenants.items()
     ]
+    warnings = [
+        {"path": f"config.logto-email:tenants.{key}.templates", "where": w.where, "message": w.message}
+        for key in spec.tenants for w in built[key][0].warnings
+    ]
     if as_json:
-        click.echo(json.dumps({"valid": True, "stack": stack, "production": spec.production, "tenants": rows}, indent=2))
+        click.echo(json.dumps({"valid": True, "stack": stack, "production": spec.production, "tenants": rows,
+                               "warnings": warnings}, indent=2))
         return
     from rich.console import Console
     from rich.table import Table
@@ -140,6 +145,8 @@ def validate(stack: str, project_dir: Path, as_json: bool) -> None:
     for r in rows:
         table.add_row(r["tenant"], r["provider"], r["factory"], r["sender"], ", ".join(r["locales"]), r["templates"], str(r["emails"]))
     Console().print(table)
+    for w in warnings:  # valid, but an email would say something untrue
+        click.echo(f"warning: {w['path']}: {w['where']}: {w['message']}", err=True)
 
 
 @cli.command()

@@ -13,6 +13,7 @@ from connectors.errors import ConfigError, Problem
 from connectors.factories import FactoryModel, parse_config
 from connectors.secret import SECRET_MARKER, Secret
 from connectors.spec.models import TenantSpec
+from connectors.email_policy import EXPIRATION_DEFAULT
 from connectors.templates import Branding, RenderedSet, Sender, TemplateError, config_templates, render_all
 from connectors.templates.formats import format_address
 
@@ -45,11 +46,18 @@ def template_sender(tenant: TenantSpec) -> Sender:
     return Sender(email=s.email, name=s.name, reply_to=s.reply_to)
 
 
+def code_lifetime_seconds(tenant: TenantSpec) -> int:
+    """What the emails state: the declared expirationDuration, else Logto's default (600 s)."""
+    declared = tenant.sign_in_experience.code_lifetime_seconds if tenant.sign_in_experience else None
+    return declared if declared is not None else EXPIRATION_DEFAULT
+
+
 def render_tenant(tenant: TenantSpec, project_dir: Path | str = ".", *, path: str = "") -> RenderedSet:
     """All emails of the tenant, every locale. TemplateError → ConfigError naming the tenant."""
     directory = Path(project_dir) / tenant.templates.directory if tenant.templates.directory else None
     try:
-        return render_all(template_branding(tenant), tenant.locales, directory)
+        return render_all(template_branding(tenant), tenant.locales, directory,
+                          code_lifetime_seconds=code_lifetime_seconds(tenant))
     except TemplateError as exc:
         raise ConfigError([Problem(path or "templates", str(p)) for p in exc.problems]) from None
 
