@@ -110,6 +110,8 @@ def build_connector_config(
         }
     elif p.type == "http":
         data = {"endpoint": p.endpoint, "authorization": p.authorization}
+    elif p.type == "relay":
+        data = {"endpoint": p.endpoint or g.get("relay_endpoint") or GENERATED, "authorization": relay_authorization(p.tokens[0])}
     elif p.type == "mailgun":
         deliveries = dict(templates.get("deliveries", {}))
         for usage, name in p.template_names.items():
@@ -155,6 +157,11 @@ def placeholders_in(config: Any, path: str = "") -> list[str]:
     if isinstance(config, list):
         return [p for i, v in enumerate(config) for p in placeholders_in(v, f"{path}[{i}]")]
     return [path] if config in (GENERATED, SECRET_MARKER) else []
+
+
+def relay_authorization(token: Secret) -> Secret:
+    """The Authorization header Logto sends the relay for `token` (the relay expects exactly this)."""
+    return Secret(f"Bearer {token.reveal()}") if token.known else Secret.opaque()
 
 
 def _secret(value: Any) -> Secret:

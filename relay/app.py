@@ -1,0 +1,279 @@
+"""The relay's ASGI app: Logto's HTTP email connector POSTs `{to, type, payload, ip?}` here.
+
+`POST /` (and `/send`) authenticates, validates, renders the tenant's email for the type and
+locale, and answers 2xx only once the upstream accepted it. `GET /health` is public;
+`GET /metrics` (Prometheus text) needs a token like a send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import stamina
+from markupsafe import escape
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from connectors.connector_config import render_tenant
+from connectors.errors import ConfigError
+from connectors.logto_facts import CODE_USAGE_TYPES, UsageType
+from connectors.templates import RenderedSet, fill_placeholders, pick_email
+from connectors.validators import EmailAddress
+from relay.config import RelayConfig
+from relay.upstreams import OutgoingEmail, Upstream, UpstreamError, make_upstream
+
+log = logging.getLogger("relay")
+
+
+# -- the request Logto sends ---------------------------------------------------------------------------
+class SendRequest(BaseModel):
+    """connector-kit's SendMessageData; `payload` may carry keys we do not know."""
+
+    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
+
+    to: EmailAddress
+    type: UsageType
+    payload: dict[str, Any] = Field(default_factory=dict)
+    ip: StrictStr | None = None
+
+
+def _problems(exc: ValidationError) -> list[str]:
+    out = []
+    for err in exc.errors(include_input=False, include_url=False):
+        where = ".".join(str(p) for p in err["loc"]) or "body"
+        if err["type"] == "enum":
+            out.append(f"{where}: unknown usage type; known: {', '.join(UsageType)}")
+        elif err["type"] == "missing":
+            out.append(f"{where}: is required")
+        else:
+            out.append(f"{where}: {err['msg']}")
+    return out
+
+
+# -- idempotency ---------------------------------------------------------------------------------------
+class Deduplicator:
+    """One send per key over `ttl` seconds; a repeat that arrives while the first is still in
+    flight waits for it (and sends itself only if the first failed).
+
+    Keys are keyed digests (HMAC with a per-process key), so nothing kept in memory reveals a code.
+    """
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl, self.clock = ttl, clock
+        self._key = secrets.token_bytes(32)
+        self._done: dict[bytes, float] = {}
+        self._inflight: dict[bytes, asyncio.Event] = {}
+        self._next_purge = 0.0
+
+    def key(self, *parts: str) -> bytes:
+        return hmac.new(self._key, "\x1f".join(parts).encode(), hashlib.sha256).digest()
+
+    def _purge(self, now: float) -> None:
+        if now > self._next_purge:
+            self._done = {k: exp for k, exp in self._done.items() if exp > now}
+            self._next_purge = now + 30
+
+    async def once(self, key: bytes, send: Callable[[], Awaitable[None]]) -> bool:
+        """Run `send` unless it already succeeded for `key`; True when this call sent."""
+        while True:
+            now = self.clock()
+            self._purge(now)
+            if self._done.get(key, 0) > now:
+                return False
+            event = self._inflight.get(key)
+            if event is None:
+                break
+            await event.wait()
+        event = self._inflight[key] = asyncio.Event()
+        try:
+            await send()
+            self._done[key] = self.clock() + self.ttl
+            return True
+        finally:
+            del self._inflight[key]
+            event.set()
+
+
+# -- metrics ---------------------------------------------------------------------------------------------
+@dataclass
+class Metrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.sent = Counter("relay_sent", "messages the upstream accepted", ["type"], registry=r)
+        self.duplicates = Counter("relay_duplicates", "repeated requests answered without sending", registry=r)
+        self.rejected = Counter("relay_rejected", "requests refused before sending", ["reason"], registry=r)
+        self.upstream_errors = Counter("relay_upstream_errors", "failed upstream attempts", ["kind"], registry=r)
+        self.failed = Counter("relay_failed", "requests answered with an error after trying the upstream", registry=r)
+        self.latency = Histogram("relay_request_seconds", "time to answer a send request", registry=r,
+                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20))
+
+
+# -- the relay -------------------------------------------------------------------------------------------
+def _escaped(value: Any) -> Any:
+    """Payload values for the HTML part: names and links supplied by users must not become markup."""
+    if isinstance(value, str):
+        return str(escape(value))
+    if isinstance(value, dict):
+        return {k: _escaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escaped(v) for v in value]
+    return value
+
+
+class Relay:
+    def __init__(self, config: RelayConfig, rendered: RenderedSet, upstream: Upstream) -> None:
+        self.config, self.rendered, self.upstream = config, rendered, upstream
+        # Compare digests: equal length whatever the header, and every token is checked each time.
+        self._accepted = [hashlib.sha256(a.encode()).digest() for a in config.authorizations]
+        self.dedup = Deduplicator(config.code_ttl_seconds)
+        self.metrics = Metrics()
+
+    def authorized(self, header: str | None) -> bool:
+        given = hashlib.sha256((header or "").encode("utf-8", "surrogateescape")).digest()
+        ok = False
+        for expected in self._accepted:
+            ok |= hmac.compare_digest(given, expected)
+        return ok
+
+    def compose(self, req: SendRequest) -> OutgoingEmail | None:
+        locale = req.payload.get("locale")
+        template = pick_email(self.rendered, str(req.type), locale if isinstance(locale, str) else None)
+        if template is None:
+            return None
+        s = self.config.sender
+        return OutgoingEmail(
+            to=req.to, from_email=s.email, from_name=s.name, reply_to=s.reply_to,
+            subject=" ".join(fill_placeholders(template.subject, req.payload).split()),
+            html=fill_placeholders(template.html, _escaped(req.payload)),
+            text=fill_placeholders(template.text, req.payload),
+        )
+
+    async def deliver(self, email: OutgoingEmail) -> None:
+        limits = self.config.limits
+        async with asyncio.timeout(limits.budget_seconds):
+            async for attempt in stamina.retry_context(
+                on=lambda e: isinstance(e, UpstreamError) and e.transient,
+                attempts=limits.attempts, timeout=limits.budget_seconds, wait_initial=0.05, wait_max=1.0,
+            ):
+                with attempt:
+                    try:
+                        await self.upstream.send(email)
+                    except UpstreamError as exc:
+                        self.metrics.upstream_errors.labels("transient" if exc.transient else "permanent").inc()
+                        raise
+
+    # -- endpoints -------------------------------------------------------------------------------------
+    async def send(self, request: Request) -> Response:
+        start = time.perf_counter()
+        try:
+            response, outcome = await self._send(request)
+        finally:
+            self.metrics.latency.observe(time.perf_counter() - start)
+        log.info("send %s %s in %.0f ms", response.status_code, outcome, (time.perf_counter() - start) * 1000)
+        return response
+
+    def _reject(self, status: int, reason: str, message: str, **extra: Any) -> tuple[Response, str]:
+        self.metrics.rejected.labels(reason).inc()
+        headers = {"WWW-Authenticate": 'Bearer realm="logto-email-relay"'} if status == 401 else None
+        return JSONResponse({"error": reason, "message": message, **extra}, status_code=status, headers=headers), reason
+
+    async def _send(self, request: Request) -> tuple[Response, str]:
+        if not self.authorized(request.headers.get("authorization")):
+            return self._reject(401, "unauthorized", "missing or wrong Authorization header")
+        limit = self.config.limits.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            return self._reject(413, "too_large", f"the body must be at most {limit} bytes")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                return self._reject(413, "too_large", f"the body must be at most {limit} bytes")
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return self._reject(400, "malformed", "the body must be JSON: {to, type, payload, ip?}")
+        try:
+            req = SendRequest.model_validate(data)
+        except ValidationError as exc:
+            problems = _problems(exc)
+            unknown_type = any(p.startswith("type: unknown usage type") for p in problems)
+            return self._reject(400, "unknown_type" if unknown_type else "invalid", "; ".join(problems))
+        code, link = req.payload.get("code"), req.payload.get("link")
+        if req.type in CODE_USAGE_TYPES and not (isinstance(code, str) and code):
+            return self._reject(400, "invalid", f"payload.code: is required for {req.type}")
+        if req.type == UsageType.OrganizationInvitation and not (isinstance(link, str) and link):
+            return self._reject(400, "invalid", "payload.link: is required for OrganizationInvitation")
+        email = self.compose(req)
+        if email is None:
+            return self._reject(500, "no_template", f"no {req.type} or Generic template in the relay's set")
+        key = self.dedup.key(req.to.lower(), str(req.type), str(code or ""), str(link or ""))
+        try:
+            sent = await self.dedup.once(key, lambda: self.deliver(email))
+        except UpstreamError as exc:
+            self.metrics.failed.inc()
+            status = 503 if exc.transient else 502
+            return JSONResponse({"error": "upstream", "message": f"not sent: {exc}"}, status_code=status), f"upstream {exc.reason}"
+        except TimeoutError:
+            self.metrics.failed.inc()
+            return JSONResponse({"error": "upstream", "message": "not sent: the upstream did not answer in time"},
+                                status_code=504), "upstream timeout"
+        if not sent:
+            self.metrics.duplicates.inc()
+            return JSONResponse({"status": "duplicate"}, status_code=200), "duplicate"
+        self.metrics.sent.labels(str(req.type)).inc()
+        return JSONResponse({"status": "sent"}, status_code=200), "sent"
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok", "upstream": self.upstream.name, "locales": list(self.rendered.locales)})
+
+    async def metrics_endpoint(self, request: Request) -> Response:
+        if not self.authorized(request.headers.get("authorization")):
+            return JSONResponse({"error": "unauthorized"}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def render_for(config: RelayConfig, base_dir: Path | str = ".") -> RenderedSet:
+    """The tenant's emails, rendered once at start-up with the connector configs' renderer."""
+    return render_tenant(config, base_dir, path="templates")  # type: ignore[arg-type] - same fields as a tenant
+
+
+def create_app(config: RelayConfig, *, base_dir: Path | str = ".", upstream: Upstream | None = None) -> Starlette:
+    """The ASGI app. Raises ConfigError when the templates do not render."""
+    rendered = render_for(config, base_dir)
+    up = upstream or make_upstream(config.upstream, config.limits.upstream_timeout_seconds)
+    relay = Relay(config, rendered, up)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await up.aclose()
+
+    app = Starlette(lifespan=lifespan, routes=[
+        Route("/", relay.send, methods=["POST"]),
+        Route("/send", relay.send, methods=["POST"]),
+        Route("/health", relay.health, methods=["GET"]),
+        Route("/metrics", relay.metrics_endpoint, methods=["GET"]),
+    ])
+    app.state.relay = relay
+    return app
+
+
+__all__ = ["ConfigError", "Deduplicator", "Relay", "SendRequest", "create_app", "render_for"]
