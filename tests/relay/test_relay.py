@@ -342,3 +342,12 @@ def test_bad_config_exits_1_naming_the_path(tmp_path: Path, text: str, expected:
     assert done.returncode == 1, done.stderr
     assert expected in done.stderr and "Traceback" not in done.stderr
     assert "hunter2-secret" not in done.stderr and "t-123456" not in done.stderr
+
+
+def test_bounded_load_loses_and_duplicates_nothing() -> None:
+    """A small run of the benchmark (the full 2,000 × 50 run is recorded in benchmarks/README.md)."""
+    from benchmarks.relay_load import run_load
+
+    result = run_load(requests=300, clients=20, upstream="mailgun")
+    assert result.answered_error == 0 and result.answered_ok == 300
+    assert (result.lost, result.duplicated) == (0, 0) and result.delivered == result.distinct == 285
