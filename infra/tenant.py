@@ -162,4 +162,5 @@ class TenantEmail(pulumi.ComponentResource):
             "sender": self.sender,
             "readiness": self.readiness,
             "dnsRecordsToCreate": self.dns_records_to_create,
+            **self.provider.exports,
         }

@@ -30,6 +30,7 @@ class ProviderResult:
     waits_for: resources the connector must not be pushed before (DNS, identity, policy, key).
     dns_records: every record the provider needs (created in Route53 or not).
     dns_to_create: the records someone must create by hand (DNS managed elsewhere), else [].
+    exports: provider-specific stack outputs of the tenant (e.g. the relay's egress IP to allowlist).
     """
 
     component: pulumi.ComponentResource
@@ -38,6 +39,7 @@ class ProviderResult:
     dns_records: pulumi.Output[list[dict[str, Any]]] = field(default_factory=lambda: pulumi.Output.from_input([]))
     dns_to_create: pulumi.Output[list[dict[str, Any]]] = field(default_factory=lambda: pulumi.Output.from_input([]))
     readiness: pulumi.Output[str] = field(default_factory=lambda: pulumi.Output.from_input(NOT_APPLICABLE))
+    exports: dict[str, Any] = field(default_factory=dict)  # extra tenant outputs (never secret), e.g. the relay's egress IP
 
 
 def slug(text: str) -> str:
