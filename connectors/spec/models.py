@@ -192,11 +192,14 @@ class AliyunProvider(Model):
 
 
 # --- the email relay (Logto's HTTP email connector → our relay → the tenant's upstream) -------
+AwsRegion = Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")]
+
+
 class RelaySesUpstream(Model):
     """SES through its API (SESv2 SendEmail), as the relay's least-privilege role or given keys."""
 
     type: Literal["aws-ses"] = Field(description="AWS SES API (SESv2 SendEmail)")
-    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] = Field(description="AWS region of the SES identity")
+    region: AwsRegion = Field(description="AWS region of the SES identity")
     identity_arn: str | None = Field(None, description="the SES identity sent from (limits the relay's IAM policy); default: the sender's domain in this account")
     configuration_set_name: str | None = Field(None, description="SES configuration set for events")
     access_key_id: str | None = Field(None, description="only when the relay runs outside AWS: the sender's access key id")
@@ -241,7 +244,7 @@ RELAY_UPSTREAM_TYPES: tuple[str, ...] = ("aws-ses", "smtp", "mailgun", "sendgrid
 class RelayAwsSpec(Model):
     """Where and how the program runs the relay on AWS Lambda (fixed egress IP through a NAT gateway)."""
 
-    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] = Field(description="AWS region of the relay")
+    region: AwsRegion = Field(description="AWS region of the relay")
     vpc_cidr: Annotated[str, Field(pattern=r"^\d{1,3}(\.\d{1,3}){3}/(1[6-9]|2[0-4])$")] = Field(
         "10.42.0.0/24", description="the relay's own VPC (a /16../24, split into a public and a private subnet)")
     availability_zone: str | None = Field(None, description="default: the region's first zone")
