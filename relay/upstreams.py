@@ -8,11 +8,13 @@ Error messages carry the upstream's name and a status, never the message, a key 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import smtplib
 import ssl
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import httpx
@@ -155,11 +157,13 @@ class SmtpUpstream:
 
     def __init__(self, spec: SmtpProvider, timeout: float) -> None:
         self.spec, self.timeout = spec, timeout
+        # Loading the CA store takes ~0.15 s: once per relay, not once per message.
+        self._context = ssl.create_default_context() if spec.effective_security != "none" else None
 
     def _send_sync(self, email: OutgoingEmail) -> None:
         spec = self.spec
         security = spec.effective_security
-        context = ssl.create_default_context()
+        context = self._context
         try:
             if security == "tls":
                 server: smtplib.SMTP = smtplib.SMTP_SSL(spec.host, spec.port, timeout=self.timeout, context=context)
@@ -185,7 +189,7 @@ class SmtpUpstream:
             raise UpstreamError(self.name, f"failed ({type(exc).__name__})", transient=False) from None
 
     async def send(self, email: OutgoingEmail) -> None:
-        await asyncio.to_thread(self._send_sync, email)
+        await _in_thread(self._send_sync, email)
 
     async def aclose(self) -> None:
         return None
@@ -244,10 +248,22 @@ class SesUpstream:
             raise UpstreamError(self.name, f"cannot connect ({type(exc).__name__})", transient=True) from None
 
     async def send(self, email: OutgoingEmail) -> None:
-        await asyncio.to_thread(self._send_sync, email)
+        await _in_thread(self._send_sync, email)
 
     async def aclose(self) -> None:
         return None
+
+
+# Blocking clients (smtplib, boto3) run here; asyncio's default pool has only CPUs + 4 threads,
+# which would queue sends behind each other under a burst of sign-ins.
+_POOL: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+async def _in_thread(fn: Callable[..., None], *args: Any) -> None:
+    global _POOL
+    if _POOL is None:
+        _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="relay-upstream")
+    await asyncio.get_running_loop().run_in_executor(_POOL, fn, *args)
 
 
 def make_upstream(spec: Any, timeout: float) -> Upstream:
