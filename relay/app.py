@@ -17,13 +17,14 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 
 import stamina
 from markupsafe import escape
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -50,6 +51,35 @@ class SendRequest(BaseModel):
     type: UsageType
     payload: dict[str, Any] = Field(default_factory=dict)
     ip: StrictStr | None = None
+
+    @field_validator("to")
+    @classmethod
+    def _one_mailbox(cls, v: str) -> str:
+        """Exactly one plain address: a list (`a,b@x`) or a quoted name would reach more or other people."""
+        parsed = getaddresses([v])
+        if len(parsed) != 1 or parsed[0] != ("", v) or any(c in v for c in ',;"()[]\\:'):
+            raise ValueError("must be a single plain email address")
+        return v
+
+    @field_validator("payload")
+    @classmethod
+    def _shallow(cls, v: dict[str, Any]) -> dict[str, Any]:
+        if _depth(v) > MAX_PAYLOAD_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_PAYLOAD_DEPTH} levels")
+        return v
+
+
+MAX_PAYLOAD_DEPTH = 16  # Logto's payloads are 3 deep (organization.branding.logoUrl)
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_PAYLOAD_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
 
 
 def _problems(exc: ValidationError) -> list[str]:
@@ -208,7 +238,7 @@ class Relay:
                 return self._reject(413, "too_large", f"the body must be at most {limit} bytes")
         try:
             data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return self._reject(400, "malformed", "the body must be JSON: {to, type, payload, ip?}")
         try:
             req = SendRequest.model_validate(data)

@@ -146,6 +146,12 @@ def test_every_listed_token_is_accepted(start_relay, http_recorder) -> None:
     (b'{"to": "a@example.test", "type": "SignIn", "payload": {}}', 400, "invalid"),
     (b'{"to": "a@example.test", "type": "SignIn", "payload": "x"}', 400, "invalid"),
     (b'{"to": "a@example.test", "type": "OrganizationInvitation", "payload": {"code": "1"}}', 400, "invalid"),
+    (b'{"to": "x,attacker@evil.example", "type": "SignIn", "payload": {"code": "1"}}', 400, "invalid"),
+    (b'{"to": "\\"A\\" <a@example.test>", "type": "SignIn", "payload": {"code": "1"}}', 400, "invalid"),
+    (b'{"to": "a@example.test", "type": "SignIn", "payload": {"code": "1", "x": ' + b'{"y": ' * 40 + b'1' + b'}' * 40 + b'}}',
+     400, "invalid"),
+    (b'[' * 5000 + b']' * 5000, 400, "malformed"),
+    (b'{"to": "a@example.test", "type": "SignIn", "payload": {"code": 123456}}', 400, "invalid"),
 ])
 def test_malformed_bodies(start_relay, http_recorder, body, status, error) -> None:
     relay = start_relay(relay_config({"type": "postmark", "serverToken": "pm-token-123456", "endpoint": http_recorder.url("")}))
