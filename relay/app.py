@@ -272,6 +272,9 @@ class Relay:
         return JSONResponse({"status": "sent"}, status_code=200), "sent"
 
     async def health(self, request: Request) -> Response:
+        """Public liveness; with a token also which upstream and locales (nothing an outsider needs)."""
+        if not self.authorized(request.headers.get("authorization")):
+            return JSONResponse({"status": "ok"})
         return JSONResponse({"status": "ok", "upstream": self.upstream.name, "locales": list(self.rendered.locales)})
 
     async def metrics_endpoint(self, request: Request) -> Response:

@@ -52,4 +52,6 @@ def test_function_url_event_sends_through_the_upstream(lambda_env, smtp_sink) ->
     assert json.loads(again["body"]) == {"status": "duplicate"}
     assert aws_lambda.handler(url_event(body, auth=f"Bearer {TOKEN}-x"), None)["statusCode"] == 401
     health = aws_lambda.handler(url_event("", auth=None, path="/health", method="GET"), None)
-    assert health["statusCode"] == 200 and json.loads(health["body"])["upstream"] == "smtp"
+    assert health["statusCode"] == 200 and json.loads(health["body"]) == {"status": "ok"}
+    health = aws_lambda.handler(url_event("", path="/health", method="GET"), None)
+    assert json.loads(health["body"]) == {"status": "ok", "upstream": "smtp", "locales": ["en", "de"]}
