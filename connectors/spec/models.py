@@ -249,8 +249,8 @@ class RelayAwsSpec(Model):
         "10.42.0.0/24", description="the relay's own VPC (a /16../24, split into a public and a private subnet)")
     availability_zone: str | None = Field(None, description="default: the region's first zone")
     memory_mb: Annotated[StrictInt, Field(ge=128, le=3008)] = portable(256, description="Lambda memory")
-    log_retention_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365] = portable(
-        30, description="CloudWatch log retention")
+    log_retention_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365] = Field(
+        30, description="CloudWatch log retention (each environment keeps its own)")
     alarm_email: EmailAddress | None = Field(None, description="gets the relay's alarms (upstream errors, 5xx, throttles)")
     package: Annotated[str, Field(min_length=1)] = Field(
         "dist/relay-lambda.zip", description="the dependency layer built by `python -m relay.package` (from uv.lock)")

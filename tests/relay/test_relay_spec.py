@@ -102,3 +102,17 @@ def test_production_relay_on_plain_http_is_an_error(tmp_path) -> None:
     (tmp_path / "Pulumi.yaml").write_text("name: logto-email\nruntime: python\n")
     spec, findings = check_stack(tmp_path, "prod")
     assert spec is not None and "LE123" in [f.code for f in findings]
+
+
+def test_promote_copies_the_relays_portable_settings_and_never_a_token(tmp_path) -> None:
+    from connectors.promote import plan_promotion
+
+    dev = relay_tenant(codeTtlSeconds=900, aws={"region": "eu-west-1", "memoryMb": 512, "logRetentionDays": 7})
+    prod = relay_tenant(aws={"region": "eu-central-1"})
+    prod["provider"]["tokens"] = [sec("PRODTOKEN")]
+    write(tmp_path, "dev", stack({"acme": dev}, production=False))
+    write(tmp_path, "prod", stack({"acme": prod}))
+    (tmp_path / "Pulumi.yaml").write_text("name: logto-email\nruntime: python\n")
+    plan = plan_promotion(tmp_path, "dev", "prod")
+    paths = {c.path for c in plan.changes}
+    assert paths == {"tenants.acme.provider.codeTtlSeconds", "tenants.acme.provider.aws.memoryMb"}
