@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import json
 import logging
-import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from connectors.logto_facts import CODE_USAGE_TYPES, UsageType
 from connectors.templates import RenderedSet, fill_placeholders, pick_email
 from connectors.validators import EmailAddress
 from relay.config import RelayConfig
+from relay.idempotency import Deduplicator, SharedStore, make_shared_store
 from relay.upstreams import OutgoingEmail, Upstream, UpstreamError, make_upstream
 
 log = logging.getLogger("relay")
@@ -95,50 +95,6 @@ def _problems(exc: ValidationError) -> list[str]:
     return out
 
 
-# -- idempotency ---------------------------------------------------------------------------------------
-class Deduplicator:
-    """One send per key over `ttl` seconds; a repeat that arrives while the first is still in
-    flight waits for it (and sends itself only if the first failed).
-
-    Keys are keyed digests (HMAC with a per-process key), so nothing kept in memory reveals a code.
-    """
-
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.ttl, self.clock = ttl, clock
-        self._key = secrets.token_bytes(32)
-        self._done: dict[bytes, float] = {}
-        self._inflight: dict[bytes, asyncio.Event] = {}
-        self._next_purge = 0.0
-
-    def key(self, *parts: str) -> bytes:
-        return hmac.new(self._key, "\x1f".join(parts).encode(), hashlib.sha256).digest()
-
-    def _purge(self, now: float) -> None:
-        if now > self._next_purge:
-            self._done = {k: exp for k, exp in self._done.items() if exp > now}
-            self._next_purge = now + 30
-
-    async def once(self, key: bytes, send: Callable[[], Awaitable[None]]) -> bool:
-        """Run `send` unless it already succeeded for `key`; True when this call sent."""
-        while True:
-            now = self.clock()
-            self._purge(now)
-            if self._done.get(key, 0) > now:
-                return False
-            event = self._inflight.get(key)
-            if event is None:
-                break
-            await event.wait()
-        event = self._inflight[key] = asyncio.Event()
-        try:
-            await send()
-            self._done[key] = self.clock() + self.ttl
-            return True
-        finally:
-            del self._inflight[key]
-            event.set()
-
-
 # -- metrics ---------------------------------------------------------------------------------------------
 @dataclass
 class Metrics:
@@ -172,7 +128,9 @@ class Relay:
         self.config, self.rendered, self.upstream = config, rendered, upstream
         # Compare digests: equal length whatever the header, and every token is checked each time.
         self._accepted = [hashlib.sha256(a.encode()).digest() for a in config.authorizations]
-        self.dedup = Deduplicator(config.code_ttl_seconds)
+        # Keyed by the tokens so every instance of one relay derives the same digests.
+        self.dedup = Deduplicator(config.code_ttl_seconds, dedup_key(config))
+        self.shared: SharedStore | None = make_shared_store(config)
         self.metrics = Metrics()
 
     def authorized(self, header: str | None) -> bool:
@@ -208,6 +166,15 @@ class Relay:
                     except UpstreamError as exc:
                         self.metrics.upstream_errors.labels("transient" if exc.transient else "permanent").inc()
                         raise
+
+    async def _send_now(self, email: OutgoingEmail) -> bool:
+        await self.deliver(email)
+        return True
+
+    async def _once_everywhere(self, key: str, email: OutgoingEmail) -> bool:
+        if self.shared is None:
+            return await self._send_now(email)
+        return await self.shared.once(key, lambda: self._send_now(email))
 
     # -- endpoints -------------------------------------------------------------------------------------
     async def send(self, request: Request) -> Response:
@@ -256,7 +223,7 @@ class Relay:
             return self._reject(500, "no_template", f"no {req.type} or Generic template in the relay's set")
         key = self.dedup.key(req.to.lower(), str(req.type), str(code or ""), str(link or ""))
         try:
-            sent = await self.dedup.once(key, lambda: self.deliver(email))
+            sent = await self.dedup.once(key, lambda: self._once_everywhere(key, email))
         except UpstreamError as exc:
             self.metrics.failed.inc()
             status = 503 if exc.transient else 502
@@ -281,6 +248,12 @@ class Relay:
         if not self.authorized(request.headers.get("authorization")):
             return JSONResponse({"error": "unauthorized"}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
         return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def dedup_key(config: RelayConfig) -> bytes:
+    """The HMAC key of the idempotency digests: derived from the tokens (a secret all instances share)."""
+    material = "\x00".join(sorted(t.reveal() for t in config.tokens)).encode()
+    return hashlib.sha256(b"logto-email-relay-idempotency\x00" + material).digest()
 
 
 def render_for(config: RelayConfig, base_dir: Path | str = ".") -> RenderedSet:

@@ -29,6 +29,7 @@ from connectors.spec.models import (
     TenantSpec,
 )
 from connectors.logto_facts import LOGTO_LANGUAGE_TAGS
+from connectors.validators import HttpUrl
 
 # Environment variable holding extra tokens (comma-separated) so a token need not sit in a file.
 TOKENS_ENV = "LOGTO_EMAIL_RELAY_TOKENS"
@@ -43,6 +44,14 @@ class RelayLimits(Model):
     attempts: Annotated[StrictInt, Field(ge=1, le=10)] = Field(3, description="upstream attempts on transient errors")
 
 
+class RelayIdempotency(Model):
+    """A DynamoDB table shared by every instance (the program creates it for a deployed relay)."""
+
+    dynamodb_table: Annotated[str, Field(min_length=3, max_length=255)] = Field(description="table name (hash key `k`, TTL attribute `expires`)")
+    region: Annotated[str, Field(min_length=1)] = Field(description="its AWS region")
+    endpoint: HttpUrl | None = Field(None, description="DynamoDB endpoint override (tests)")
+
+
 class RelayConfig(Model):
     """Everything one tenant's relay needs. Field names match the tenant spec so the template
     helpers of `connectors.connector_config` take it as they take a tenant."""
@@ -55,6 +64,7 @@ class RelayConfig(Model):
     upstream: RelayUpstream = Field(description="where the relay sends")
     code_ttl_seconds: Annotated[StrictInt, Field(ge=60, le=3600)] = Field(600, description="a repeated request within it is not re-sent")
     limits: RelayLimits = Field(default_factory=RelayLimits, description="body size, timeouts, retries")
+    idempotency: RelayIdempotency | None = Field(None, description="share duplicate detection across instances (default: in memory)")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="the relay's log level")
 
     @property

@@ -5,10 +5,11 @@ created. With `aws:` the program deploys it, in the relay's region:
 - its own `ec2.Vpc` with a public subnet (internet gateway, `ec2.NatGateway` on an `ec2.Eip`)
   and a private subnet routed through the NAT gateway: every call the relay makes leaves from
   the Elastic IP, the address the upstream allowlists (exported as `relayEgressIp`);
+- a DynamoDB table (reached through a gateway endpoint) so one code is sent once across instances;
 - the relay's config (tokens, upstream credentials, sender, branding) as one
   `secretsmanager.Secret`, read by the function at cold start; never in an environment variable;
-- an `iam.Role` that may only write its logs, attach to its subnet, read that one secret and,
-  for an SES upstream, send as the sender through the one identity;
+- an `iam.Role` that may only write its logs, attach to its subnet, read that one secret, use
+  that one table and, for an SES upstream, send as the sender through the one identity;
 - the code (`relay/`, `connectors/`, the tenant's template directory) plus a dependency layer
   built from uv.lock (`python -m relay.package`), a `lambda_.FunctionUrl` in front (the relay
   checks the bearer token itself), a log group with retention, and alarms.
@@ -50,10 +51,13 @@ def identity_arn(upstream: RelaySesUpstream, account_id: str, sender_domain: str
     return upstream.identity_arn or f"arn:aws:ses:{upstream.region}:{account_id}:identity/{sender_domain}"
 
 
-def role_policy(*, log_group_arn: str, secret_arn: str, ses_identity_arn: str | None, configuration_set_arn: str | None,
-                sender: str) -> str:
-    """Everything the relay's role may do: its logs, its network interface, its secret, and sending."""
+def role_policy(*, log_group_arn: str, secret_arn: str, table_arn: str, ses_identity_arn: str | None,
+                configuration_set_arn: str | None, sender: str) -> str:
+    """Everything the relay's role may do: its logs, its network interface, its secret, its
+    idempotency table, and sending."""
     statements: list[dict[str, Any]] = [
+        {"Sid": "OwnIdempotencyTable", "Effect": "Allow", "Resource": table_arn,
+         "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]},
         {"Sid": "OwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": [log_group_arn, f"{log_group_arn}:*"]},
         {"Sid": "AttachToItsSubnet", "Effect": "Allow", "Action": ENI_ACTIONS, "Resource": "*"},
@@ -68,14 +72,15 @@ def role_policy(*, log_group_arn: str, secret_arn: str, ses_identity_arn: str | 
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
 
-def relay_config_json(tenant: TenantSpec) -> str:
+def relay_config_json(tenant: TenantSpec, *, idempotency_table: str, region: str) -> str:
     """The relay's config as the function reads it from Secrets Manager (secrets in clear: a secret)."""
-    from relay.config import from_tenant, to_json
+    from relay.config import RelayIdempotency, from_tenant, to_json
 
     templates = tenant.templates
     if templates.directory:
         templates = templates.model_copy(update={"directory": PACKAGED_TEMPLATES})
-    return to_json(from_tenant(tenant, templates=templates))
+    shared = RelayIdempotency.model_validate({"dynamodbTable": idempotency_table, "region": region})
+    return to_json(from_tenant(tenant, templates=templates, idempotency=shared))
 
 
 class EmailRelay(pulumi.ComponentResource):
@@ -124,12 +129,24 @@ class EmailRelay(pulumi.ComponentResource):
                          if p.upstream.type == "smtp" and p.upstream.port not in (443, 587, 465, 25) else []),
         )
 
+        # One send per code across instances: a table (DynamoDB TTL expires the rows), reached
+        # through a gateway endpoint (free, and not through the NAT gateway).
+        table_name = f"logto-email-{tenant_key}-relay"
+        self.table = aws.dynamodb.Table(
+            f"{name}-idempotency", name=table_name, hash_key="k", billing_mode="PAY_PER_REQUEST",
+            attributes=[aws.dynamodb.TableAttributeArgs(name="k", type="S")],
+            ttl=aws.dynamodb.TableTtlArgs(attribute_name="expires", enabled=True),
+            server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
+            tags=tags, region=region, opts=child)
+        aws.ec2.VpcEndpoint(f"{name}-dynamodb", vpc_id=self.vpc.id, service_name=f"com.amazonaws.{region}.dynamodb",
+                            vpc_endpoint_type="Gateway", route_table_ids=[private_rt.id], tags=tags, region=region, opts=child)
+
         # Config secret (tokens and upstream credentials).
         self.secret = aws.secretsmanager.Secret(
             f"{name}-config", name_prefix=f"logto-email/{tenant_key}/relay-", region=region, tags=tags, opts=child,
             description=f"logto-email relay config of tenant {tenant_key}: tokens, upstream credentials")
         self.secret_version = aws.secretsmanager.SecretVersion(
-            f"{name}-config", secret_id=self.secret.id, secret_string=pulumi.Output.secret(relay_config_json(tenant)),
+            f"{name}-config", secret_id=self.secret.id, secret_string=pulumi.Output.secret(relay_config_json(tenant, idempotency_table=table_name, region=region)),
             region=region, opts=child)
 
         # Role: logs, network interface, its secret, sending (SES only).
@@ -146,8 +163,8 @@ class EmailRelay(pulumi.ComponentResource):
         sender_domain = tenant.sender.email.rsplit("@", 1)[1]
         self.policy = aws.iam.RolePolicy(
             f"{name}-role-policy", role=self.role.id, opts=child,
-            policy=pulumi.Output.all(self.log_group.arn, self.secret.arn, account).apply(lambda a: role_policy(
-                log_group_arn=a[0], secret_arn=a[1],
+            policy=pulumi.Output.all(self.log_group.arn, self.secret.arn, account, self.table.arn).apply(lambda a: role_policy(
+                log_group_arn=a[0], secret_arn=a[1], table_arn=a[3],
                 ses_identity_arn=identity_arn(up, a[2], sender_domain) if ses else None,
                 configuration_set_arn=(f"arn:aws:ses:{up.region}:{a[2]}:configuration-set/{up.configuration_set_name}"
                                        if ses and up.configuration_set_name else None),

@@ -167,7 +167,7 @@ class Mocks(pmocks.Mocks):
         elif t == "aws:lambda/functionUrl:FunctionUrl":
             out["functionUrl"] = f"https://{digest[:32]}.lambda-url.{region}.on.aws/"
         elif t in ("aws:cloudwatch/logGroup:LogGroup", "aws:iam/role:Role", "aws:lambda/function:Function",
-                   "aws:lambda/layerVersion:LayerVersion"):
+                   "aws:lambda/layerVersion:LayerVersion", "aws:dynamodb/table:Table"):
             kind = t.split(":")[1].split("/")[0]
             out["arn"] = f"arn:aws:{kind}:{region}:{ACCOUNT}:{args.name}"
         elif t == "aws:secretsmanager/secretVersion:SecretVersion":

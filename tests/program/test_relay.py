@@ -94,6 +94,11 @@ def test_relay_config_lives_in_secrets_manager(run: Run) -> None:
     config = json.loads(unwrap(version.inputs["secretString"]))
     assert config["tokens"] == [SECRETS["token0"], SECRETS["token1"]]
     assert config["upstream"] == {"type": "mailgun", "domain": "mg.example.com", "region": "eu", "apiKey": SECRETS["mailgun"]}
+    assert config["idempotency"] == {"dynamodbTable": "logto-email-mg-relay", "region": "eu-central-1"}
+    [table] = of(run, "aws:dynamodb/table:Table", "mg")
+    assert table.inputs["name"] == "logto-email-mg-relay" and table.inputs["ttl"] == {"attributeName": "expires", "enabled": True}
+    [endpoint] = of(run, "aws:ec2/vpcEndpoint:VpcEndpoint", "mg")
+    assert endpoint.inputs["vpcEndpointType"] == "Gateway" and endpoint.inputs["routeTableIds"] == ["mg-relay-private-routes-id"]
     from relay.config import parse_config
 
     assert parse_config(config, source="secret", env={}).upstream.api_key.reveal() == SECRETS["mailgun"]
@@ -110,6 +115,7 @@ def _policy(run: Run, key: str) -> dict[str, Any]:
 
 def test_iam_is_limited_to_logs_network_secret_and_sending(run: Run) -> None:
     allowed = {"logs:CreateLogStream", "logs:PutLogEvents", "secretsmanager:GetSecretValue", "ses:SendEmail", "ses:SendRawEmail",
+               "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem",
                "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",
                "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}
     for key in ("mg", "sesrelay"):
@@ -122,6 +128,9 @@ def test_iam_is_limited_to_logs_network_secret_and_sending(run: Run) -> None:
                 assert all(a.startswith("ec2:") for a in s["Action"])  # only what a VPC function must have
         assert not [r for r in run.descendants(run.named(f"{key}-relay").urn) if r.type.startswith("aws:iam/rolePolicyAttachment")]
     assert not any(a.startswith("ses:") for s in _policy(run, "mg")["Statement"] for a in s["Action"])  # Mailgun: no SES rights
+    [table] = of(run, "aws:dynamodb/table:Table", "mg")
+    [dynamo] = [s for s in _policy(run, "mg")["Statement"] if s["Sid"] == "OwnIdempotencyTable"]
+    assert dynamo["Resource"] == table.outputs["arn"]
     [ses] = [s for s in _policy(run, "sesrelay")["Statement"] if s["Sid"] == "SendAsLogtoSenderOnly"]
     assert ses["Resource"] == ["arn:aws:ses:eu-west-1:123456789012:identity/sesrelay.example.com",
                                "arn:aws:ses:eu-west-1:123456789012:configuration-set/sesrelay-logto-email"]

@@ -18,7 +18,7 @@ import pytest
 from connectors.logto import LogtoClient
 from connectors.logto.errors import ConnectorSendFailed
 from connectors.templates import fill_placeholders, pick_email
-from relay.app import Deduplicator
+from relay.idempotency import Deduplicator
 from tests.relay.conftest import AUTH, OLD_TOKEN, TOKEN, relay_config, smtp_upstream
 
 CODE = "472913"
@@ -222,11 +222,12 @@ def test_dedup_expires_with_the_code_lifetime() -> None:
 
 async def _dedup_expiry() -> None:
     now = [0.0]
-    dedup = Deduplicator(600, clock=lambda: now[0])
+    dedup = Deduplicator(600, b"k" * 32, clock=lambda: now[0])
     calls = []
 
-    async def send() -> None:
+    async def send() -> bool:
         calls.append(1)
+        return True
 
     key = dedup.key("a@example.test", "SignIn", "123456")
     assert await dedup.once(key, send) and not await dedup.once(key, send)
