@@ -9,7 +9,8 @@ import pytest
 
 from tests.program.harness import Run, is_secret, leaked, run_program, tenants_config, unwrap
 
-pytestmark = pytest.mark.program
+# pulumi_aws warns about deprecated resources of its own ec2 and lambda modules when they load.
+pytestmark = [pytest.mark.program, pytest.mark.filterwarnings("ignore::DeprecationWarning:pulumi_aws")]
 
 SECRETS = {
     "app": "app-secret-relay-5c1e",
