@@ -232,6 +232,10 @@ class Relay:
             self.metrics.failed.inc()
             return JSONResponse({"error": "upstream", "message": "not sent: the upstream did not answer in time"},
                                 status_code=504), "upstream timeout"
+        except Exception as exc:  # noqa: BLE001 - a bug must not become a traceback holding the message
+            self.metrics.failed.inc()
+            return JSONResponse({"error": "internal", "message": "not sent: the relay failed"},
+                                status_code=500), f"internal error {type(exc).__name__}"
         if not sent:
             self.metrics.duplicates.inc()
             return JSONResponse({"status": "duplicate"}, status_code=200), "duplicate"

@@ -358,3 +358,24 @@ def test_bounded_load_loses_and_duplicates_nothing() -> None:
     result = run_load(requests=300, clients=20, upstream="mailgun")
     assert result.answered_error == 0 and result.answered_ok == 300
     assert (result.lost, result.duplicated) == (0, 0) and result.delivered == result.distinct == 285
+
+
+def test_an_unexpected_failure_is_a_500_without_the_message(start_relay, caplog) -> None:
+    class Broken:
+        name = "broken"
+
+        async def send(self, email) -> None:
+            raise ValueError(f"cannot encode {email.text}")  # a bug that would echo the email (and its code)
+
+        async def aclose(self) -> None:
+            return None
+
+    from relay import create_app, parse_config
+    from relay.server import RelayServer
+
+    caplog.set_level(logging.DEBUG)
+    config = parse_config(relay_config({"type": "postmark", "serverToken": "pm-token-123456"}), source="t", env={})
+    with RelayServer(create_app(config, upstream=Broken())) as relay:
+        response = post(relay, signin("bug@example.test"))
+    assert response.status_code == 500 and CODE not in response.text
+    assert "internal error ValueError" in caplog.text and CODE not in caplog.text
