@@ -1,0 +1,173 @@
+"""Drive the real Pulumi engine (scripts/pulumi-engine) on this project, offline.
+
+Each `EngineStack` is one stack of this project on its own `file://` backend and passphrase in a
+temporary directory; its config lives in a `--config-file` there, so the repository's
+`Pulumi.*.yaml` are never touched. Every command's output is kept (`outputs`) so that tests can
+search all of it for secrets.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+ROOT = Path(__file__).resolve().parents[2]
+NAMESPACE = "logto-email"
+
+
+def engine_env(bin_dir: Path, work: Path, passphrase_file: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")}
+    env.update(
+        PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
+        PULUMI_HOME=str(work / "pulumi-home"),
+        PULUMI_BACKEND_URL=(work / "backend").as_uri(),
+        PULUMI_CONFIG_PASSPHRASE_FILE=str(passphrase_file),
+        PULUMI_SKIP_UPDATE_CHECK="true",
+        PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK="true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
+        PULUMI_SKIP_CONFIRMATIONS="true",
+        NO_COLOR="1",
+    )
+    return env
+
+
+@dataclass
+class EngineStack:
+    bin_dir: Path
+    work: Path
+    name: str = "e2e"
+    outputs: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        (self.work / "backend").mkdir(parents=True, exist_ok=True)
+        (self.work / "pulumi-home").mkdir(exist_ok=True)
+        self.passphrase_file = self.work / "passphrase"
+        self.passphrase_file.write_text(secrets.token_urlsafe(24))
+        self.config_file = self.work / f"Pulumi.{self.name}.yaml"
+        self.env = engine_env(self.bin_dir, self.work, self.passphrase_file)
+
+    # -- running -------------------------------------------------------------------------------
+
+    def run(self, *args: str, check: bool = True, stdin: str | None = None, timeout: float = 600,
+            stack: bool = True, config: bool = True) -> subprocess.CompletedProcess[str]:
+        cmd = ["pulumi", *args]
+        if stack:
+            cmd += ["--stack", self.name]
+        if config:
+            cmd += ["--config-file", str(self.config_file)]
+        proc = subprocess.run(cmd, cwd=ROOT, env=self.env, input=stdin, text=True, capture_output=True,
+                              timeout=timeout, check=False)
+        self.outputs.append(f"$ {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}")
+        if check and proc.returncode != 0:
+            raise AssertionError(f"`{' '.join(args)}` failed ({proc.returncode}):\n{proc.stdout[-6000:]}\n{proc.stderr[-4000:]}")
+        return proc
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        """A command in the background (for interrupting it); its output is kept when it ends."""
+        cmd = ["pulumi", *args, "--stack", self.name, "--config-file", str(self.config_file)]
+        return subprocess.Popen(cmd, cwd=ROOT, env=self.env, text=True, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+    def interrupt(self, proc: subprocess.Popen[str], timeout: float = 120) -> str:
+        os.killpg(proc.pid, signal.SIGINT)
+        out, _ = proc.communicate(timeout=timeout)
+        self.outputs.append(out)
+        return out
+
+    # -- config --------------------------------------------------------------------------------
+
+    def init(self, tenants: dict[str, Any], secret_values: dict[str, str], production: bool = False) -> None:
+        """Create the stack (passphrase provider) with this config; secrets set via `config set --secret`."""
+        self.write_config(tenants, production=production)
+        self.run("stack", "init", "--secrets-provider", "passphrase", config=True)
+        for path, value in secret_values.items():
+            self.set_secret(path, value)
+
+    def _load(self) -> dict[str, Any]:
+        if not self.config_file.exists():
+            return {}
+        return YAML(typ="safe").load(self.config_file.read_text()) or {}
+
+    def _dump(self, doc: dict[str, Any]) -> None:
+        yaml = YAML(typ="safe")
+        yaml.default_flow_style = False
+        with self.config_file.open("w") as handle:
+            yaml.dump(doc, handle)
+
+    def write_config(self, tenants: dict[str, Any], production: bool = False) -> None:
+        """Replace the plain config; `secure:` values already set for the same paths are kept."""
+        doc = self._load()
+        old = (doc.get("config") or {}).get(f"{NAMESPACE}:tenants") or {}
+        merged = _keep_secure(old, tenants)
+        doc["config"] = {f"{NAMESPACE}:production": production, f"{NAMESPACE}:tenants": merged}
+        self._dump(doc)
+
+    def tenants(self) -> dict[str, Any]:
+        return self._load()["config"][f"{NAMESPACE}:tenants"]
+
+    def set_secret(self, path: str, value: str) -> None:
+        """`pulumi config set --secret --path`, the value on stdin."""
+        self.run("config", "set", "--secret", "--path", f"{NAMESPACE}:tenants.{path}", stdin=value)
+
+    # -- what the engine holds -----------------------------------------------------------------
+
+    def state_files(self) -> list[Path]:
+        return [p for p in (self.work / "backend").rglob("*") if p.is_file()]
+
+    def provider_logs(self) -> list[Path]:
+        return [p for p in (self.work / "pulumi-home").rglob("*") if p.is_file() and p.suffix in (".log", ".txt", "")]
+
+
+def _keep_secure(old: Any, new: Any) -> Any:
+    if isinstance(old, dict) and "secure" in old and new is None:
+        return old
+    if isinstance(new, dict):
+        base = dict(new)
+        if isinstance(old, dict):
+            for key, value in old.items():
+                if key not in base and _has_secure(value):
+                    base[key] = value
+                elif key in base:
+                    base[key] = _keep_secure(value, base[key])
+        return base
+    return new
+
+
+def _has_secure(value: Any) -> bool:
+    if isinstance(value, dict):
+        return "secure" in value or any(_has_secure(v) for v in value.values())
+    return False
+
+
+def secret_forms(value: str) -> list[str]:
+    """The value and the encodings a leak could take: base64 (std/url, padded or not), hex."""
+    raw = value.encode()
+    forms = {value, raw.hex()}
+    for enc in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+        text = enc.decode()
+        forms.update({text, text.rstrip("=")})
+    # base64 of the value inside a longer string: the three alignments, inner part only
+    for shift in range(3):
+        chunk = base64.b64encode(b"\0" * shift + raw).decode()
+        inner = chunk[4 if shift else 0 : -4]  # the groups made of the value's bytes alone
+        if len(inner) >= 12:
+            forms.add(inner)
+    return sorted(forms)
+
+
+def wait_for(predicate: Any, timeout: float = 60, interval: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
