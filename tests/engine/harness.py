@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import time
@@ -87,8 +88,8 @@ class EngineStack:
 
     def init(self, tenants: dict[str, Any], secret_values: dict[str, str], production: bool = False) -> None:
         """Create the stack (passphrase provider) with this config; secrets set via `config set --secret`."""
+        init_stack(self.name, self.work, self.env, self.config_file)
         self.write_config(tenants, production=production)
-        self.run("stack", "init", "--secrets-provider", "passphrase", config=True)
         for path, value in secret_values.items():
             self.set_secret(path, value)
 
@@ -125,6 +126,30 @@ class EngineStack:
 
     def provider_logs(self) -> list[Path]:
         return [p for p in (self.work / "pulumi-home").rglob("*") if p.is_file() and p.suffix in (".log", ".txt", "")]
+
+
+def init_stack(name: str, work: Path, env: dict[str, str], config_file: Path) -> None:
+    """`pulumi stack init` with the passphrase provider, its `encryptionsalt` put in `config_file`.
+
+    `stack init` has no --config-file: it runs in a directory holding only a copy of Pulumi.yaml
+    (same project, same backend), and the salt it writes there is moved to the config file.
+    """
+    scratch = work / "init"
+    scratch.mkdir(exist_ok=True)
+    shutil.copy(ROOT / "Pulumi.yaml", scratch / "Pulumi.yaml")
+    proc = subprocess.run(["pulumi", "stack", "init", name, "--secrets-provider", "passphrase", "--no-select"],
+                          cwd=scratch, env=env, text=True, capture_output=True, check=False)
+    if proc.returncode != 0:
+        raise AssertionError(f"pulumi stack init failed: {proc.stderr}")
+    salt = YAML(typ="safe").load((scratch / f"Pulumi.{name}.yaml").read_text())["encryptionsalt"]
+    doc = YAML(typ="safe").load(config_file.read_text()) if config_file.exists() else {}
+    doc = doc or {}
+    doc["encryptionsalt"] = salt
+    yaml = YAML(typ="safe")
+    yaml.default_flow_style = False
+    with config_file.open("w") as handle:
+        yaml.dump(doc, handle)
+    shutil.rmtree(scratch)
 
 
 def _keep_secure(old: Any, new: Any) -> Any:
