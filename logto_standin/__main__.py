@@ -4,7 +4,8 @@
 
 The state directory keeps the tenant's rows (`tenant.json`), the M2M app and SMTP credentials
 (`credentials.json`, mode 0600, generated on first start and kept, so a stack configured once stays
-valid) and the sink's Maildir (`mailbox/`). It prints one JSON line when ready (also written to
+valid), the sink's Maildir (`mailbox/`) and a log of the requests it answered (`requests.log`:
+time, method, path, status; never a body or query). It prints one JSON line when ready (also written to
 `server.json`): URL, resource, app id, SMTP host/port/user and where the files are. Secrets are
 never printed: scripts read them from `credentials.json`.
 """
@@ -18,6 +19,7 @@ import secrets
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +36,16 @@ DEFAULT_SMTP_PORT = 2525
 class PersistentServer(LogtoTestServer):
     """A stand-in whose tenant survives restarts: each successful write is saved to `state_file`."""
 
-    def __init__(self, *args: Any, state_file: Path, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, state_file: Path, request_log: Path, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.state_file = state_file
+        self.request_log = request_log
 
     def _record(self, request: Request, status: int | None) -> None:
         super()._record(request, status)
+        with self._requests_lock, self.request_log.open("a", encoding="utf-8") as handle:
+            # method, path and status only: bodies and query strings may carry secrets
+            handle.write(f"{time.time():.3f} {request.method} {request.path} {status if status is not None else '-'}\n")
         if request.method != "GET" and request.path.startswith("/api/") and status is not None and status < 400:
             self.save()
 
@@ -98,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
 
     state_file = state_dir / "tenant.json"
     with ConnectorRuntime() as runtime:
-        server = PersistentServer(runtime=runtime, host=args.host, port=args.port, state_file=state_file)
+        server = PersistentServer(runtime=runtime, host=args.host, port=args.port, state_file=state_file,
+                                  request_log=state_dir / "requests.log")
         server.app_id, server.app_secret = creds["appId"], creds["appSecret"]
         with server.app.lock:
             server.app.state.m2m_apps.clear()

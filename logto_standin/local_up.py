@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import mailbox
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -112,15 +113,14 @@ def start_standin(state_dir: Path, *, port: int, smtp_port: int, log: Path, time
 
 
 def working_config(project: Path, state: Path, *, endpoint: str, app_id: str, smtp: dict[str, Any] | None) -> Path:
-    """`.local-stack/Pulumi.local.yaml`: the shipped file with this run's addresses, keeping the
-    previous copy's `encryptionsalt` and encrypted values (re-set below, so always current)."""
+    """`.local-stack/Pulumi.local.yaml`: the shipped file with this run's addresses and the stack's
+    `encryptionsalt`; the secrets are set into it afterwards (`set_secret`), so it is always current."""
     yaml = YAML(typ="rt")
     shipped = yaml.load((project / f"Pulumi.{STACK}.yaml").read_text(encoding="utf-8"))
     target = state / f"Pulumi.{STACK}.yaml"
-    if target.exists():
-        previous = yaml.load(target.read_text(encoding="utf-8")) or {}
-        if "encryptionsalt" in previous:
-            shipped["encryptionsalt"] = previous["encryptionsalt"]
+    salt = state / "encryptionsalt"
+    if salt.exists():
+        shipped["encryptionsalt"] = salt.read_text().strip()
     for tenant in shipped["config"]["logto-email:tenants"].values():
         tenant["logto"]["endpoint"] = endpoint
         tenant["logto"]["appId"] = app_id
@@ -144,14 +144,28 @@ def run_pulumi(args: list[str], *, env: dict[str, str], cwd: Path, stdin: str | 
 
 
 def ensure_stack(project: Path, env: dict[str, str], config_file: Path, log: Path) -> None:
+    """Create the stack on the file backend once, with the passphrase provider.
+
+    `pulumi stack init` has no --config-file: it runs in a scratch directory holding only a copy of
+    Pulumi.yaml (same project, same backend), and the `encryptionsalt` it writes there is kept in
+    the state dir (`encryptionsalt`), from where `working_config` puts it in the working copy.
+    """
+    state = config_file.parent
     listed = run_pulumi(["stack", "ls", "--json"], env=env, cwd=project, log=log)
     names = {s["name"] for s in json.loads(listed.stdout or "[]")} if listed.returncode == 0 else set()
-    if STACK in names:
+    if STACK in names and (state / "encryptionsalt").exists():
         return
-    init = run_pulumi(["stack", "init", STACK, "--secrets-provider", "passphrase", "--config-file", str(config_file)],
-                      env=env, cwd=project, log=log)
+    scratch = state / "init"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
+    shutil.copy(project / "Pulumi.yaml", scratch / "Pulumi.yaml")
+    init = run_pulumi(["stack", "init", STACK, "--secrets-provider", "passphrase", "--no-select"],
+                      env=env, cwd=scratch, log=log)
     if init.returncode != 0:
         raise SystemExit(f"pulumi stack init {STACK} failed:\n{init.stderr.strip()}")
+    salt = YAML(typ="safe").load((scratch / f"Pulumi.{STACK}.yaml").read_text())["encryptionsalt"]
+    (state / "encryptionsalt").write_text(salt + "\n")
+    shutil.rmtree(scratch)
 
 
 def set_secret(project: Path, env: dict[str, str], config_file: Path, key: str, value: str, log: Path) -> None:
@@ -178,8 +192,8 @@ def live_connectors(endpoint: str, app_id: str, app_secret: str, resource: str) 
     return [{"id": r["id"], "connectorId": r["connectorId"]} for r in rows if r.get("type") == "Email"]
 
 
-def newest_mail(box_dir: Path) -> tuple[Path, str] | None:
-    box = mailbox.Maildir(box_dir, create=False)
+def newest_mail(box_dir: Path) -> tuple[Path, str, float] | None:
+    """The newest message of the sink's Maildir: its file, subject and time."""
     newest: tuple[float, Path, str] | None = None
     for sub in ("new", "cur"):
         for path in (box_dir / sub).glob("*"):
@@ -188,8 +202,7 @@ def newest_mail(box_dir: Path) -> tuple[Path, str] | None:
                 with path.open("rb") as handle:
                     subject = str(make_header(decode_header(mailbox.MaildirMessage(handle.read())["Subject"] or "")))
                 newest = (mtime, path, subject)
-    del box
-    return None if newest is None else (newest[1], newest[2])
+    return None if newest is None else (newest[1], newest[2], newest[0])
 
 
 def main() -> int:
@@ -209,12 +222,13 @@ def main() -> int:
         endpoint = str(real["LOGTO_ENDPOINT"]).rstrip("/") if use_real else standin.info["url"]
         app_id = str(real["LOGTO_APP_ID"]) if use_real else standin.info["appId"]
         app_secret = str(real["LOGTO_APP_SECRET"]) if use_real else standin.app_secret
+        ensure_stack(project, env, state / f"Pulumi.{STACK}.yaml", log)
         config_file = working_config(project, state, endpoint=endpoint, app_id=app_id, smtp=standin.info["smtp"])
-        ensure_stack(project, env, config_file, log)
         set_secret(project, env, config_file, APP_SECRET_KEY, app_secret, log)
         if standin.smtp_password is not None:
             set_secret(project, env, config_file, SMTP_PASSWORD_KEY, standin.smtp_password, log)
         print(f"local stack: pulumi up --yes --stack {STACK} (Logto at {endpoint})", flush=True)
+        started = time.time()
         up = run_pulumi(["up", "--yes", "--stack", STACK, "--config-file", str(config_file), "--color", "never"],
                         env=env, cwd=project, log=log)
         sys.stdout.write(up.stdout)
@@ -225,14 +239,28 @@ def main() -> int:
         previews = state / "previews"
         subprocess.run([sys.executable, "-m", "connectors", "render", "--stack", STACK, "--project-dir", str(state),
                         "--out", str(previews)], cwd=project, capture_output=True, text=True, check=False)
-        print(summary(project, env, state, endpoint, app_id, app_secret, standin, use_real))
+        print(summary(project, env, state, endpoint, app_id, app_secret, standin, use_real, started))
         return 0
     finally:
         standin.stop()
 
 
+def logto_calls(request_log: Path, since: float) -> dict[str, int]:
+    """Requests the stand-in answered since `since`, by kind (`PATCH /api/connectors/:id` …)."""
+    counts: dict[str, int] = {}
+    if not request_log.exists():
+        return counts
+    for line in request_log.read_text(encoding="utf-8").splitlines():
+        stamp, method, path, _status = line.split(" ", 3)
+        if float(stamp) < since:
+            continue
+        kind = f"{method} " + re.sub(r"/(?=[a-z0-9]{12,21}(/|$))[a-z0-9]+", "/:id", path)
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
 def summary(project: Path, env: dict[str, str], state: Path, endpoint: str, app_id: str, app_secret: str,
-            standin: StandIn, use_real: bool) -> str:
+            standin: StandIn, use_real: bool, started: float) -> str:
     rel = lambda p: os.path.relpath(p, project)  # noqa: E731
     changes = last_update_changes(project, env)
     changed = {k: v for k, v in changes.items() if k != "same" and v}
@@ -240,7 +268,12 @@ def summary(project: Path, env: dict[str, str], state: Path, endpoint: str, app_
     if changed:
         lines.append("this run changed: " + ", ".join(f"{v} {k}" for k, v in sorted(changed.items())))
     else:
-        lines.append(f"this run changed nothing: {changes.get('same', 0)} resources already as declared (0 writes)")
+        lines.append(f"this run changed nothing: {changes.get('same', 0)} resources already as declared")
+    calls = logto_calls(Path(standin.info["stateDir"]) / "requests.log", since=started) if not use_real else {}
+    if not use_real:
+        writes = sum(n for kind, n in calls.items() if not kind.startswith(("GET ", "POST /oidc")) and not kind.endswith("/test"))
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(calls.items())) or "none"
+        lines.append(f"Logto calls during pulumi up: {writes} write(s); by kind: {kinds}")
     resource = standin.info["resource"] if not use_real else os.environ.get("LOGTO_RESOURCE", "https://default.logto.app/api")
     try:
         live = live_connectors(endpoint, app_id, app_secret, resource)
@@ -251,9 +284,12 @@ def summary(project: Path, env: dict[str, str], state: Path, endpoint: str, app_
     if standin.info.get("mailbox"):
         mail = newest_mail(Path(standin.info["mailbox"]))
         if mail is None:
-            lines.append(f"test email: none in the sink's mailbox {rel(standin.info['mailbox'])}/ (nothing was sent this time)")
+            lines.append(f"test email: none in the sink's mailbox {rel(standin.info['mailbox'])}/")
         else:
-            lines.append(f"latest test email: {rel(mail[0])} (subject: {mail[1]!r})")
+            if mail[2] >= started:
+                lines.append(f"test email of this run: {rel(mail[0])} (subject: {mail[1]!r})")
+            else:
+                lines.append(f"test email: none this run (no connector change); the last one: {rel(mail[0])}")
     previews = state / "previews" / "index.html"
     if previews.exists():
         lines.append(f"rendered previews: {rel(previews)}")
