@@ -73,14 +73,23 @@ class EngineStack:
         return proc
 
     def start(self, *args: str) -> subprocess.Popen[str]:
-        """A command in the background (for interrupting it); its output is kept when it ends."""
+        """A command in the background (for interrupting it); its output goes to a file, kept when it ends."""
         cmd = ["pulumi", *args, "--stack", self.name, "--config-file", str(self.config_file)]
-        return subprocess.Popen(cmd, cwd=ROOT, env=self.env, text=True, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        self._bg_out = (self.work / "background.out").open("w")
+        return subprocess.Popen(cmd, cwd=ROOT, env=self.env, text=True, stdout=self._bg_out,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
 
-    def interrupt(self, proc: subprocess.Popen[str], timeout: float = 120) -> str:
+    def interrupt(self, proc: subprocess.Popen[str], timeout: float = 180) -> str:
+        """SIGINT (Ctrl-C) to the command's process group; waits for it to end."""
         os.killpg(proc.pid, signal.SIGINT)
-        out, _ = proc.communicate(timeout=timeout)
+        try:
+            proc.wait(timeout=timeout)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            self._bg_out.close()
+        out = (self.work / "background.out").read_text()
         self.outputs.append(out)
         return out
 
@@ -105,11 +114,9 @@ class EngineStack:
             yaml.dump(doc, handle)
 
     def write_config(self, tenants: dict[str, Any], production: bool = False) -> None:
-        """Replace the plain config; `secure:` values already set for the same paths are kept."""
+        """Replace the stack's config: pass `tenants()` edited, so the `secure:` values stay."""
         doc = self._load()
-        old = (doc.get("config") or {}).get(f"{NAMESPACE}:tenants") or {}
-        merged = _keep_secure(old, tenants)
-        doc["config"] = {f"{NAMESPACE}:production": production, f"{NAMESPACE}:tenants": merged}
+        doc["config"] = {f"{NAMESPACE}:production": production, f"{NAMESPACE}:tenants": tenants}
         self._dump(doc)
 
     def tenants(self) -> dict[str, Any]:
@@ -150,27 +157,6 @@ def init_stack(name: str, work: Path, env: dict[str, str], config_file: Path) ->
     with config_file.open("w") as handle:
         yaml.dump(doc, handle)
     shutil.rmtree(scratch)
-
-
-def _keep_secure(old: Any, new: Any) -> Any:
-    if isinstance(old, dict) and "secure" in old and new is None:
-        return old
-    if isinstance(new, dict):
-        base = dict(new)
-        if isinstance(old, dict):
-            for key, value in old.items():
-                if key not in base and _has_secure(value):
-                    base[key] = value
-                elif key in base:
-                    base[key] = _keep_secure(value, base[key])
-        return base
-    return new
-
-
-def _has_secure(value: Any) -> bool:
-    if isinstance(value, dict):
-        return "secure" in value or any(_has_secure(v) for v in value.values())
-    return False
 
 
 def secret_forms(value: str) -> list[str]:

@@ -21,7 +21,7 @@ from tests.engine.conftest import smtp_secrets, smtp_tenant
 from tests.engine.harness import EngineStack, secret_forms, wait_for
 from tests.sinks import SmtpSink
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.engine, pytest.mark.timeout(900)]
 
 def logto_writes(server: LogtoTestServer) -> list[tuple[str, str, int | None]]:
     return [(r.method, r.path, r.status) for r in server.writes() if not r.path.endswith("/test")]
@@ -87,6 +87,7 @@ def test_up_creates_connector_templates_and_sign_in_then_a_second_up_changes_not
 def test_a_change_out_of_band_is_found_by_refresh_with_secrets_masked_and_repaired_by_up(stack, logto, mail_sink):
     deploy_one(stack, logto, mail_sink)
     row = email_rows(logto)[0]
+    declared = row.config["fromEmail"]
     with logto.lock:  # someone edits the connector in the Console
         row.config["fromEmail"] = "someone-else@e2e.localhost"
     logto.clear_requests()
@@ -98,7 +99,7 @@ def test_a_change_out_of_band_is_found_by_refresh_with_secrets_masked_and_repair
         assert form not in out + refreshed.stderr
     stack.run("up", "--yes", "--color", "never")
     rows = email_rows(logto)
-    assert len(rows) == 1 and rows[0].id == row.id and rows[0].config["fromEmail"] == "no-reply@e2e.localhost"
+    assert len(rows) == 1 and rows[0].id == row.id and rows[0].config["fromEmail"] == declared
     assert [(m, p) for m, p, _ in logto_writes(logto)] == [("PATCH", f"/api/connectors/{row.id}")]
 
 
@@ -106,16 +107,13 @@ def test_a_failing_test_send_stops_up_with_a_clear_message_and_the_live_connecto
     deploy_one(stack, logto, mail_sink)
     before = email_rows(logto)[0]
     before_config = json.loads(json.dumps(before.config))
-    tenants = stack.tenants()
-    tenants["demo"]["sender"]["name"] = "Changed"
-    stack.write_config(tenants)
-    stack.set_secret("demo.provider.password", "wrong-" + mail_sink.password)
+    stack.set_secret("demo.provider.password", "wrong-" + mail_sink.password)  # the sink refuses it
     logto.clear_requests()
     failed = stack.run("up", "--yes", "--color", "never", check=False)
     assert failed.returncode != 0
-    out = failed.stdout + failed.stderr
-    assert "test" in out.lower() and "nothing was changed" in out, out
-    assert logto_writes(logto) == []
+    out = " ".join((failed.stdout + failed.stderr).split())
+    assert "failed, so nothing was changed" in out, out
+    assert [w for w in logto_writes(logto) if w[1].startswith("/api/connectors")] == []
     after = email_rows(logto)
     assert [r.id for r in after] == [before.id] and after[0].config == before_config
 
@@ -153,7 +151,7 @@ def test_no_secret_in_state_export_outputs_or_logs_in_any_encoding(stack, logto,
     deploy_one(stack, logto, mail_sink)
     stack.run("preview", "--diff", "--color", "never")
     stack.run("refresh", "--yes", "--color", "never")
-    stack.run("stack", "output", "--json")
+    stack.run("stack", "output", "--json", config=False)
     exported = stack.run("stack", "export").stdout
     assert '"secure"' in exported or "ciphertext" in exported  # the secrets are there, encrypted
     haystacks = {"stack export": exported}
@@ -208,7 +206,8 @@ def test_an_existing_connector_is_adopted_by_a_new_stack_without_a_write(engine_
     adopter.run("up", "--yes", "--color", "never")
     assert [w for w in logto_writes(logto) if w[1].startswith("/api/connectors")] == []
     assert [r.id for r in email_rows(logto)] == [existing.id]
-    assert "connector_id" in adopter.run("stack", "output", "--json").stdout or True
+    outputs = json.loads(adopter.run("stack", "output", "--json", config=False).stdout)
+    assert outputs["demo"]["connectorId"] == existing.id
 
 
 def test_two_tenants_on_two_servers_deploy_independently(stack, connector_runtime, mail_sink):
@@ -258,13 +257,18 @@ def test_an_up_interrupted_between_test_send_and_write_converges_and_never_leave
     finally:
         if proc.poll() is None:
             proc.kill()
-    stack.run("cancel", "--yes", check=False, config=False)  # a lock left by the interrupted update
-    stack.run("up", "--yes", "--color", "never")
+    rerun = stack.run("up", "--yes", "--color", "never", check=False)
+    if rerun.returncode != 0 and "pending" in rerun.stdout + rerun.stderr:
+        # an operation the interrupt cut short: Pulumi's documented way on is a refresh that clears it
+        stack.run("refresh", "--yes", "--clear-pending-creates", "--color", "never")
+        stack.run("up", "--yes", "--color", "never")
+    else:
+        assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     stop.set()
     watcher.join()
     assert counts and min(counts) == 1 and max(counts) == 1
     rows = email_rows(logto)
-    assert len(rows) == 1 and rows[0].config["fromName"] == "After" if "fromName" in rows[0].config else True
+    assert len(rows) == 1 and "After" in json.dumps(rows[0].config)
     again = stack.run("up", "--yes", "--color", "never").stdout
     assert not re.search(r"\b\d+ (created|updated|deleted|replaced)", again), again
 
