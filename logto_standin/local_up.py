@@ -62,7 +62,8 @@ def _private_file(path: Path, text: str) -> None:
 
 
 def ensure_state_dir(project: Path) -> Path:
-    state = project / STATE_DIRNAME
+    """`.local-stack/` (or `LOGTO_EMAIL_LOCAL_STATE`, for tests), 0700, with backend and passphrase."""
+    state = Path(os.environ.get("LOGTO_EMAIL_LOCAL_STATE") or project / STATE_DIRNAME)
     state.mkdir(mode=0o700, exist_ok=True)
     os.chmod(state, 0o700)
     (state / "backend").mkdir(exist_ok=True)
@@ -234,7 +235,7 @@ def main() -> int:
         sys.stdout.write(up.stdout)
         sys.stderr.write(up.stderr)
         if up.returncode != 0:
-            print(f"\nlocal stack: pulumi up failed (exit {up.returncode}); full log in {log.relative_to(project)}", file=sys.stderr)
+            print(f"\nlocal stack: pulumi up failed (exit {up.returncode}); full log in {os.path.relpath(log, project)}", file=sys.stderr)
             return up.returncode
         previews = state / "previews"
         subprocess.run([sys.executable, "-m", "connectors", "render", "--stack", STACK, "--project-dir", str(state),
