@@ -152,7 +152,7 @@ def test_no_secret_in_state_export_outputs_or_logs_in_any_encoding(stack, logto,
     stack.run("preview", "--diff", "--color", "never")
     stack.run("refresh", "--yes", "--color", "never")
     stack.run("stack", "output", "--json", config=False)
-    exported = stack.run("stack", "export").stdout
+    exported = stack.run("stack", "export", config=False).stdout
     assert '"secure"' in exported or "ciphertext" in exported  # the secrets are there, encrypted
     haystacks = {"stack export": exported}
     haystacks.update({f"command output #{i}": text for i, text in enumerate(stack.outputs)})
@@ -186,6 +186,7 @@ def test_a_provider_switch_in_stack_config_is_one_post_never_two_connectors_neve
     old_id = email_rows(logto)[0].id
     tenants = stack.tenants()
     tenants["demo"]["provider"] = {"type": "http", "endpoint": http_recorder.url("/send")}
+    tenants["demo"]["templates"] = {"storage": "connector"}  # the http connector reads no Logto templates
     stack.write_config(tenants)
     logto.clear_requests()
     stack.run("up", "--yes", "--color", "never")
