@@ -23,9 +23,16 @@ log = scrubbed_logger("infra")
 
 
 def unwrap(value: Any) -> Any:
-    """Props with any Pulumi secret wrapper removed, at any depth."""
+    """Props with any Pulumi secret wrapper removed, at any depth, and numbers as declared.
+
+    The engine's wire format carries every number as a double, so a declared `port: 2525` reaches
+    the provider as 2525.0: integral floats become ints again, or strict models refuse them and
+    JSON comparisons with what Logto holds (2525) never match.
+    """
     if rpc.is_rpc_secret(value):
         return unwrap(value["value"])
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, dict):
         return {k: unwrap(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -64,7 +64,7 @@ def test_template_problems_name_the_tenant(tmp_path):
 
 def test_missing_stack_is_exit_1_with_the_stacks_listed():
     result = invoke("validate", "-s", "nope", "-C", str(ROOT))
-    assert result.exit_code == 1 and "stacks here: dev, prod" in result.output
+    assert result.exit_code == 1 and "stacks here: dev, local, prod" in result.output
 
 
 def test_usage_error_is_exit_2():
