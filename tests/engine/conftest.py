@@ -75,10 +75,10 @@ def smtp_tenant(server: LogtoTestServer, sink: SmtpSink, **overrides: Any) -> di
     tenant: dict[str, Any] = {
         "logto": {"endpoint": server.url, "appId": server.app_id},
         "provider": {"type": "smtp", "host": "127.0.0.1", "port": sink.port, "security": "none", "username": sink.user},
-        "sender": {"email": "no-reply@e2e.localhost", "name": "E2E"},
+        "sender": {"email": "no-reply@e2e.test", "name": "E2E"},
         "locales": ["en", "de"],
         "templates": {"storage": "logto"},
-        "testRecipient": "qa@e2e.localhost",
+        "testRecipient": "qa@e2e.test",
         "signInExperience": {"emailSignUp": True, "emailSignIn": True, "forgotPassword": True},
     }
     tenant.update(overrides)

@@ -70,11 +70,14 @@ def test_up_creates_connector_templates_and_sign_in_then_a_second_up_changes_not
     assert "email" in sign_up["identifiers"] + [s["identifier"] for s in sign_up.get("secondaryIdentifiers", [])]
     assert any("email" in str(m).lower() for m in sie["forgotPasswordMethods"]), sie["forgotPasswordMethods"]
     assert any(m["identifier"] == "email" and m["verificationCode"] for m in sie["signIn"]["methods"])
-    # exactly one test-send, before the connector write, and it really went through the sink
+    # one test-send before the connector write, then one per locale right after its i18n rows
+    # landed (en, de); each really went through the sink
     sends = [i for i, r in enumerate(logto.requests) if r.path.endswith("/test")]
     posts = [i for i, r in enumerate(logto.requests) if r.method == "POST" and r.path == "/api/connectors"]
-    assert len(sends) == 1 and len(posts) == 1 and sends[0] < posts[0]
-    assert mail_sink.received_by("qa@e2e.localhost")
+    puts = [i for i, r in enumerate(logto.requests) if r.method == "PUT" and r.path == "/api/email-templates"]
+    assert len(posts) == 1 and len(sends) == 3 and sends[0] < posts[0] < sends[1], logto.requests
+    assert len(puts) == 2 and puts[0] < sends[1] and puts[1] < sends[2], logto.requests
+    assert mail_sink.received_by("qa@e2e.test")
     # the second up: no changes, no write, no test-send
     logto.clear_requests()
     again = stack.run("up", "--yes", "--color", "never").stdout
@@ -89,11 +92,11 @@ def test_a_change_out_of_band_is_found_by_refresh_with_secrets_masked_and_repair
     row = email_rows(logto)[0]
     declared = row.config["fromEmail"]
     with logto.lock:  # someone edits the connector in the Console
-        row.config["fromEmail"] = "someone-else@e2e.localhost"
+        row.config["fromEmail"] = "someone-else@e2e.test"
     logto.clear_requests()
     refreshed = stack.run("refresh", "--yes", "--diff", "--color", "never")
     out = refreshed.stdout
-    assert "someone-else@e2e.localhost" in out or "update" in out, out
+    assert "someone-else@e2e.test" in out or "update" in out, out
     assert logto_writes(logto) == []  # refresh only reads
     for form in secret_forms(mail_sink.password) + secret_forms(logto.app_secret):
         assert form not in out + refreshed.stderr
@@ -125,7 +128,7 @@ def test_destroy_is_refused_while_sign_in_needs_email_and_succeeds_after_the_ove
                                                 "isPasswordPrimary": False}]})
     refused = stack.run("destroy", "--yes", "--color", "never", check=False)
     out = refused.stdout + refused.stderr
-    assert refused.returncode != 0 and "sign-in experience still needs email" in out and "allow" in out.lower(), out
+    assert refused.returncode != 0 and "still needs email for" in out and "signIn.methods" in out and "allow" in out.lower(), out
     assert len(email_rows(logto)) == 1
     tenants = stack.tenants()
     tenants["demo"]["allowSignInBreakage"] = True
@@ -177,7 +180,7 @@ def test_a_secret_rotated_with_config_set_secret_reaches_logto_after_a_test_send
     send = next(i for i, (m, p) in enumerate(order) if p.endswith("/test"))
     patch = next(i for i, (m, p) in enumerate(order) if m == "PATCH" and p.startswith("/api/connectors/"))
     assert send < patch, order
-    assert mail_sink.received_by("qa@e2e.localhost")
+    assert mail_sink.received_by("qa@e2e.test")
     assert mail_sink.password not in out
 
 

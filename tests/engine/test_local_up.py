@@ -31,7 +31,8 @@ def test_local_default_deploys_then_changes_nothing_and_prints_no_secret(engine_
     assert "rendered previews:" in first and (state / "previews" / "index.html").exists()
     assert "this run changed nothing" in second and "Logto calls during pulumi up: 0 write(s)" in second
     mails = list((state / "logto" / "mailbox" / "new").iterdir())
-    assert len(mails) == 1  # one test-send, in the first run only
+    # the first run only: the connector's test-send, then one per locale whose i18n rows it wrote (en, de)
+    assert len(mails) == 3
     creds = json.loads((state / "logto" / "credentials.json").read_text())
     texts = [r.stdout + r.stderr for r in runs] + [(state / "up.log").read_text(), (state / "standin.log").read_text()]
     texts += [p.read_text(errors="replace") for p in (state / "backend").rglob("*") if p.is_file()]
