@@ -10,8 +10,6 @@ from __future__ import annotations
 import ipaddress
 import re
 
-import httpx
-
 from connectors.logto.errors import InsecureEndpoint
 
 _CLOUD_HOST = re.compile(r"^(?P<tenant>[a-z0-9]+)\.logto\.app$")
@@ -26,6 +24,8 @@ def normalize_endpoint(endpoint: str) -> str:
     """`endpoint` without a trailing slash, after checking scheme and host."""
     if not isinstance(endpoint, str) or not endpoint.strip():
         raise InsecureEndpoint("the Logto endpoint is empty; expected e.g. https://<tenant-id>.logto.app")
+    import httpx  # here, not at the top: commands that never call Logto (`--help`, `validate`) load no HTTP client
+
     try:
         url = httpx.URL(endpoint.strip())
     except Exception as exc:  # httpx.InvalidURL and friends
@@ -56,6 +56,8 @@ def is_private_host(host: str) -> bool:
 
 def default_resource(endpoint: str) -> str:
     """The Management API indicator: per tenant on Logto Cloud, `default` on OSS."""
+    import httpx  # see normalize_endpoint
+
     host = httpx.URL(endpoint).host.lower()
     match = _CLOUD_HOST.match(host)
     if match:
