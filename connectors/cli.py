@@ -76,8 +76,11 @@ def cli() -> None:
     """
 
 
-def compile_stack(project_dir: Path, stack: str):
-    """Load a stack and build every tenant's templates and connector config; all problems at once."""
+def compile_stack(project_dir: Path, stack: str, *, keep_rendered: bool = True):
+    """Load a stack and build every tenant's templates and connector config; all problems at once.
+
+    `built[tenant]` is `(rendered set, connector model)`; with `keep_rendered=False` (checks that
+    only count) it is `(number of emails, model)`, so a large stack's sets are not all held."""
     from connectors.connector_config import build_connector_config, render_tenant
     from connectors.spec import load_stack
 
@@ -92,7 +95,7 @@ def compile_stack(project_dir: Path, stack: str):
         except ConfigError as exc:
             problems.extend(exc.problems)
             continue
-        built[key] = (rendered, model)
+        built[key] = (rendered if keep_rendered else len(rendered.emails), model)
     if problems:
         raise ConfigError(problems, source=spec.source)
     return spec, built
@@ -107,7 +110,7 @@ def validate(stack: str, project_dir: Path, as_json: bool) -> None:
     Exit 0 when valid; exit 1 listing every problem with file, YAML path and how to fix it.
     """
     try:
-        spec, built = compile_stack(project_dir, stack)
+        spec, built = compile_stack(project_dir, stack, keep_rendered=False)
     except ConfigError as exc:
         if as_json:
             click.echo(json.dumps({"valid": False, "source": exc.source, "problems": [
@@ -122,7 +125,7 @@ def validate(stack: str, project_dir: Path, as_json: bool) -> None:
             "sender": t.sender.email if t.sender else "(Logto)",
             "locales": list(t.locales),
             "templates": t.templates.storage,
-            "emails": len(built[key][0].emails),
+            "emails": built[key][0],
         }
         for key, t in spec.tenants.items()
     ]
