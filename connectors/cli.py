@@ -1,7 +1,8 @@
 """`python -m connectors`: validate and render stacks, and the operator commands.
 
 Exit codes (every command): 0 success; 1 the stack or a live check has errors (each printed
-with file, YAML path and fix); 2 bad command-line usage. Commands document any extra codes.
+with file, YAML path and fix); 2 bad command-line usage; 70 an internal error (a bug, reported
+without a traceback). Commands document any extra codes.
 Nothing here imports pulumi or pulumi_aws: it runs in well under a second.
 """
 
@@ -72,7 +73,7 @@ def cli() -> None:
 
     \b
     Exit codes: 0 ok · 1 invalid stack or failed check (every problem is listed
-    with its file, YAML path and fix) · 2 bad usage.
+    with its file, YAML path and fix) · 2 bad usage · 70 internal error (a bug).
     """
 
 
@@ -81,10 +82,11 @@ def compile_stack(project_dir: Path, stack: str, *, keep_rendered: bool = True):
 
     `built[tenant]` is `(rendered set, connector model)`; with `keep_rendered=False` (checks that
     only count) it is `(number of emails, model)`, so a large stack's sets are not all held."""
-    from connectors.connector_config import build_connector_config, render_tenant
     from connectors.spec import load_stack
 
-    spec = load_stack(project_dir, stack)
+    spec = load_stack(project_dir, stack)  # before the heavier imports: a bad file is refused fast
+    from connectors.connector_config import build_connector_config, render_tenant
+
     problems: list[Problem] = []
     built: dict[str, tuple[Any, Any]] = {}
     for key, tenant in spec.tenants.items():
@@ -203,8 +205,31 @@ table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #e5e7
     )
 
 
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in this tool, not in the stack
+
+
 def main() -> None:
-    cli(prog_name="python -m connectors")
+    """The console entry point: whatever escapes a command is reported without a traceback.
+
+    A traceback can quote local values (a decrypted secret, a template's output); the type name
+    is enough to file a bug, and LOGTO_EMAIL_DEBUG=1 re-raises for a developer. Tests call `cli`
+    directly, so they still see every exception.
+    """
+    import os
+
+    try:
+        cli.main(prog_name="python -m connectors", standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except BaseException as exc:  # noqa: BLE001 - the last line of defence, see above
+        if os.environ.get("LOGTO_EMAIL_DEBUG") == "1":
+            raise
+        click.secho(f"internal error ({type(exc).__name__}): a bug in logto-email, not in your stack. "
+                    "Re-run with LOGTO_EMAIL_DEBUG=1 to see the traceback.", err=True, fg="red")
+        sys.exit(EXIT_INTERNAL)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,7 +9,6 @@ programs; neither ever holds a secret: configs are compared as paths, secrets on
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,11 @@ import click
 
 from connectors.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, fail, stack_options
 from connectors.errors import ConfigError
+from connectors.validators import is_email_address
 
 EXIT_DRIFT = 3  # status: something live differs from the stack
 EXIT_UNREACHABLE = 4  # a tenant could not be checked / the message was not sent
 
-_EMAIL_RE = re.compile(r"^\S+@\S+\.\S+$")  # Logto's own guard for the test recipient
 # Where each factory keeps its sender (none of these is secret).
 _SENDER_KEYS = {
     "aws-ses-mail": ("emailAddress",),
@@ -335,7 +334,7 @@ def test_send(stack: str, project_dir: Path, tenant_key: str, to: str, locale: s
     from connectors.logto_facts import LOGTO_LANGUAGE_TAGS
     from connectors.operator_credentials import CredentialSource
 
-    if not _EMAIL_RE.match(to):
+    if not is_email_address(to):
         raise click.BadParameter("must be an email address", param_hint="--to")
     if locale is not None and locale not in LOGTO_LANGUAGE_TAGS:
         raise click.BadParameter(f"{locale!r} is not a language tag Logto resolves; one of {', '.join(LOGTO_LANGUAGE_TAGS)}", param_hint="--locale")

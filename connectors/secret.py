@@ -83,7 +83,12 @@ class Secret:
         if isinstance(value, Secret):
             return value
         if isinstance(value, dict) and set(value) == {"secure"} and isinstance(value["secure"], str):
-            return cls.opaque(value["secure"])
+            ciphertext = value["secure"]
+            if not ciphertext.strip() or any(c.isspace() for c in ciphertext):
+                raise PydanticCustomError(
+                    "secret_empty", "`secure:` must hold the ciphertext Pulumi wrote (set it with pulumi config set --secret)"
+                )
+            return cls.opaque(ciphertext)
         if isinstance(value, str):
             if not value:
                 # Logto's guard accepts "", then clean-deep drops it and every later send fails.

@@ -1,47 +1,155 @@
-"""Value checks shared by the stack schema and the factory models (one rule, one message)."""
+"""Value rules shared by the stack schema, the factory models, the operator commands and the
+dynamic providers: one rule, one message, so `validate` refuses whatever a deploy would.
+
+Every rule matches the whole value (`fullmatch`, never `^…$`, whose `$` also matches before a
+trailing newline). Messages never quote the value: it may be a secret pasted into the wrong field.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import unicodedata
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, StrictStr
 
-_ADDRESS_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-_NAMED_ADDRESS_RE = re.compile(r"^\s*(?:\"?[^\"<>]*\"?\s*)?<([^<>]+)>\s*$")
-_DNS_NAME_RE = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
+_NAMED_ADDRESS_RE = re.compile(r"\s*(?:\"?(?P<name>[^\"<>]*)\"?\s*)?<(?P<address>[^<>]+)>\s*")
+_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+_DNS_NAME_RE = re.compile(rf"(?=.{{1,253}}\Z){_LABEL}(?:\.{_LABEL})+")
+_HOST_NAME_RE = re.compile(rf"(?=.{{1,253}}\Z){_LABEL}(?:\.{_LABEL})*", re.IGNORECASE)
+DNS_LABEL_RE = re.compile(_LABEL)
+_PRIVATE_NETS = tuple(
+    ipaddress.ip_network(n)
+    for n in ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128")
+)
+
+
+def control_characters(value: str, *, allow: str = "") -> bool:
+    """True if `value` holds a control (or lone surrogate) character not in `allow`."""
+    return any(unicodedata.category(c) in ("Cc", "Cs") and c not in allow for c in value)
+
+
+def header_text(value: str) -> str:
+    """Text that ends up in a mail header or subject: no CR/LF or other control characters."""
+    if control_characters(value):
+        raise ValueError("must not contain line breaks or other control characters (it goes into an email header)")
+    return value
 
 
 def email_address(value: str) -> str:
-    if not _ADDRESS_RE.match(value):
-        raise ValueError("must be an email address such as no-reply@example.com")
+    """A real address (parsed, not pattern-matched); no DNS look-up."""
+    from email_validator import EmailNotValidError, validate_email  # imported on first use: ~0.1 s
+
+    if not isinstance(value, str) or control_characters(value):
+        raise ValueError("must be an email address such as no-reply@example.com (no control characters)")
+    try:
+        validate_email(value, check_deliverability=False, test_environment=True)
+    except EmailNotValidError as exc:
+        raise ValueError(f"must be an email address such as no-reply@example.com ({exc})") from None
     return value
+
+
+def is_email_address(value: object) -> bool:
+    try:
+        email_address(value)  # type: ignore[arg-type]
+    except ValueError:
+        return False
+    return True
 
 
 def mailbox(value: str) -> str:
     """An address, optionally with a display name (what SMTP/SES/Mailgun accept as From)."""
-    named = _NAMED_ADDRESS_RE.match(value)
-    if not _ADDRESS_RE.match(named.group(1) if named else value):
-        raise ValueError('must be an email address, optionally with a name: "Acme <no-reply@example.com>"')
+    named = _NAMED_ADDRESS_RE.fullmatch(value)
+    if named and named.group("name"):
+        header_text(named.group("name"))
+    try:
+        email_address(named.group("address") if named else value)
+    except ValueError:
+        raise ValueError('must be an email address, optionally with a name: "Acme <no-reply@example.com>"') from None
     return value
 
 
-def http_url(value: str) -> str:
+def host_name(value: str) -> str:
+    """A DNS host name (one or more labels) or an IP address: what an SMTP host or URL may name."""
+    try:
+        ipaddress.ip_address(value.strip("[]") if value.startswith("[") else value)
+        return value
+    except ValueError:
+        pass
+    if not _HOST_NAME_RE.fullmatch(value):
+        raise ValueError("must be a host name such as smtp.example.com, or an IP address")
+    return value
+
+
+def http_url(value: str, *, credentials: bool = False) -> str:
+    """An absolute http(s) URL with a valid host and port and, unless allowed, no user:password@."""
+    bad = "must be an http(s) URL such as https://example.com/path"
+    if control_characters(value) or any(c.isspace() for c in value):
+        raise ValueError(bad + " (no spaces or control characters)")
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
-        raise ValueError("must be an http(s) URL such as https://example.com/path")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(bad)
+    try:
+        parts.port  # noqa: B018 - raises for a port out of 0..65535
+    except ValueError:
+        raise ValueError(bad + " (the port must be 1..65535)") from None
+    if parts.port == 0:
+        raise ValueError(bad + " (the port must be 1..65535)")
+    try:
+        host_name(parts.hostname)
+    except ValueError:
+        raise ValueError(bad + " (the host is not a valid name or address)") from None
+    if not credentials and (parts.username is not None or parts.password is not None):
+        raise ValueError("must not contain user:password@ (this field is not secret; credentials go in a `secure:` field)")
+    return value
+
+
+def is_private_host(host: str) -> bool:
+    """Where plain http cannot cross a public network: loopback, private ranges, localhost,
+    `*.local`, `*.localhost` and undotted names (a compose service such as `logto`)."""
+    host = host.strip("[]").lower().rstrip(".")
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host == "localhost" or host.endswith(".local") or host.endswith(".localhost") or "." not in host
+    return any(ip in net for net in _PRIVATE_NETS if ip.version == net.version)
+
+
+def logto_endpoint(value: str) -> str:
+    """A Logto endpoint the client will talk to: https, or http only to a private host."""
+    http_url(value)
+    parts = urlsplit(value)
+    if parts.query or parts.fragment or value.endswith(("?", "#")):
+        raise ValueError("the Logto endpoint must not contain a query or a fragment")
+    if parts.scheme == "http" and not is_private_host(parts.hostname or ""):
+        raise ValueError(
+            "plain http:// is refused for a public host: the M2M secret and connector secrets would cross "
+            "the network unencrypted; use https:// (http is allowed only for loopback, private addresses, "
+            "localhost, *.local and undotted host names)"
+        )
     return value
 
 
 def dns_name(value: str) -> str:
-    if not _DNS_NAME_RE.match(value):
+    if not _DNS_NAME_RE.fullmatch(value):
         raise ValueError("must be a lower-case DNS name such as mail.example.com (no scheme, no trailing dot)")
     return value
 
 
+def dns_label(value: str) -> str:
+    if not DNS_LABEL_RE.fullmatch(value):
+        raise ValueError("must be one lower-case DNS label: letters, digits and inner dashes, at most 63")
+    return value
+
+
 NonEmptyStr = Annotated[StrictStr, Field(min_length=1)]
+HeaderText = Annotated[NonEmptyStr, AfterValidator(header_text)]
 EmailAddress = Annotated[NonEmptyStr, AfterValidator(email_address)]
 Mailbox = Annotated[NonEmptyStr, AfterValidator(mailbox)]
 HttpUrl = Annotated[NonEmptyStr, AfterValidator(http_url)]
+LogtoEndpoint = Annotated[NonEmptyStr, AfterValidator(logto_endpoint)]
 DnsName = Annotated[NonEmptyStr, AfterValidator(dns_name)]
+DnsLabel = Annotated[NonEmptyStr, AfterValidator(dns_label)]
+HostName = Annotated[NonEmptyStr, AfterValidator(host_name)]

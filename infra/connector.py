@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 from typing import Any
 
 import pulumi
@@ -31,6 +30,7 @@ from pulumi.runtime import rpc
 from connectors import deploy
 from connectors.deploy.diff import config_changes
 from connectors.errors import ConfigError
+from connectors.validators import is_email_address
 from connectors.logto.clean import clean_deep
 from connectors.logto.client import Connector
 from connectors.logto.endpoint import normalize_endpoint
@@ -44,7 +44,6 @@ _INPUTS = (
     "test_recipient", "test_locale", "allow_sign_in_breakage", "allow_untested_changes",
 )
 _REQUIRED = ("endpoint", "app_id", "app_secret", "factory_id", "config")
-_EMAIL_RE = re.compile(r"^\S+@\S+\.\S+$")  # Logto's own guard for the test-send recipient
 
 
 # -- helpers (module level: nothing is captured by the pickled provider) ------------------------
@@ -108,7 +107,7 @@ def check_inputs(olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         if value is not None and not is_unknown(value) and not isinstance(value, str):
             failures.append(CheckFailure(key, f"{key} must be a string"))
     recipient = news.get("test_recipient")
-    if isinstance(recipient, str) and recipient and not is_unknown(recipient) and not _EMAIL_RE.match(recipient):
+    if isinstance(recipient, str) and recipient and not is_unknown(recipient) and not is_email_address(recipient):
         failures.append(CheckFailure("test_recipient", "test_recipient must be an email address"))
     for flag in ("allow_sign_in_breakage", "allow_untested_changes"):
         allow = news.get(flag)

@@ -14,11 +14,12 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 from pulumi.runtime import rpc
 
+from connectors.logto.masking import scrubbed_logger
 from connectors.logto.client import LogtoClient
 from connectors.logto.endpoint import default_resource, normalize_endpoint
 from connectors.logto.errors import LogtoError
 
-log = logging.getLogger("infra")
+log = scrubbed_logger("infra")
 
 
 def unwrap(value: Any) -> Any:

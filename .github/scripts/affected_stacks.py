@@ -7,7 +7,8 @@ affect none. Usage (in a workflow):
 
     python .github/scripts/affected_stacks.py --base "$BASE_SHA" --head "$HEAD_SHA" >> "$GITHUB_OUTPUT"
 
-prints `stacks=["dev","prod"]`.
+prints `stacks=["dev","prod"]`. `--only dev` keeps just the stacks named (the ones a pull
+request, running its own unreviewed code, may preview with credentials a branch may hold).
 """
 
 from __future__ import annotations
@@ -59,8 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", required=True)
     parser.add_argument("--head", required=True)
     parser.add_argument("--project-dir", default=".", type=Path)
+    parser.add_argument("--only", action="append", default=None, metavar="STACK",
+                        help="keep only these stacks (repeatable)")
     args = parser.parse_args(argv)
     stacks = affected(changed_files(args.base, args.head, args.project_dir), args.project_dir)
+    if args.only is not None:
+        stacks = [s for s in stacks if s in args.only]
     print(f"stacks={json.dumps(stacks, separators=(',', ':'))}")
     return 0
 

@@ -17,11 +17,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from connectors.logto.masking import scrubbed_logger
 from connectors.logto.client import LogtoClient
 from connectors.logto.errors import LogtoError, NotFound
 from connectors.logto_facts import LOGTO_LANGUAGE_TAGS, UsageType
 
-log = logging.getLogger(__name__)
+log = scrubbed_logger(__name__)
 
 _DETAIL_KEYS = ("subject", "content", "contentType", "replyTo", "sendFrom")
 

@@ -17,13 +17,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from connectors.logto.masking import scrubbed_logger
 from connectors.deploy.diff import config_changes
 from connectors.deploy.guard import live_email_dependencies
 from connectors.deploy.plan import Action, Desired, Plan, make_plan
 from connectors.logto.client import Connector, LogtoClient
 from connectors.logto.errors import LogtoError, MoreThanOneEmailConnector, Unprocessable
 
-log = logging.getLogger(__name__)
+log = scrubbed_logger(__name__)
 
 
 class DeployError(Exception):

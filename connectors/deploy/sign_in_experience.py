@@ -25,11 +25,12 @@ import logging
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from connectors.logto.masking import scrubbed_logger
 from connectors.deploy.guard import email_dependencies
 from connectors.logto.client import LogtoClient
 from connectors.logto.errors import LogtoApiError, LogtoError
 
-log = logging.getLogger(__name__)
+log = scrubbed_logger(__name__)
 
 EMAIL_CODE = "EmailVerificationCode"
 USERNAME_PASSWORD = {"identifier": "username", "password": True, "verificationCode": False, "isPasswordPrimary": True}

@@ -8,7 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 
 from connectors.logto.clean import clean_deep
 from connectors.logto_facts import REQUIRED_USAGE_TYPES, UsageType, placeholder_problems
-from connectors.validators import EmailAddress, HttpUrl, Mailbox, NonEmptyStr  # noqa: F401  (re-exported to the factory modules)
+from connectors.validators import EmailAddress, HeaderText, HostName, HttpUrl, Mailbox, NonEmptyStr  # noqa: F401  (re-exported to the factory modules)
 
 Number = Annotated[StrictInt | StrictFloat, Field(ge=0)]
 Flag = StrictBool

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import field_validator
 
-from connectors.factories._base import EmailAddress, FactoryModel, NonEmptyStr, Strict, UsageTypeName, check_templates
+from connectors.factories._base import EmailAddress, FactoryModel, HeaderText, NonEmptyStr, Strict, UsageTypeName, check_templates
 from connectors.secret import Secret
 
 AliyunRegion = Literal["cn-hangzhou", "ap-southeast-1", "ap-southeast-2", "eu-central-1", "us-east-1"]
@@ -15,7 +15,7 @@ ALIYUN_REGIONS: tuple[str, ...] = AliyunRegion.__args__  # type: ignore[attr-def
 
 class AliyunTemplate(Strict):
     usageType: UsageTypeName
-    subject: NonEmptyStr
+    subject: HeaderText
     content: NonEmptyStr
 
 
@@ -27,7 +27,7 @@ class AliyunDirectMailConfig(FactoryModel):
     accessKeySecret: Secret
     regionId: AliyunRegion | None = None  # Logto sends to cn-hangzhou when unset
     accountName: EmailAddress  # the sender address configured in Direct Mail
-    fromAlias: NonEmptyStr | None = None
+    fromAlias: HeaderText | None = None
     templates: list[AliyunTemplate]
 
     @field_validator("templates")

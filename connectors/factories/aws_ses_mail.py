@@ -6,13 +6,13 @@ from typing import ClassVar
 
 from pydantic import field_validator
 
-from connectors.factories._base import FactoryModel, Mailbox, NonEmptyStr, Strict, UsageTypeName, check_templates
+from connectors.factories._base import FactoryModel, HeaderText, Mailbox, NonEmptyStr, Strict, UsageTypeName, check_templates
 from connectors.secret import Secret
 
 
 class SesTemplate(Strict):
     usageType: UsageTypeName
-    subject: NonEmptyStr
+    subject: HeaderText
     content: NonEmptyStr  # always sent as Body.Html
 
 

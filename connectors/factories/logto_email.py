@@ -8,7 +8,7 @@ from typing import ClassVar
 from pydantic import AfterValidator
 from typing_extensions import Annotated
 
-from connectors.factories._base import FactoryModel, HttpUrl, NonEmptyStr
+from connectors.factories._base import FactoryModel, HeaderText, HttpUrl, NonEmptyStr
 
 # connector-kit's urlRegEx, tested with RegExp.test (a search). JS \w is ASCII.
 URL_RE = re.compile(r"(https?://)?(?:www\.)?[\w#%+.:=@~-]{1,256}\.[\d()A-Za-z]{1,6}\b[\w#%&()+./:=?@~-]*", re.ASCII)
@@ -29,6 +29,6 @@ class LogtoEmailConfig(FactoryModel):
 
     FACTORY_ID: ClassVar[str] = "logto-email"
 
-    senderName: Annotated[NonEmptyStr, _no_url("sender name")] | None = None
+    senderName: Annotated[HeaderText, _no_url("sender name")] | None = None
     companyInformation: Annotated[NonEmptyStr, _no_url("company information")] | None = None
     appLogo: HttpUrl | None = None

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, Field, field_validator
 from typing_extensions import Annotated
 
-from connectors.factories._base import FactoryModel, Mailbox, NonEmptyStr, Strict, UsageTypeName
+from connectors.factories._base import FactoryModel, HeaderText, Mailbox, NonEmptyStr, Strict, UsageTypeName
 from connectors.logto_facts import REQUIRED_USAGE_TYPES, placeholder_problems
 from connectors.secret import Secret
 
@@ -28,15 +28,15 @@ def _mailgun_endpoint(value: str) -> str:
 class HtmlDelivery(Strict):
     html: NonEmptyStr
     text: NonEmptyStr | None = None
-    subject: NonEmptyStr | None = None
-    replyTo: NonEmptyStr | None = None  # sent as h:Reply-To, not rendered
+    subject: HeaderText | None = None
+    replyTo: Mailbox | None = None  # sent as h:Reply-To, not rendered
 
 
 class TemplateDelivery(Strict):
     template: NonEmptyStr  # a template stored in Mailgun
     variables: dict[str, Any] | None = None
-    subject: NonEmptyStr | None = None
-    replyTo: NonEmptyStr | None = None
+    subject: HeaderText | None = None
+    replyTo: Mailbox | None = None
 
 
 Delivery = Annotated[HtmlDelivery | TemplateDelivery, Field(union_mode="left_to_right")]

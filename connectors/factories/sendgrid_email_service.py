@@ -6,14 +6,14 @@ from typing import ClassVar, Literal
 
 from pydantic import field_validator
 
-from connectors.factories._base import EmailAddress, FactoryModel, NonEmptyStr, Strict, UsageTypeName, check_templates
+from connectors.factories._base import EmailAddress, FactoryModel, HeaderText, NonEmptyStr, Strict, UsageTypeName, check_templates
 from connectors.secret import Secret
 
 
 class SendGridTemplate(Strict):
     usageType: UsageTypeName
     type: Literal["text/plain", "text/html"]
-    subject: NonEmptyStr
+    subject: HeaderText
     content: NonEmptyStr
 
 
@@ -23,7 +23,7 @@ class SendgridEmailServiceConfig(FactoryModel):
 
     apiKey: Secret
     fromEmail: EmailAddress  # a plain address; the name goes in fromName
-    fromName: NonEmptyStr | None = None
+    fromName: HeaderText | None = None
     templates: list[SendGridTemplate]
 
     @field_validator("templates")

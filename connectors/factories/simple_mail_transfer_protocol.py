@@ -14,6 +14,8 @@ from typing_extensions import Annotated
 from connectors.factories._base import (
     FactoryModel,
     Flag,
+    HeaderText,
+    HostName,
     Mailbox,
     NonEmptyStr,
     Number,
@@ -70,7 +72,7 @@ SmtpAuth = Annotated[LoginAuth | OAuth2ServiceAuth | OAuth2TokenAuth, Field(unio
 class SmtpTemplate(Strict):
     usageType: UsageTypeName
     contentType: Literal["text/plain", "text/html"]
-    subject: NonEmptyStr
+    subject: HeaderText
     content: NonEmptyStr
 
 
@@ -78,7 +80,7 @@ class SimpleMailTransferProtocolConfig(FactoryModel):
     FACTORY_ID: ClassVar[str] = "simple-mail-transfer-protocol"
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"auth"})
 
-    host: NonEmptyStr
+    host: HostName
     port: Port
     auth: SmtpAuth
     fromEmail: Mailbox  # nodemailer `from`, "Name <addr>" works

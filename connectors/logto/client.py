@@ -37,12 +37,12 @@ from connectors.logto.errors import (
     Unauthorized,
     error_class,
 )
-from connectors.logto.masking import Scrubber, secret_values
+from connectors.logto.masking import Scrubber, remember, scrubbed_logger, secret_values
 from connectors.logto.settings import ClientSettings
-from connectors.logto.token import TOKENS, TokenCache
+from connectors.logto.token import TOKENS, TokenCache, secret_digest
 from connectors.secret import Secret
 
-log = logging.getLogger(__name__)
+log = scrubbed_logger(__name__)
 T = TypeVar("T")
 
 
@@ -99,6 +99,8 @@ class LogtoClient:
         self.settings = settings or ClientSettings.from_env()
         self._tokens = tokens
         self._scrub = Scrubber([self._secret.reveal()] if self._secret.known else [])
+        remember([self._secret.reveal()] if self._secret.known else [])
+        self._secret_digest = secret_digest(self._secret.reveal()) if self._secret.known else ""
         s = self.settings
         self._http = httpx.Client(
             base_url=self.endpoint,
@@ -121,11 +123,8 @@ class LogtoClient:
 
     # -- token ------------------------------------------------------------------------------
     @property
-    def _token_key(self) -> tuple[str, str, str]:
-        """Per endpoint, app, resource, and a digest of the secret: a token proves only that the
-        secret was right when it was issued, so a wrong or rotated secret never rides on a cached one."""
-        digest = hashlib.sha256(self._secret.reveal().encode()).hexdigest()[:16] if self._secret.known else "?"
-        return (self.endpoint, f"{self.app_id}#{digest}", self.resource)
+    def _token_key(self) -> tuple[str, str, str, str]:
+        return (self.endpoint, self.app_id, self.resource, self._secret_digest)
 
     def _token(self) -> str:
         cached = self._tokens.get(self._token_key)
@@ -136,6 +135,7 @@ class LogtoClient:
         if not isinstance(value, str) or not value:
             raise Unauthorized(200, None, "the token endpoint returned no access_token", method="POST", path="/oidc/token")
         self._scrub.add([value])
+        remember([value])
         expires_in = float(body.get("expires_in") or 3600)
         self._tokens.put(self._token_key, value, expires_in, self.settings.token_margin)
         log.debug("fetched a Management API token for app %s (expires in %ss)", self.app_id, expires_in)
@@ -259,7 +259,9 @@ class LogtoClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _config_scrubber(self, config: Any) -> Scrubber:
-        return self._scrub.extended(secret_values(config))
+        values = list(secret_values(config))
+        remember(values)
+        return self._scrub.extended(values)
 
     # -- connectors ---------------------------------------------------------------------------
     def list_factories(self) -> list[Factory]:

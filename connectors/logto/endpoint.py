@@ -7,17 +7,13 @@ such as `logto`). Everything else must be https, checked before any request is m
 
 from __future__ import annotations
 
-import ipaddress
 import re
 
 from connectors.logto.errors import InsecureEndpoint
+from connectors.validators import is_private_host, logto_endpoint
 
 _CLOUD_HOST = re.compile(r"^(?P<tenant>[a-z0-9]+)\.logto\.app$")
 OSS_RESOURCE = "https://default.logto.app/api"
-_PRIVATE_NETS = tuple(
-    ipaddress.ip_network(n)
-    for n in ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128")
-)
 
 
 def normalize_endpoint(endpoint: str) -> str:
@@ -42,16 +38,11 @@ def normalize_endpoint(endpoint: str) -> str:
             "the network unencrypted; use https:// (http is allowed only for loopback, private "
             "addresses, localhost, *.local and undotted host names)"
         )
-    return str(url).rstrip("/")
-
-
-def is_private_host(host: str) -> bool:
-    host = host.strip("[]").lower().rstrip(".")
     try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return host == "localhost" or host.endswith(".local") or host.endswith(".localhost") or "." not in host
-    return any(ip in net for net in _PRIVATE_NETS if ip.version == net.version)
+        logto_endpoint(endpoint.strip())  # the stack schema's rule, so `validate` refuses the same
+    except ValueError as exc:
+        raise InsecureEndpoint(f"the Logto endpoint {exc}".replace("endpoint the Logto endpoint", "endpoint")) from None
+    return str(url).rstrip("/")
 
 
 def default_resource(endpoint: str) -> str:

@@ -1,16 +1,27 @@
-"""M2M access tokens: client credentials, cached per (endpoint, app, resource) process-wide.
+"""M2M access tokens: client credentials, cached per (endpoint, app, resource, secret) process-wide.
 
 Logto issues no refresh token, so a token is simply fetched again shortly before it expires, or
-at once when the API says it is no longer accepted.
+at once when the API says it is no longer accepted (a 401 drops it). The key holds a keyed digest
+of the app secret: a wrong or rotated-away secret never reuses a token the right one obtained.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
 
-_Key = tuple[str, str, str]
+_Key = tuple[str, str, str, str]
+# Per process: the digest in a cache key cannot be compared with anything outside this process.
+_DIGEST_KEY = secrets.token_bytes(32)
+
+
+def secret_digest(secret: str) -> str:
+    """A keyed digest of the app secret, for cache keys (never the secret, nor its plain hash)."""
+    return hmac.new(_DIGEST_KEY, secret.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)

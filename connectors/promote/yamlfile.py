@@ -16,6 +16,8 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from connectors import safe_yaml
+
 # (mapping, sequence, offset) layouts seen in hand-written YAML; the first that round-trips wins.
 _LAYOUTS = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 6, 4), (4, 4, 0), (2, 4, 0), (3, 3, 0))
 
@@ -30,7 +32,9 @@ class StackDocument:
 
     @classmethod
     def read(cls, path: Path) -> "StackDocument":
-        text = path.read_text(encoding="utf-8")
+        # the bounded reader first: a hostile file is refused before the unguarded round trips
+        text = safe_yaml.decode(safe_yaml.read_bytes(path), str(path))
+        safe_yaml.load_text(text, str(path))
         explicit_start = _has_document_start(text)
         first: YAML | None = None
         for layout in _LAYOUTS:

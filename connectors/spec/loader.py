@@ -9,19 +9,24 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
+from connectors import safe_yaml, validators
 from connectors.errors import ConfigError, Problem, problems_from_validation
 from connectors.spec.models import PROVIDER_TYPES, StackSpec, TenantSpec
 
 NAMESPACE = "logto-email"
 _TAGS = frozenset(PROVIDER_TYPES)
 PROJECT_KEYS = {"tenants", "production"}
-TENANT_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+TENANT_KEY_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")  # used with fullmatch
+
+
+_STACK_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # used with fullmatch
 
 
 def stack_file(project_dir: Path | str, stack: str) -> Path:
+    """`Pulumi.<stack>.yaml` of the project; a name that could leave the directory is refused."""
+    if not isinstance(stack, str) or not _STACK_NAME_RE.fullmatch(stack) or ".." in stack:
+        raise ConfigError([Problem("--stack", "is not a stack name (letters, digits, '_', '.', '-')",
+                                   "pass the name of a Pulumi.<stack>.yaml in the project directory")])
     return Path(project_dir) / f"Pulumi.{stack}.yaml"
 
 
@@ -30,10 +35,8 @@ def available_stacks(project_dir: Path | str) -> list[str]:
 
 
 def read_yaml(path: Path) -> Any:
-    """Round-trip YAML (keeps line numbers for messages, comments for `promote`)."""
-    yaml = YAML(typ="rt")
-    with path.open(encoding="utf-8") as fh:
-        return yaml.load(fh)
+    """Round-trip YAML (keeps line numbers for messages, comments for `promote`), with bounded work."""
+    return safe_yaml.load_file(path)
 
 
 def load_stack(project_dir: Path | str = ".", stack: str = "dev") -> StackSpec:
@@ -46,12 +49,7 @@ def load_stack(project_dir: Path | str = ".", stack: str = "dev") -> StackSpec:
             [Problem("", f"no stack file {path.name} in {project_dir.resolve()}",
                      f"stacks here: {', '.join(known)}" if known else "run in the project directory or pass --project-dir")]
         )
-    try:
-        doc = read_yaml(path)
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError([Problem(where, f"not valid YAML: {getattr(exc, 'problem', None) or exc}")], source=str(path)) from None
+    doc = read_yaml(path)
     return stack_from_document(doc, stack, project_dir=project_dir, source=str(path))
 
 
@@ -62,7 +60,12 @@ def stack_from_document(doc: Any, stack: str, *, project_dir: Path | str = ".", 
         doc = {}
     if not isinstance(doc, Mapping):
         raise ConfigError([Problem("", "the stack file must be a mapping with a `config:` key")], source=source)
-    config = doc.get("config") or {}
+    config = doc.get("config")
+    if config is None:
+        config = {}
+    if not isinstance(config, Mapping):
+        raise ConfigError(_with_lines([Problem("config", "must be a mapping of `namespace:key: value` settings",
+                                               f"e.g. `{NAMESPACE}:tenants:` under `config:`")], doc), source=source)
     values: dict[str, Any] = {}
     problems: list[Problem] = []
     for key in config:
@@ -106,15 +109,20 @@ def _build(stack: str, values: dict[str, Any], *, project_dir: Path, source: str
     ctx = {"secrets_must_be_secure": from_file}
     for key, raw in tenants_raw.items():
         path = f"{base}.{key}"
-        if not isinstance(key, str) or not TENANT_KEY_RE.match(key):
+        if not isinstance(key, str) or not TENANT_KEY_RE.fullmatch(key):
             problems.append(Problem(path, "tenant keys must be lower-case letters, digits and dashes (max 40)",
                                     "rename the key, e.g. acme-eu"))
             continue
         if not isinstance(raw, Mapping):
             problems.append(Problem(path, "must be a mapping with logto, provider, sender, …"))
             continue
+        plain = safe_yaml.plain(raw)
+        controls = list(_control_problems(plain, path))
+        if controls:
+            problems.extend(controls)
+            continue
         try:
-            tenants[key] = TenantSpec.model_validate(_plain(raw), context=ctx)
+            tenants[key] = TenantSpec.model_validate(plain, context=ctx)
         except ValidationError as exc:
             problems.extend(_explain(p, exc, raw) for p in problems_from_validation(exc, path, tags=_TAGS))
     for key, tenant in tenants.items():
@@ -129,9 +137,10 @@ def _tenant_checks(key: str, tenant: TenantSpec, project_dir: Path) -> list[Prob
     base = f"config.{NAMESPACE}:tenants.{key}"
     out: list[Problem] = []
     directory = tenant.templates.directory
-    if directory and not (project_dir / directory).is_dir():
-        out.append(Problem(f"{base}.templates.directory", f"directory {directory!r} does not exist (relative to {project_dir})",
-                           "create it, or remove the setting to use the default templates"))
+    if directory:
+        problem = template_directory_problem(project_dir, directory)
+        if problem:
+            out.append(Problem(f"{base}.templates.directory", *problem))
     provider = tenant.provider
     domain = getattr(provider, "domain", None)
     if tenant.sender and domain and not _same_or_sub(tenant.sender.email.rsplit("@", 1)[1], domain):
@@ -144,6 +153,49 @@ def _tenant_checks(key: str, tenant: TenantSpec, project_dir: Path) -> list[Prob
         out.append(Problem(f"{base}.templates.storage", f"the {provider.type} connector does not read Logto's email templates",
                            "use storage: connector (templates live at your endpoint / in Postmark)"))
     return out
+
+
+def template_directory_problem(project_dir: Path, directory: str) -> tuple[str, str] | None:
+    """(message, fix) when `templates.directory` is not a directory inside the project.
+
+    Resolved with symlinks, so a link that leaves the project is refused like `../..` or `/etc`:
+    templates are read into emails sent to users.
+    """
+    fix = "use a directory inside the project, e.g. templates/acme, or remove the setting for the default templates"
+    if not isinstance(directory, str) or not directory.strip() or Path(directory).is_absolute() or "\\" in directory:
+        return "must be a relative path inside the project", fix
+    try:
+        root = project_dir.resolve()
+        target = (project_dir / directory).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return "cannot be resolved (a symlink loop?)", fix
+    if target == root or not target.is_relative_to(root):
+        return "must be a directory inside the project (after following symlinks)", fix
+    if any(part.startswith(".") for part in target.relative_to(root).parts):
+        return "must not be a hidden directory (.git, .github, …): templates can include any file of it", fix
+    if not target.is_dir():
+        return f"the directory does not exist (relative to {project_dir})", "create it, or remove the setting to use the default templates"
+    return None
+
+
+# Only a postal address spans lines; no other value has a use for a control character, and in
+# a name or subject a CR/LF would forge email headers.
+_MULTILINE_KEYS = frozenset({"companyAddress"})
+
+
+def _control_problems(node: Any, path: str, key: str = "") -> Any:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if validators.control_characters(k):
+                yield Problem(path, "a key contains a control character", "remove it")
+            else:
+                yield from _control_problems(v, f"{path}.{k}", k)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _control_problems(v, f"{path}[{i}]", key)
+    elif isinstance(node, str) and validators.control_characters(node, allow="\n" if key in _MULTILINE_KEYS else ""):
+        yield Problem(path, "contains a control character (a line break, tab, NUL, …)",
+                      "remove it; write the value on one line" if key not in _MULTILINE_KEYS else "remove it")
 
 
 def _same_or_sub(a: str, b: str) -> bool:
@@ -201,17 +253,6 @@ def _types_in(tp: Any) -> list[Any]:
     if meta is not None and hasattr(tp, "__metadata__"):
         out.extend(_types_in(meta))
     return out
-
-
-def _plain(node: Any) -> Any:
-    """ruamel's commented containers → plain dicts/lists, scalars as Python values."""
-    if isinstance(node, Mapping):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    if isinstance(node, str):
-        return str(node)
-    return node
 
 
 def _with_lines(problems: list[Problem], doc: Any) -> list[Problem]:

@@ -15,7 +15,7 @@ from pydantic.alias_generators import to_camel
 
 from connectors.factories.aliyun_direct_mail import AliyunRegion
 from connectors.logto_facts import LOGTO_LANGUAGE_TAGS, UsageType
-from connectors.validators import DnsName, EmailAddress, HttpUrl
+from connectors.validators import DnsLabel, DnsName, EmailAddress, HeaderText, HostName, HttpUrl, LogtoEndpoint
 from connectors.secret import Secret
 
 PORTABLE = {"portable": True}
@@ -32,18 +32,19 @@ class Model(BaseModel):
     )
 
 
-_COLOR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
+_COLOR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")  # pydantic's (Rust) `$` is the very end
 
 Color = Annotated[str, Field(pattern=_COLOR_RE.pattern)]
 Port = Annotated[StrictInt, Field(ge=1, le=65535)]
+_TAG_LIKE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}")
 
 
 # --- Logto -------------------------------------------------------------------------------------
 class LogtoSpec(Model):
     """The tenant's Management API access (an M2M app with the `all` permission)."""
 
-    endpoint: HttpUrl = Field(description="Logto endpoint, e.g. https://<tenant-id>.logto.app or http://localhost:3001")
-    app_id: Annotated[str, Field(min_length=1)] = Field(description="M2M application id")
+    endpoint: LogtoEndpoint = Field(description="Logto endpoint, e.g. https://<tenant-id>.logto.app or http://localhost:3001")
+    app_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,128}$")] = Field(description="M2M application id")
     app_secret: Secret = Field(description="M2M application secret (a `secure:` value)")
     resource: HttpUrl | None = Field(None, description="Management API indicator; default derived from the endpoint")
 
@@ -57,7 +58,7 @@ class LogtoSpec(Model):
 class DnsSpec(Model):
     """Where the provider's DNS records go: a Route53 zone (by id or name), or elsewhere."""
 
-    route53_zone_id: str | None = Field(None, description="create the records in this Route53 hosted zone (by id)")
+    route53_zone_id: Annotated[str, Field(pattern=r"^Z[A-Z0-9]{1,32}$")] | None = Field(None, description="create the records in this Route53 hosted zone (by id)")
     route53_zone_name: DnsName | None = Field(None, description="…or in the Route53 zone with this name")
     external: StrictBool | None = Field(None, description="DNS is managed elsewhere: records are exported, not created (the default)")
 
@@ -175,10 +176,10 @@ class _SesBase(Model):
     region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] = Field(description="AWS region of the SES identity")
     domain: DnsName = Field(description="the sending domain (SES domain identity)")
     dns: DnsSpec = Field(default_factory=lambda: DnsSpec(external=True), description="where the DKIM, MAIL FROM and DMARC records go")
-    mail_from_subdomain: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,63}$")] = portable("bounce", description="custom MAIL FROM: <this>.<domain> (MX + SPF)")
+    mail_from_subdomain: DnsLabel = portable("bounce", description="custom MAIL FROM: <this>.<domain> (MX + SPF)")
     dmarc: DmarcSpec = Field(default_factory=DmarcSpec, description="the DMARC record")
     events: EventsSpec = Field(default_factory=EventsSpec, description="bounce/complaint/… events to SNS")
-    configuration_set_name: str | None = Field(None, description="default: <tenant>-logto-email")
+    configuration_set_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = Field(None, description="default: <tenant>-logto-email")
     key_rotation: Annotated[StrictInt, Field(ge=0)] = Field(0, description="bump to rotate the sender's access key")
     readiness: ReadinessSpec = Field(default_factory=ReadinessSpec, description="waiting for SES before the connector is pushed")
     alarms: AlarmsSpec = Field(default_factory=AlarmsSpec, description="CloudWatch alarms on bounce/complaint rates, rejects, pause risk")
@@ -199,12 +200,12 @@ class SesSmtpProvider(_SesBase):
 
 class SmtpProvider(Model):
     type: Literal["smtp"] = Field(description="any SMTP server")
-    host: Annotated[str, Field(min_length=1)] = Field(description="SMTP server host name")
+    host: HostName = Field(description="SMTP server host name")
     port: Port = portable(587, description="SMTP port")
     security: Literal["starttls", "tls", "none"] | None = portable(
         None, description="tls = implicit TLS (465); starttls = require STARTTLS; default by port"
     )
-    username: str | None = Field(None, description="SMTP user (omit with password for an IP-authorized relay)")
+    username: HeaderText | None = Field(None, description="SMTP user (omit with password for an IP-authorized relay)")
     password: Secret | None = Field(None, description="SMTP password")
 
     @model_validator(mode="after")
@@ -292,17 +293,17 @@ FACTORY_OF_PROVIDER: dict[str, str] = {
 # --- sender, branding, templates ----------------------------------------------------------------
 class SenderSpec(Model):
     email: EmailAddress = Field(description="From address; its domain must be the provider's sending domain")
-    name: str | None = portable(None, description="display name, e.g. Acme")
+    name: HeaderText | None = portable(None, description="display name, e.g. Acme")
     reply_to: EmailAddress | None = Field(None, description="Reply-To address")
 
 
 class BrandingSpec(Model):
-    product_name: Annotated[str, Field(min_length=1)] = portable(description="shown in subjects and headings")
+    product_name: HeaderText = portable(description="shown in subjects and headings")
     logo_url: HttpUrl | None = portable(None, description="logo image (PNG, ~2x of 160 px wide)")
     primary_color: Color = portable("#5D34F2", description="buttons, code box accent")
     background_color: Color = portable("#F5F5F7", description="page background")
     text_color: Color = portable("#1F1F24", description="body text")
-    company_name: str | None = portable(None, description="footer")
+    company_name: HeaderText | None = portable(None, description="footer")
     company_address: str | None = portable(None, description="footer (postal address)")
     support_email: EmailAddress | None = portable(None, description="footer: where users get help")
     support_url: HttpUrl | None = portable(None, description="footer: help center link")
@@ -345,7 +346,8 @@ class TenantSpec(Model):
             hints = []
             for t in bad:
                 near = [x for x in LOGTO_LANGUAGE_TAGS if x.lower() == t.lower() or x.split("-")[0] == t.split("-")[0].lower()]
-                hints.append(f"{t!r}" + (f" (did you mean {' or '.join(map(repr, near))}?)" if near else ""))
+                shown = repr(t) if _TAG_LIKE.fullmatch(t) else "an entry"  # never echo what is not a tag
+                hints.append(shown + (f" (did you mean {' or '.join(map(repr, near))}?)" if near else ""))
             raise ValueError(
                 f"not a language Logto resolves: {', '.join(hints)}; use one of {', '.join(LOGTO_LANGUAGE_TAGS)}"
             )

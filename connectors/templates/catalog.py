@@ -14,9 +14,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from connectors import safe_yaml
+from connectors.errors import ConfigError
 from connectors.logto_facts import LOGTO_LANGUAGE_TAGS
 from connectors.templates.model import TemplateProblem
 
@@ -76,17 +77,36 @@ def available_locales(override_dir: Path | None = None) -> list[str]:
     return [t for t in LOGTO_LANGUAGE_TAGS if t in tags]
 
 
+MAX_CATALOG_BYTES = 64 * 1024
+
+
 @lru_cache(maxsize=256)
 def _read(path: Path, _stamp: tuple[int, int]) -> Any:
-    text = path.read_text(encoding="utf-8")
+    source = str(path)
+    text = safe_yaml.decode(safe_yaml.read_bytes(path, source, limit=MAX_CATALOG_BYTES), source)
     if path.suffix == ".json":
-        return json.loads(text)
-    return YAML(typ="safe", pure=True).load(text)
+        try:
+            return json.loads(text)
+        except RecursionError:
+            raise ValueError("nested too deeply") from None
+    return safe_yaml.plain(safe_yaml.load_text(text, source, typ="safe", limit=MAX_CATALOG_BYTES))
 
 
-def _load(path: Path) -> Any:
+def _load(path: Path, root: Path | None = None) -> Any:
+    """A catalog or manifest file; under an override directory it must not be a link leaving it."""
+    if root is not None and not safe_yaml.inside(path, root):
+        raise ValueError("is a link that leaves the template directory; copy the file in instead")
     stat = path.stat()
     return _read(path, (stat.st_mtime_ns, stat.st_size))
+
+
+def _reason(exc: Exception) -> str:
+    """Why a file cannot be read, without quoting it (YAML errors quote the offending line)."""
+    if isinstance(exc, ConfigError):
+        return "; ".join(str(p) for p in exc.problems)
+    if isinstance(exc, (YAMLError, UnicodeError)):
+        return type(exc).__name__
+    return " ".join(str(exc).split())[:200]
 
 
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -113,9 +133,9 @@ def load_catalogs(override_dir: Path | None) -> tuple[dict[str, Catalog], list[T
         strings: dict[str, str] = {}
         for path in layers:
             try:
-                data = _load(path)
+                data = _load(path, override_dir if path.parent.parent != DEFAULT_DIR else None)
             except (YAMLError, ValueError, OSError) as exc:
-                problems.append(TemplateProblem(str(path), f"cannot be read: {exc}".replace("\n", " ")))
+                problems.append(TemplateProblem(str(path), f"cannot be read: {_reason(exc)}"))
                 continue
             if data is None:
                 continue

@@ -14,6 +14,7 @@ from typing import Any
 
 import css_inline
 from jinja2 import Environment, TemplateError as JinjaError, TemplateNotFound, TemplateSyntaxError, UndefinedError
+from jinja2.sandbox import SecurityError
 from markupsafe import Markup, escape
 
 from connectors.logto_facts import (
@@ -29,11 +30,13 @@ from connectors.templates.catalog import (
     REFERENCE_LOCALE,
     Catalog,
     _load,
+    _reason,
     load_catalogs,
     missing_keys,
     unknown_tag_message,
 )
-from connectors.templates.environment import environment
+from connectors.templates.environment import bounded_render, environment, set_budget
+from connectors.validators import is_email_address
 from connectors.templates.model import Branding, RenderedEmail, RenderedSet, TemplateError, TemplateProblem
 
 MANIFEST = "templates.yaml"
@@ -66,7 +69,7 @@ def branding_problems(b: Branding) -> list[TemplateProblem]:
             f"{colors.contrast(b.text_color, '#FFFFFF'):.1f}:1, need 4.5:1); use a dark colour")
     if b.logo_url and not re.match(r"^https?://", b.logo_url):
         bad("logo_url", "must be an http(s) URL; email clients block data: and relative images")
-    if b.support_email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", b.support_email):
+    if b.support_email and not is_email_address(b.support_email):
         bad("support_email", f"{b.support_email!r} is not an email address")
     if b.support_url and not re.match(r"^https?://", b.support_url):
         bad("support_url", "must be an http(s) URL")
@@ -107,9 +110,9 @@ def load_manifest(override_dir: Path | None) -> tuple[list[str], list[TemplatePr
     path = override_dir / MANIFEST if override_dir and (override_dir / MANIFEST).is_file() else DEFAULT_DIR / MANIFEST
     where = str(path)
     try:
-        data = _load(path)
+        data = _load(path, override_dir if path.parent != DEFAULT_DIR else None)
     except Exception as exc:  # noqa: BLE001 - any parse error is a problem to report
-        return [], [TemplateProblem(where, f"cannot be read: {exc}".replace("\n", " "))]
+        return [], [TemplateProblem(where, f"cannot be read: {_reason(exc)}")]
     listed = data.get("usage_types") if isinstance(data, dict) else None
     if not isinstance(listed, list) or not all(isinstance(u, str) for u in listed):
         return [], [TemplateProblem(where, "must have `usage_types:` as a list of usage type names")]
@@ -137,25 +140,26 @@ class _Translator:
     """
 
     def __init__(self, catalog: Catalog, variables: dict[str, Any], html: bool) -> None:
-        self.catalog, self.variables, self.html = catalog, variables, html
+        # private: the sandbox refuses `_` attributes, so a template cannot reach the catalog's paths
+        self._catalog, self._variables, self._html = catalog, variables, html
 
     def __call__(self, key: str, **extra: Any) -> str:
         try:
-            text = self.catalog.strings[key]
+            text = self._catalog.strings[key]
         except KeyError:
-            raise UndefinedError(f"locale catalog {self.catalog.where} has no key {key!r}") from None
-        values = {**self.variables, **extra}
-        esc = escape if self.html else str
+            raise UndefinedError(f"locale catalog {self._catalog.where} has no key {key!r}") from None
+        values = {**self._variables, **extra}
+        esc = escape if self._html else str
         out, pos = [], 0
         for m in _CATALOG_VAR.finditer(text):
             if m.group(1) not in values:
                 raise UndefinedError(
-                    f"{self.catalog.where} key {key!r} uses {{{m.group(1)}}}; available here: "
+                    f"{self._catalog.where} key {key!r} uses {{{m.group(1)}}}; available here: "
                     + ", ".join(f"{{{v}}}" for v in sorted(values)))
             out += [esc(text[pos:m.start()]), esc(values[m.group(1)])]
             pos = m.end()
         out.append(esc(text[pos:]))
-        return Markup("".join(out)) if self.html else "".join(out)
+        return Markup("".join(out)) if self._html else "".join(out)
 
 
 def _display(filename: str | None) -> str:
@@ -180,8 +184,16 @@ def _jinja_problem(exc: Exception, name: str) -> TemplateProblem:
             break
     else:
         where = name
-    kind = "undefined variable" if isinstance(exc, UndefinedError) else "error"
-    return TemplateProblem(where, f"{kind}: {exc}")
+    if isinstance(exc, UndefinedError):
+        kind = "undefined variable"
+    elif isinstance(exc, SecurityError):
+        kind = "refused by the template sandbox"
+    elif isinstance(exc, JinjaError):
+        kind = "error"
+    else:
+        kind = f"error ({type(exc).__name__})"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return TemplateProblem(where, f"{kind}: {text[:300]}{'…' if len(text) > 300 else ''}")
 
 
 def _render_part(env: Environment, name: str, ctx: dict[str, Any],
@@ -189,8 +201,8 @@ def _render_part(env: Environment, name: str, ctx: dict[str, Any],
     """(output, source file) of one template, or None with the problem recorded."""
     try:
         template = env.get_template(name)
-        return template.render(ctx), _display(template.filename)
-    except (JinjaError, TypeError, ValueError, AttributeError, KeyError) as exc:
+        return bounded_render(template, ctx), _display(template.filename)
+    except Exception as exc:  # noqa: BLE001 - whatever a template does is the author's problem to read
         problems.append(_jinja_problem(exc, name))
         return None
 
@@ -275,6 +287,17 @@ def render_all(branding: Branding, locales: Sequence[str], override_dir: Path | 
     env = environment(override)
     brand = brand_context(branding)
     emails: dict[tuple[str, str], RenderedEmail] = {}
+    with set_budget():
+        _render_locales(env, brand, branding, good, catalogs, usage_types, code_ttl_minutes, emails, problems)
+    if problems:
+        raise TemplateError(_unique(problems))
+    return RenderedSet(tuple(good), emails)
+
+
+def _render_locales(env: Environment, brand: dict[str, Any], branding: Branding, good: list[str],
+                    catalogs: dict[str, Catalog], usage_types: list[str], code_ttl_minutes: int,
+                    emails: dict[tuple[str, str], RenderedEmail], problems: list[TemplateProblem]) -> None:
+    """Every (locale, usage type) email into `emails`; stops at the first refusal by the sandbox."""
     for locale in good:
         catalog = catalogs[locale]
         variables = {"product": branding.product_name, "company": branding.company_name or branding.product_name,
@@ -292,6 +315,8 @@ def render_all(branding: Branding, locales: Sequence[str], override_dir: Path | 
                        "subject": got["subject"][0] if got.get("subject") else ""}
                 got[part] = _render_part(env, f"{usage}.{suffix}", ctx, problems)
             if None in got.values():
+                if any("refused by the template sandbox" in p.message for p in problems):
+                    return  # the same template would be refused again in every email
                 continue
             subject = " ".join(got["subject"][0].split())
             text = _clean_text(got["text"][0])
@@ -306,9 +331,6 @@ def render_all(branding: Branding, locales: Sequence[str], override_dir: Path | 
             for part, content in (("subject", subject), ("html", html), ("text", text)):
                 problems += _check(usage, locale, part, got[part][1], content, catalog)
             emails[(locale, usage)] = RenderedEmail(usage, locale, subject, html, text)
-    if problems:
-        raise TemplateError(_unique(problems))
-    return RenderedSet(tuple(good), emails)
 
 
 def _unique(problems: list[TemplateProblem]) -> list[TemplateProblem]:

@@ -67,7 +67,6 @@ CASES = [
     ("LE120", "error", ses_tenant, _set("logto.endpoint", "https://shopdev7.logto.app"), "shop.logto.endpoint"),
     ("LE120", "error", ses_tenant, _set("logto.endpoint", "https://127.0.0.1:3001"), "shop.logto.endpoint"),
     ("LE120", "error", ses_tenant, _set("logto.endpoint", "https://auth.staging.example.com"), "shop.logto.endpoint"),
-    ("LE122", "error", ses_tenant, _set("logto.endpoint", "http://auth.example.com"), "shop.logto.endpoint"),
     ("LE123", "error", http_tenant, _set("provider.endpoint", "http://mailer.labs.example.com/send"), "shop.provider.endpoint"),
     ("LE124", "warning", http_tenant, _set("provider.endpoint", "https://mailer.dev.labs.example.com/send"), "shop.provider.endpoint"),
     ("LE124", "warning", smtp_tenant, _set("provider.host", "smtp.staging.corp.example.com"), "shop.provider.host"),
@@ -243,3 +242,11 @@ def test_dmarc_ramp_recommends_the_next_step_for_every_provider(tmp_path):
     (tmp_path / "Pulumi.staging.yaml").unlink()  # else the same endpoint in two stacks (LE121)
     write(tmp_path, "prod", stack({"sg": none_sg}))
     assert sorted((f["code"], f["severity"]) for f in findings_of(tmp_path)) == [("LE142", "warning"), ("LE145", "warning")]
+
+
+def test_plain_http_logto_endpoint_in_production(tmp_path):
+    """Public http is a schema error (the client refuses it at `pulumi up`); private http is LE120 + LE122."""
+    write(tmp_path, "prod", stack({"shop": variant(ses_tenant, _set("logto.endpoint", "http://auth.example.com"))}))
+    assert [f["code"] for f in findings_of(tmp_path)] == ["LE100"]
+    write(tmp_path, "prod", stack({"shop": variant(ses_tenant, _set("logto.endpoint", "http://10.0.0.5:3001"))}))
+    assert {f["code"] for f in findings_of(tmp_path)} >= {"LE120", "LE122"}

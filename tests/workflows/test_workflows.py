@@ -17,7 +17,7 @@ from ruamel.yaml import YAML
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = REPO / ".github" / "workflows"
 FILES = sorted(WORKFLOWS.glob("*.yml"))
-PINNED = re.compile(r"^[\w.-]+/[\w./-]+@(v\d+\.\d+\.\d+|[0-9a-f]{40})$")
+PINNED_LINE = re.compile(r"^\s*(?:- )?uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
 
 
 def load(name: str) -> dict[str, Any]:
@@ -65,11 +65,11 @@ def test_actionlint_finds_nothing():
 
 
 def test_actionlint_checks_action_inputs_under_the_major_tag(tmp_path):
-    # actionlint knows each popular action's inputs by major tag (@v7); our pins are exact (@v7.0.0)
+    # actionlint knows each popular action's inputs by major tag (@v7); our pins are commits (@<sha> # v7.0.0)
     copies = []
     for path in FILES:
         copy = tmp_path / path.name
-        copy.write_text(re.sub(r"(uses: [^@\s]+@v\d+)\.\d+\.\d+", r"\1", path.read_text()), encoding="utf-8")
+        copy.write_text(re.sub(r"(uses: [^@\s]+@)[0-9a-f]{40} # (v\d+)\.\d+\.\d+", r"\1\2", path.read_text()), encoding="utf-8")
         copies.append(copy)
     assert lint(copies) == []
 
@@ -78,7 +78,8 @@ def test_actionlint_really_lints(tmp_path):
     text = (WORKFLOWS / "promote.yml").read_text()
     bad = tmp_path / "bad.yml"
     bad.write_text(text.replace("add-paths:", "add-pathz:").replace('echo "Promotion of', 'echo "${{ github.event.head_commit.message }} Promotion of')
-                   .replace("uses: peter-evans/create-pull-request@v8.1.1", "uses: peter-evans/create-pull-request@v8"), encoding="utf-8")
+                   .replace("uses: peter-evans/create-pull-request@5f6978faf089d4d20b00c7766989d076bb2fc7f1 # v8.1.1",
+                            "uses: peter-evans/create-pull-request@v8"), encoding="utf-8")
     messages = " ".join(e["message"] for e in lint([bad]))
     assert 'input "add-pathz" is not defined' in messages
     assert "potentially untrusted" in messages
@@ -86,11 +87,12 @@ def test_actionlint_really_lints(tmp_path):
 
 # --- what the pipeline promises --------------------------------------------------------------------------
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
-def test_actions_are_pinned_to_exact_versions(path):
-    doc = YAML(typ="safe").load(path.read_text())
-    for _, step in steps(doc):
-        if "uses" in step:
-            assert PINNED.match(step["uses"]), f"{path.name}: {step['uses']} is not pinned to vX.Y.Z or a commit"
+def test_actions_are_pinned_to_commits_with_their_version(path):
+    """A tag can be moved to other code; a commit cannot. The comment says which release it is."""
+    lines = [ln for ln in path.read_text().splitlines() if re.match(r"^\s*(?:- )?uses:", ln)]
+    assert lines
+    for line in lines:
+        assert PINNED_LINE.match(line), f"{path.name}: {line.strip()} is not pinned to a commit with a # vX.Y.Z comment"
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
@@ -178,3 +180,37 @@ def test_promotion_opens_a_pull_request():
     pr = uses(doc, "peter-evans/create-pull-request")[0]["with"]
     assert pr["add-paths"] == "Pulumi.${{ inputs.to }}.yaml"
     assert doc["concurrency"]["group"] == "promote-${{ inputs.to }}"
+
+
+def test_pull_requests_preview_only_dev_with_dev_credentials():
+    """A branch runs its own code: it gets the dev-only `dev-preview` environment, never prod's secrets."""
+    doc = load("pull-request.yml")
+    affected = next(s for _, s in steps(doc) if s.get("id") == "affected")
+    assert affected["run"].rstrip().endswith('--only dev >> "${GITHUB_OUTPUT}"')
+    preview = doc["jobs"]["preview"]
+    assert preview["environment"] == "dev-preview"
+    for job in doc["jobs"].values():
+        assert job.get("environment") in (None, "dev-preview")
+    text = (WORKFLOWS / "pull-request.yml").read_text()
+    assert "PROD" not in text  # no per-tenant prod secret is named here
+
+
+def test_deploys_use_their_own_environment():
+    assert load("deploy-dev.yml")["jobs"]["up"]["environment"] == "dev"
+    assert load("deploy-prod.yml")["jobs"]["up"]["environment"] == "production"
+    assert (REPO / "SECURITY.md").is_file()
+
+
+def test_affected_stacks_only_filter(tmp_path, capsys, monkeypatch):
+    sys.path.insert(0, str(REPO / ".github" / "scripts"))
+    try:
+        import affected_stacks
+    finally:
+        sys.path.pop(0)
+    for name in ("dev", "prod"):
+        (tmp_path / f"Pulumi.{name}.yaml").write_text("config: {}\n")
+    monkeypatch.setattr(affected_stacks, "changed_files", lambda base, head, cwd: ["connectors/cli.py"])
+    affected_stacks.main(["--base", "a", "--head", "b", "--project-dir", str(tmp_path)])
+    assert capsys.readouterr().out.strip() == 'stacks=["dev","prod"]'
+    affected_stacks.main(["--base", "a", "--head", "b", "--project-dir", str(tmp_path), "--only", "dev"])
+    assert capsys.readouterr().out.strip() == 'stacks=["dev"]'
