@@ -12,7 +12,7 @@ import json
 import sys
 from functools import wraps
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import click
 
@@ -77,11 +77,18 @@ def cli() -> None:
     """
 
 
+class RenderedSummary(NamedTuple):
+    """What `validate` reports of a rendered set, without holding the set."""
+
+    count: int
+    warnings: tuple[Any, ...]
+
+
 def compile_stack(project_dir: Path, stack: str, *, keep_rendered: bool = True):
     """Load a stack and build every tenant's templates and connector config; all problems at once.
 
     `built[tenant]` is `(rendered set, connector model)`; with `keep_rendered=False` (checks that
-    only count) it is `(number of emails, model)`, so a large stack's sets are not all held."""
+    only report) it is `(RenderedSummary, model)`, so a large stack's sets are not all held."""
     from connectors.spec import load_stack
 
     spec = load_stack(project_dir, stack)  # before the heavier imports: a bad file is refused fast
@@ -97,7 +104,7 @@ def compile_stack(project_dir: Path, stack: str, *, keep_rendered: bool = True):
         except ConfigError as exc:
             problems.extend(exc.problems)
             continue
-        built[key] = (rendered if keep_rendered else len(rendered.emails), model)
+        built[key] = (rendered if keep_rendered else RenderedSummary(len(rendered.emails), tuple(rendered.warnings)), model)
     if problems:
         raise ConfigError(problems, source=spec.source)
     return spec, built
@@ -127,12 +134,17 @@ def validate(stack: str, project_dir: Path, as_json: bool) -> None:
             "sender": t.sender.email if t.sender else "(Logto)",
             "locales": list(t.locales),
             "templates": t.templates.storage,
-            "emails": built[key][0],
+            "emails": built[key][0].count,
         }
         for key, t in spec.tenants.items()
     ]
+    warnings = [
+        {"path": f"config.logto-email:tenants.{key}.templates", "where": w.where, "message": w.message}
+        for key in spec.tenants for w in built[key][0].warnings
+    ]
     if as_json:
-        click.echo(json.dumps({"valid": True, "stack": stack, "production": spec.production, "tenants": rows}, indent=2))
+        click.echo(json.dumps({"valid": True, "stack": stack, "production": spec.production, "tenants": rows,
+                               "warnings": warnings}, indent=2))
         return
     from rich.console import Console
     from rich.table import Table
@@ -143,6 +155,8 @@ def validate(stack: str, project_dir: Path, as_json: bool) -> None:
     for r in rows:
         table.add_row(r["tenant"], r["provider"], r["factory"], r["sender"], ", ".join(r["locales"]), r["templates"], str(r["emails"]))
     Console().print(table)
+    for w in warnings:  # valid, but an email would say something untrue
+        click.echo(f"warning: {w['path']}: {w['where']}: {w['message']}", err=True)
 
 
 @cli.command()

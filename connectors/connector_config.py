@@ -14,6 +14,7 @@ from connectors.errors import ConfigError, Problem
 from connectors.factories import FactoryModel, parse_config
 from connectors.secret import SECRET_MARKER, Secret
 from connectors.spec.models import TenantSpec
+from connectors.email_policy import EXPIRATION_DEFAULT
 from connectors.templates import Branding, RenderedSet, Sender, TemplateError, config_templates, render_all
 from connectors.templates.formats import format_address
 
@@ -46,8 +47,14 @@ def template_sender(tenant: TenantSpec) -> Sender:
     return Sender(email=s.email, name=s.name, reply_to=s.reply_to)
 
 
+def code_lifetime_seconds(tenant: TenantSpec) -> int:
+    """What the emails state: the declared expirationDuration, else Logto's default (600 s)."""
+    declared = tenant.sign_in_experience.code_lifetime_seconds if tenant.sign_in_experience else None
+    return declared if declared is not None else EXPIRATION_DEFAULT
+
+
 _RENDERED: OrderedDict[tuple[Any, ...], RenderedSet] = OrderedDict()
-_RENDERED_MAX = 64  # distinct (branding, locales, overrides) kept; a stack of 1,000 copies of a few brands renders a few times
+_RENDERED_MAX = 64  # distinct rendering inputs kept; a stack of 1,000 copies of a few brands renders a few times
 
 
 def _overrides_stamp(directory: Path | None) -> tuple[Any, ...]:
@@ -61,16 +68,17 @@ def _overrides_stamp(directory: Path | None) -> tuple[Any, ...]:
 def render_tenant(tenant: TenantSpec, project_dir: Path | str = ".", *, path: str = "") -> RenderedSet:
     """All emails of the tenant, every locale. TemplateError → ConfigError naming the tenant.
 
-    Shared: tenants whose branding, locales and overrides are equal get the same (immutable)
-    set, rendered once per process; a changed override file is a new key."""
+    Shared: tenants whose rendering inputs (branding, locales, code lifetime, overrides) are equal
+    get the same (immutable) set, rendered once per process; a changed override file is a new key."""
     directory = Path(project_dir) / tenant.templates.directory if tenant.templates.directory else None
     branding = template_branding(tenant)
-    key = (branding, tuple(tenant.locales), _overrides_stamp(directory))
+    lifetime = code_lifetime_seconds(tenant)
+    key = (branding, tuple(tenant.locales), lifetime, _overrides_stamp(directory))
     if (hit := _RENDERED.get(key)) is not None:
         _RENDERED.move_to_end(key)
         return hit
     try:
-        rendered = render_all(branding, tenant.locales, directory)
+        rendered = render_all(branding, tenant.locales, directory, code_lifetime_seconds=lifetime)
     except TemplateError as exc:
         raise ConfigError([Problem(path or "templates", str(p)) for p in exc.problems]) from None
     _RENDERED[key] = rendered

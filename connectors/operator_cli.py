@@ -116,6 +116,7 @@ def tenant_status(key: str, tenant: Any, rendered: Any, creds: Any) -> dict[str,
         "live": None,
         "connector": None,
         "sign_in": None,
+        "policy": None,
         "templates": None,
         "drift": False,
         "error": None,
@@ -163,6 +164,8 @@ def tenant_status(key: str, tenant: Any, rendered: Any, creds: Any) -> dict[str,
                 "drift": sign_in_drift,
                 **sie_core.summary(sie),
             }
+            out["policy"] = _policy_status(client, tenant, sie, sie_core)
+            out["sign_in"]["needs_email_connector"] += out["policy"]["needs_email_connector"]
             templates: dict[str, Any] = {"storage": tenant.templates.storage, "read_by_factory": fid in I18N_TEMPLATE_FACTORIES}
             rows = client.list_email_templates()
             by_lang: dict[str, int] = {}
@@ -189,10 +192,43 @@ def tenant_status(key: str, tenant: Any, rendered: Any, creds: Any) -> dict[str,
                 )
             templates["drift"] = template_drift
             out["templates"] = templates
-            out["drift"] = not in_sync or bool(sign_in_drift) or bool(template_drift)
+            out["drift"] = not in_sync or bool(sign_in_drift) or bool(template_drift) or bool(out["policy"]["drift"])
     except LogtoError as exc:
         out["error"] = str(exc)
     return out
+
+
+def _policy_status(client: Any, tenant: Any, sie: dict[str, Any], sie_core: Any) -> dict[str, Any]:
+    """Code lifetime, block/allow list, email MFA and account-center email: declared, live, drift."""
+    from connectors import email_policy as ep
+    from connectors.connector_config import code_lifetime_seconds
+    from connectors.deploy.guard import email_dependencies
+    from connectors.logto import LogtoError
+
+    declared = tenant.sign_in_experience
+    inputs = declared.resource_inputs() if declared else {}
+    want = sie_core.EmailSettings(**{k: inputs.get(k) for k in (
+        "verification_code_policy", "email_blocklist_policy", "email_mfa", "account_center_email")})
+    try:
+        account_center = client.get_account_center()
+    except LogtoError:
+        account_center = None  # an older Logto without the Account Center
+    drift = sie_core.policy_drift(want, sie, account_center)
+    mismatch = ep.lifetime_mismatch(code_lifetime_seconds(tenant), sie.get("verificationCodePolicy"))
+    if mismatch:
+        drift.append(mismatch)
+    return {
+        "declared": {k: v for k, v in inputs.items() if k not in ("email_sign_up", "email_sign_in", "forgot_password")},
+        "live": {
+            "verification_code_policy": dict(sie.get("verificationCodePolicy") or {}),
+            "email_blocklist_policy": dict(sie.get("emailBlocklistPolicy") or {}),
+            "email_mfa": sie_core.live_settings(sie).email_mfa,
+            "account_center": None if account_center is None else {
+                "enabled": bool(account_center.get("enabled")), "email": (account_center.get("fields") or {}).get("email", "Off")},
+        },
+        "drift": drift,
+        "needs_email_connector": email_dependencies({}, account_center),
+    }
 
 
 def _console():  # type: ignore[no-untyped-def]
@@ -246,6 +282,18 @@ def _print_status(stack: str, results: list[dict[str, Any]]) -> None:
                          + (" (verified)" if s["sign_up_verify"] else ""))
             if s["needs_email_connector"]:
                 lines.append("needs the email connector: " + "; ".join(s["needs_email_connector"]))
+        p = r.get("policy")
+        if p:
+            for d in p["drift"]:
+                lines.append(f"policy: {escape(d)}")
+            live_p = p["live"]
+            code = live_p["verification_code_policy"]
+            lines.append(
+                f"codes live {code.get('expirationDuration', 600)} s, {code.get('maxRetryAttempts', 10)} tries; email MFA "
+                + ("on" if live_p["email_mfa"] else "off")
+                + ("" if live_p["account_center"] is None else
+                   f"; account center {'on' if live_p['account_center']['enabled'] else 'off'}, email {live_p['account_center']['email']}")
+            )
         t = r["templates"]
         if t:
             if t.get("drift"):

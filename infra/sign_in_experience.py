@@ -7,8 +7,9 @@ resource therefore takes the connector as an argument and always `depends_on` it
 creates a dependency before its dependents and deletes dependents first, so `up` runs
 connector → sign-in experience and `destroy` runs sign-in experience (relax) → connector.
 
-Inputs `email_sign_up`, `email_sign_in`, `forgot_password` are true/false/None (None = leave
-alone). Outputs carry the same keys with the *live* value of every managed setting (so drift
+Inputs `email_sign_up`, `email_sign_in`, `forgot_password`, `email_mfa` are true/false/None
+(None = leave alone); `verification_code_policy` / `email_blocklist_policy` are mappings of
+Logto's keys (only those keys are managed); `account_center_email` is Off/ReadOnly/Edit. Outputs carry the same keys with the *live* value of every managed setting (so drift
 shows as a diff after `pulumi refresh`), `record` (what this stack changed: all that destroy
 takes back) and `notes` (fallbacks and settings left alone, in words).
 """
@@ -22,11 +23,14 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 from pulumi.runtime import rpc
 
 from connectors.deploy import sign_in_experience as core
+from connectors.email_policy import ACCOUNT_CENTER_VALUES
 from infra.dynamic_support import FunctionProvider, diff_result, access_failures, client_for, is_unknown, resource_of, say, tenant_scoped_id, unwrap
 
 
 SECRET_OUTPUTS = ("app_secret",)
-SETTINGS = ("email_sign_up", "email_sign_in", "forgot_password")
+FLAGS = ("email_sign_up", "email_sign_in", "forgot_password", "email_mfa")
+POLICIES = ("verification_code_policy", "email_blocklist_policy")  # dicts of Logto keys: only those are managed
+SETTINGS = (*FLAGS, *POLICIES, "account_center_email")
 _INPUTS = ("endpoint", "resource", "app_id", "app_secret", *SETTINGS)
 
 
@@ -38,15 +42,31 @@ def _want(props: dict[str, Any]) -> core.EmailSettings:
     return core.EmailSettings(**{k: props.get(k) for k in SETTINGS})
 
 
-def _outputs(props: dict[str, Any], sie: dict[str, Any], record: core.Record, notes: list[str]) -> dict[str, Any]:
+def _live(props: dict[str, Any], sie: dict[str, Any], account_center: dict[str, Any] | None) -> dict[str, Any]:
+    """The live value of every managed setting (unmanaged ones None); policies: the declared keys only."""
+    live = core.live_settings(sie)
+    out: dict[str, Any] = {}
+    for key in FLAGS:
+        out[key] = getattr(live, key) if props.get(key) is not None else None
+    for key in POLICIES:
+        declared, now = props.get(key), getattr(live, key) or {}
+        out[key] = {k: now.get(k) for k in declared} if isinstance(declared, dict) else None
+    ac = props.get("account_center_email")
+    out["account_center_email"] = (
+        ((account_center or {}).get("fields") or {}).get("email", "Off") if ac is not None else None
+    )
+    return out
+
+
+def _outputs(
+    props: dict[str, Any], sie: dict[str, Any], record: core.Record, notes: list[str], account_center: dict[str, Any] | None = None
+) -> dict[str, Any]:
     outs: dict[str, Any] = {k: props.get(k) for k in _INPUTS}
     outs["resource"] = resource_of(props)
-    live = core.live_settings(sie)
-    for key in SETTINGS:  # managed settings report what is live; unmanaged stay None
-        outs[key] = getattr(live, key) if props.get(key) is not None else None
+    outs.update(_live(props, sie, account_center))
     outs["record"] = record.to_dict()
     outs["notes"] = list(notes)
-    outs["needs_email_connector"] = core.email_dependencies(sie)
+    outs["needs_email_connector"] = core.email_dependencies(sie, account_center)
     outs["app_secret"] = rpc.wrap_rpc_secret(outs["app_secret"])
     return outs
 
@@ -54,12 +74,19 @@ def _outputs(props: dict[str, Any], sie: dict[str, Any], record: core.Record, no
 def check_inputs(olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
     news = unwrap(dict(news))
     failures = access_failures(news)
-    for key in SETTINGS:
+    for key in FLAGS:
         value = news.get(key)
         if value is not None and not is_unknown(value) and not isinstance(value, bool):
             failures.append(CheckFailure(key, f"{key} must be true, false or unset (leave alone)"))
+    for key in POLICIES:
+        value = news.get(key)
+        if value is not None and not is_unknown(value) and not isinstance(value, dict):
+            failures.append(CheckFailure(key, f"{key} must be a mapping of Logto's keys or unset"))
+    ac = news.get("account_center_email")
+    if ac is not None and not is_unknown(ac) and ac not in ACCOUNT_CENTER_VALUES:
+        failures.append(CheckFailure("account_center_email", f"account_center_email must be one of {', '.join(ACCOUNT_CENTER_VALUES)}"))
     if all(news.get(k) is None for k in SETTINGS):
-        failures.append(CheckFailure("email_sign_up", "set at least one of email_sign_up, email_sign_in, forgot_password"))
+        failures.append(CheckFailure("email_sign_up", "set at least one of " + ", ".join(SETTINGS)))
     return CheckResult(news, failures)
 
 
@@ -92,9 +119,10 @@ def _apply(props: dict[str, Any], record: core.Record | None) -> dict[str, Any]:
         edit = core.apply(client, _want(props), record)
         assert edit.live is not None
         sie = edit.live
+        account_center = client.get_account_center() if props.get("account_center_email") is not None else None
     changed = ", ".join(edit.patch) or "nothing to change"
     say(f"sign-in experience (email part): {changed}" + "".join(f"; {n}" for n in edit.notes))
-    return _outputs(props, sie, edit.record, edit.notes)
+    return _outputs(props, sie, edit.record, edit.notes, account_center)
 
 
 def create_settings(props: dict[str, Any]) -> CreateResult:
@@ -111,10 +139,12 @@ def read_settings(id_: str, props: dict[str, Any]) -> ReadResult:
     props = unwrap(dict(props))
     with client_for(props) as client:
         sie = client.get_sign_in_experience()
-    outs = _outputs(props, sie, core.Record.from_dict(props.get("record")), list(props.get("notes") or []))
-    drift = [k for k in SETTINGS if props.get(k) is not None and outs[k] != props.get(k)]
+        account_center = client.get_account_center() if props.get("account_center_email") is not None else None
+    outs = _outputs(props, sie, core.Record.from_dict(props.get("record")), list(props.get("notes") or []), account_center)
+    drift = core.policy_drift(_want(props), sie, account_center)
+    drift += [f"{k} is {outs[k]}" for k in ("email_sign_up", "email_sign_in", "forgot_password") if props.get(k) is not None and outs[k] != props.get(k)]
     if drift:
-        say("sign-in experience drift: " + ", ".join(f"{k} is {outs[k]}" for k in drift))
+        say("sign-in experience drift: " + ", ".join(drift))
     return ReadResult(id_, outs)
 
 
@@ -144,6 +174,10 @@ class LogtoSignInEmail(pulumi.dynamic.Resource, module="logto", name="SignInEmai
     email_sign_up: pulumi.Output[bool | None]
     email_sign_in: pulumi.Output[bool | None]
     forgot_password: pulumi.Output[bool | None]
+    email_mfa: pulumi.Output[bool | None]
+    verification_code_policy: pulumi.Output[dict[str, Any] | None]
+    email_blocklist_policy: pulumi.Output[dict[str, Any] | None]
+    account_center_email: pulumi.Output[str | None]
     record: pulumi.Output[dict[str, Any]]
     needs_email_connector: pulumi.Output[list[str]]
 
@@ -158,6 +192,10 @@ class LogtoSignInEmail(pulumi.dynamic.Resource, module="logto", name="SignInEmai
         email_sign_up: pulumi.Input[bool] | None = None,
         email_sign_in: pulumi.Input[bool] | None = None,
         forgot_password: pulumi.Input[bool] | None = None,
+        email_mfa: pulumi.Input[bool] | None = None,
+        verification_code_policy: pulumi.Input[dict[str, Any]] | None = None,
+        email_blocklist_policy: pulumi.Input[dict[str, Any]] | None = None,
+        account_center_email: pulumi.Input[str] | None = None,
         resource: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -169,6 +207,10 @@ class LogtoSignInEmail(pulumi.dynamic.Resource, module="logto", name="SignInEmai
             "email_sign_up": email_sign_up,
             "email_sign_in": email_sign_in,
             "forgot_password": forgot_password,
+            "email_mfa": email_mfa,
+            "verification_code_policy": verification_code_policy,
+            "email_blocklist_policy": email_blocklist_policy,
+            "account_center_email": account_center_email,
             "record": None,
             "notes": None,
             "needs_email_connector": None,

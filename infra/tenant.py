@@ -154,10 +154,7 @@ class TenantEmail(pulumi.ComponentResource):
             if rows else None
         )
         sie = tenant.sign_in_experience
-        wanted = {} if sie is None else {
-            k: v for k, v in (("email_sign_up", sie.email_sign_up), ("email_sign_in", sie.email_sign_in), ("forgot_password", sie.forgot_password))
-            if v is not None
-        }
+        wanted = {} if sie is None else sie.resource_inputs()
         self.sign_in_email = (
             LogtoSignInEmail(f"{name}-sign-in-email", connector=self.connector, **wanted, **access, opts=pulumi.ResourceOptions(parent=self))
             if wanted else None

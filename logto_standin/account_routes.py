@@ -1,6 +1,6 @@
-"""`/api/account-center`, `/api/organizations` and `/api/organization-invitations`: just what
-decides whether a tenant's account flows send email (a user changing their email address, an
-invitation mail), so the delete guard can be tested against them."""
+"""`/api/organizations` and `/api/organization-invitations`: just what decides whether a tenant
+sends invitation mail, so the delete guard can be tested against them (the account center is in
+`sign_in_exp`)."""
 
 from __future__ import annotations
 
@@ -14,15 +14,6 @@ from .errors import ApiError
 from .state import TenantState, generate_id, now_ms
 from .wire import EMAIL_REGEX, Request, Response
 
-CONTROL = g.enum(["Off", "ReadOnly", "Edit"])
-ACCOUNT_FIELDS = {k: g.Opt(CONTROL) for k in (
-    "name", "avatar", "profile", "email", "phone", "password", "username", "social", "customData", "mfa",
-)}
-PATCH_ACCOUNT_CENTER = g.obj({
-    "enabled": g.Opt(g.boolean()),
-    "fields": g.Opt(g.obj(ACCOUNT_FIELDS)),
-    "webauthnRelatedOrigins": g.Opt(g.array(g.string())),
-})
 POST_ORGANIZATION = g.obj({"name": g.string(1, 128), "description": g.Opt(g.string(), nullable=True)})
 POST_INVITATION = g.obj({
     "organizationId": g.string(1),
@@ -36,16 +27,6 @@ POST_INVITATION = g.obj({
 class AccountRoutes:
     state: TenantState
     lock: threading.RLock
-
-    def get_account_center(self, request: Request) -> Response:
-        with self.lock:
-            return Response(200, copy.deepcopy(self.state.account_center))
-
-    def patch_account_center(self, request: Request) -> Response:
-        body = g.parse("body", PATCH_ACCOUNT_CENTER, request.json_body())
-        with self.lock:
-            self.state.account_center.update(copy.deepcopy(body))
-            return Response(200, copy.deepcopy(self.state.account_center))
 
     def create_organization(self, request: Request) -> Response:
         body = g.parse("body", POST_ORGANIZATION, request.json_body())

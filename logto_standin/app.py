@@ -19,7 +19,7 @@ from .connector_routes import ConnectorRoutes
 from .errors import ApiError, InternalError, RawResponse
 from .factories import Factory, installed_factories
 from .oidc import TokenRoutes
-from .sign_in_exp import SignInExperienceRoutes
+from .sign_in_exp import AccountCenterRoutes, SignInExperienceRoutes
 from .state import TenantState
 from .template_routes import EmailTemplateRoutes
 from .wire import Request, Response
@@ -27,7 +27,7 @@ from .wire import Request, Response
 Handler = Callable[[Request], Response]
 
 
-class LogtoApp(TokenRoutes, ConnectorRoutes, SignInExperienceRoutes, EmailTemplateRoutes, AccountRoutes):
+class LogtoApp(TokenRoutes, ConnectorRoutes, SignInExperienceRoutes, AccountCenterRoutes, EmailTemplateRoutes, AccountRoutes):
     """One tenant's Management API plus its OIDC token endpoint."""
 
     def __init__(
@@ -67,11 +67,11 @@ class LogtoApp(TokenRoutes, ConnectorRoutes, SignInExperienceRoutes, EmailTempla
         r("POST", "/api/verification-codes/verify", self.verify_verification_code)
         r("GET", "/api/sign-in-exp", self.get_sie)
         r("PATCH", "/api/sign-in-exp", self.patch_sie)
+        r("GET", "/api/account-center", self.get_account_center)
+        r("PATCH", "/api/account-center", self.patch_account_center)
         r("PUT", "/api/email-templates", self.put_templates)
         r("GET", "/api/email-templates", self.list_templates)
         r("DELETE", "/api/email-templates", self.bulk_delete_templates)
-        r("GET", "/api/account-center", self.get_account_center)
-        r("PATCH", "/api/account-center", self.patch_account_center)
         r("POST", "/api/organizations", self.create_organization)
         r("DELETE", "/api/organizations/:id", self.delete_organization)
         r("GET", "/api/organization-invitations", self.list_invitations)

@@ -63,7 +63,7 @@ def boolean() -> Validator:
     return _named("boolean", check)
 
 
-def number(integer: bool = False, minimum: float | None = None) -> Validator:
+def number(integer: bool = False, minimum: float | None = None, maximum: float | None = None) -> Validator:
     def check(value: Any, path: list[Any], issues: Issues) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
             issues.append(issue_invalid_type(path, "number", value))
@@ -77,6 +77,12 @@ def number(integer: bool = False, minimum: float | None = None) -> Validator:
             issues.append(
                 {"code": "too_small", "minimum": minimum, "type": "number", "inclusive": True,
                  "exact": False, "message": f"Number must be greater than or equal to {minimum}",
+                 "path": path}
+            )
+        if maximum is not None and value > maximum:
+            issues.append(
+                {"code": "too_big", "maximum": maximum, "type": "number", "inclusive": True,
+                 "exact": False, "message": f"Number must be less than or equal to {maximum}",
                  "path": path}
             )
         return value

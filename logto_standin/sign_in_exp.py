@@ -6,6 +6,7 @@ import copy
 import threading
 from typing import Any
 
+from connectors import email_policy as ep
 from connectors.logto_facts import LOGTO_LANGUAGE_TAGS
 
 from . import guards as g
@@ -58,6 +59,24 @@ SIE_SPECIFIC: dict[str, Any] = {
         )
     ),
     "forgotPasswordMethods": g.Opt(g.array(g.enum(FORGOT_PASSWORD_METHODS)), nullable=True),
+    "verificationCodePolicy": g.Opt(
+        g.obj(
+            {
+                "expirationDuration": g.Opt(g.number(integer=True, minimum=ep.EXPIRATION_MIN, maximum=ep.EXPIRATION_MAX)),
+                "maxRetryAttempts": g.Opt(g.number(integer=True, minimum=ep.RETRY_MIN, maximum=ep.RETRY_MAX)),
+            }
+        )
+    ),
+    "emailBlocklistPolicy": g.Opt(
+        g.obj(
+            {
+                "blockDisposableAddresses": g.Opt(g.boolean()),
+                "blockSubaddressing": g.Opt(g.boolean()),
+                "customBlocklist": g.Opt(g.array(g.string())),
+                "customAllowlist": g.Opt(g.array(g.string())),
+            }
+        )
+    ),
     "passwordExpiration": g.Opt(
         g.obj(
             {
@@ -112,6 +131,8 @@ class SignInExperienceRoutes:
                 )
             if body.get("mfa"):
                 _validate_mfa(body["mfa"], body.get("signIn") or current["signIn"])
+            if body.get("emailBlocklistPolicy") is not None:
+                body["emailBlocklistPolicy"] = _parse_email_blocklist_policy(body["emailBlocklistPolicy"], self.cloud)
             forgot = body.get("forgotPasswordMethods")
             if forgot:
                 email, phone = forgot_password_availability(types, forgot)
@@ -157,6 +178,33 @@ def _guard_refinements(body: dict[str, Any]) -> None:
         issues.append(issue_invalid_type(["passwordExpiration", "validPeriodDays"], "number", MISSING))
     if issues:
         raise ApiError.guard("body", issues)
+
+
+def _parse_email_blocklist_policy(policy: dict[str, Any], cloud: bool) -> dict[str, Any]:
+    """Core's parseEmailBlocklistPolicy: Cloud-only disposable check, list formats, deduplication."""
+    if policy.get("blockDisposableAddresses") and not cloud:
+        raise ApiError(
+            400, "request.invalid_input",
+            {"details": "Disposable email domain validation is not supported in this environment"},
+        )
+    out = dict(policy)
+    for key, code in (
+        ("customBlocklist", "sign_in_experiences.invalid_custom_email_blocklist_format"),
+        ("customAllowlist", "sign_in_experiences.invalid_custom_email_allowlist_format"),
+    ):
+        if key in out:
+            items = list(dict.fromkeys(out[key]))
+            bad = [i for i in items if not ep.is_list_item(i)]
+            if bad:
+                raise ApiError(400, code, {"items": bad})
+            out[key] = items
+    blocked = ep.allowlist_blocked(out.get("customAllowlist") or [], out.get("customBlocklist") or [], bool(out.get("blockSubaddressing")))
+    if blocked:
+        raise ApiError(
+            422, "sign_in_experiences.email_allowlist_entries_blocked",
+            {"items": [f"{a} blocked by {b}" for a, b in blocked]},
+        )
+    return out
 
 
 def forgot_password_availability(types: list[str], methods: list[str] | None) -> tuple[bool, bool]:
@@ -235,3 +283,32 @@ def _validate_mfa(mfa: dict[str, Any], sign_in: dict[str, Any]) -> None:
         m["identifier"] == "phone" and m["verificationCode"] for m in methods
     ):
         raise ApiError(400, "sign_in_experiences.phone_verification_code_cannot_be_used_for_mfa")
+
+
+ACCOUNT_CENTER_PATCH = g.obj(
+    {
+        "enabled": g.Opt(g.boolean()),
+        "fields": g.Opt(g.obj({f: g.Opt(g.enum(list(ep.ACCOUNT_CENTER_VALUES))) for f in ep.ACCOUNT_CENTER_FIELDS})),
+        "webauthnRelatedOrigins": g.Opt(g.array(g.string())),
+        "deleteAccountUrl": g.Opt(g.string(max_len=2048)),
+    }
+)
+
+
+class AccountCenterRoutes:
+    """`/api/account-center`: the single row; PATCH replaces each given column (`fields` whole)."""
+
+    state: TenantState
+    lock: threading.RLock
+
+    def get_account_center(self, request: Request) -> Response:
+        with self.lock:
+            return Response(200, copy.deepcopy(self.state.account_center))
+
+    def patch_account_center(self, request: Request) -> Response:
+        body = g.parse("body", ACCOUNT_CENTER_PATCH, request.json_body())
+        with self.lock:
+            if "webauthnRelatedOrigins" in body:
+                body["webauthnRelatedOrigins"] = list(dict.fromkeys(body["webauthnRelatedOrigins"]))
+            self.state.account_center.update(copy.deepcopy(body))
+            return Response(200, copy.deepcopy(self.state.account_center))

@@ -153,6 +153,11 @@ def seed_sign_in_experience(cloud: bool, tenant_id: str = "default") -> dict[str
     }
 
 
+def seed_account_center(tenant_id: str = "default") -> dict[str, Any]:
+    """The `account_centers` row of a fresh tenant (`GET /api/account-center`)."""
+    return {"tenantId": tenant_id, "id": "default", "enabled": False, "fields": {}, "webauthnRelatedOrigins": []}
+
+
 @dataclass
 class TenantState:
     cloud: bool = False
@@ -172,8 +177,7 @@ class TenantState:
         if not self.sign_in_exp:
             self.sign_in_exp = seed_sign_in_experience(self.cloud, self.tenant_id)
         if not self.account_center:  # observed on a fresh tenant: disabled, no fields
-            self.account_center = {"tenantId": self.tenant_id, "id": "default", "enabled": False, "fields": {},
-                                   "webauthnRelatedOrigins": []}
+            self.account_center = seed_account_center(self.tenant_id)
 
     # -- direct "SQL" for tests ----------------------------------------------------------
 

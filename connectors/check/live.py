@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterator, Mapping, Protocol
 
 from connectors.check.findings import Finding, Severity
 from connectors.deploy.guard import live_email_dependencies
+from connectors.email_policy import lifetime_mismatch
 from connectors.spec.models import StackSpec, TenantSpec
 
 E, W, I = Severity.error, Severity.warning, Severity.info
@@ -88,7 +89,8 @@ def sign_in_dependency(spec: StackSpec, key: str, tenant: TenantSpec, env: Mappi
     view = None
     try:
         view = open_logto(key, tenant, secret)
-        needs = live_email_dependencies(view)
+        sie = view.get_sign_in_experience()
+        needs = live_email_dependencies(view, sie)
         live = view.get_email_connector()
         factories = {f.id for f in view.list_factories()}
     except LogtoError as exc:
@@ -113,6 +115,18 @@ def sign_in_dependency(spec: StackSpec, key: str, tenant: TenantSpec, env: Mappi
     if needs and tenant.allow_sign_in_breakage:
         yield Finding(W, "LE203", f"{base}.allowSignInBreakage", "allowSignInBreakage is set while sign-in needs email (" + "; ".join(needs) + "): a destroy would lock users out",
                       "remove allowSignInBreakage", key)
+    from connectors.connector_config import code_lifetime_seconds
+
+    declared_lifetime = tenant.sign_in_experience.code_lifetime_seconds if tenant.sign_in_experience else None
+    mismatch = lifetime_mismatch(code_lifetime_seconds(tenant), sie.get("verificationCodePolicy"))
+    if mismatch:
+        if declared_lifetime is None:
+            yield Finding(W, "LE206", f"{base}.signInExperience.verificationCodePolicy", mismatch,
+                          "declare the lifetime so the emails and Logto agree", key)
+        else:
+            yield Finding(I, "LE206", f"{base}.signInExperience.verificationCodePolicy.expirationDuration",
+                          f"Logto's codes live {(sie.get('verificationCodePolicy') or {}).get('expirationDuration', 600)} s now; "
+                          f"`pulumi up` sets the declared {declared_lifetime} s", None, key)
     if live is not None and live.factory_id != declared:
         yield Finding(I, "LE204", f"{base}.provider.type", f"the tenant's email connector is {live.factory_id}; `pulumi up` switches it to {declared} (test-sent first, swapped atomically)", None, key)
 

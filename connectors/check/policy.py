@@ -17,7 +17,7 @@ from connectors.check.findings import Finding, Severity
 from connectors.dns_records import next_dmarc_policy
 from connectors.errors import ConfigError
 from connectors.logto.endpoint import is_private_host
-from connectors.logto_facts import REQUIRED_USAGE_TYPES, placeholder_problems
+from connectors.logto_facts import REQUIRED_USAGE_TYPES, UsageType, placeholder_problems
 from connectors.spec.loader import NAMESPACE, available_stacks, load_stack, read_yaml, stack_file
 from connectors.spec.models import (
     BOUNCE_RATE_DEFAULTS,
@@ -168,7 +168,8 @@ def test_recipient(ctx: Context, key: str, tenant: TenantSpec) -> Iterator[Findi
                       f"set testRecipient and remove allowUntestedChanges (pulumi config set --path 'tenants.{key}.testRecipient' mail-canary@<your domain> --stack {ctx.spec.stack})", key)
         return
     sie = tenant.sign_in_experience
-    declared = bool(sie and True in (sie.email_sign_up, sie.email_sign_in, sie.forgot_password))
+    declared = bool(sie and (True in (sie.email_sign_up, sie.email_sign_in, sie.forgot_password, sie.email_mfa)
+                             or sie.account_center_email == "Edit"))
     severity = E if ctx.spec.production or declared else W
     yield Finding(severity, "LE130", f"{base}.testRecipient",
                   "no test recipient: `pulumi up` refuses every connector change while the tenant's sign-in (or account center, "
@@ -339,6 +340,58 @@ def _org(domain: str) -> str:
     return ".".join(labels[-2:])
 
 
+# -- email policy ----------------------------------------------------------------------------------
+LONG_CODE_LIFETIME = 900  # seconds: past 15 minutes a leaked or forwarded code stays usable too long
+_MFA_TEMPLATES = ("MfaVerification", "BindMfa")
+_ACCOUNT_TEMPLATES = ("BindNewIdentifier", "UserPermissionValidation")
+
+
+def email_policy(ctx: Context, key: str, tenant: TenantSpec) -> Iterator[Finding]:
+    """Risky email policy choices: long-lived codes, open sign-up, email MFA that cannot be proven."""
+    sie = tenant.sign_in_experience
+    if sie is None:
+        return
+    base = f"{BASE}.{key}.signInExperience"
+    lifetime = sie.code_lifetime_seconds
+    if ctx.spec.production and lifetime is not None and lifetime > LONG_CODE_LIFETIME:
+        yield Finding(W, "LE180", f"{base}.verificationCodePolicy.expirationDuration",
+                      f"codes live {lifetime // 60} min {lifetime % 60} s on production: a forwarded or leaked code stays usable that long".replace(" 0 s", ""),
+                      f"keep it at {LONG_CODE_LIFETIME} s (15 minutes) or less; Logto's default is 600", key)
+    blocklist = sie.email_blocklist_policy
+    if sie.email_sign_up and not (blocklist and (blocklist.block_disposable_addresses or blocklist.custom_allowlist)):
+        yield Finding(W if ctx.spec.production else I, "LE181", f"{base}.emailBlocklistPolicy",
+                      "anyone may sign up by email, disposable mailboxes included",
+                      "set emailBlocklistPolicy.blockDisposableAddresses: true (Logto Cloud), or limit sign-up with customAllowlist", key)
+    if blocklist and blocklist.block_disposable_addresses and not _cloud(tenant.logto.endpoint):
+        yield Finding(W, "LE183", f"{base}.emailBlocklistPolicy.blockDisposableAddresses",
+                      f"{urlsplit(tenant.logto.endpoint).hostname} does not look like Logto Cloud, and a self-hosted Logto refuses "
+                      "blockDisposableAddresses (400 request.invalid_input)",
+                      "remove it on a self-hosted tenant and use customBlocklist instead", key)
+    needed = [*(_MFA_TEMPLATES if sie.email_mfa else ()), *(_ACCOUNT_TEMPLATES if sie.account_center_email == "Edit" else ())]
+    missing = [u for u in needed if u not in _provided_usage_types(ctx, tenant)]
+    if missing:
+        yield Finding(E, "LE184", f"{BASE}.{key}.templates",
+                      f"{'emailMfa' if set(missing) & set(_MFA_TEMPLATES) else 'accountCenterEmail: Edit'} sends "
+                      f"{', '.join(missing)} emails, but the templates do not provide them",
+                      "add them to the template directory's templates.yaml (the default set has them)", key)
+
+
+def _cloud(endpoint: str) -> bool:
+    host = (urlsplit(endpoint).hostname or "").lower()
+    return host.endswith(".logto.app")
+
+
+def _provided_usage_types(ctx: Context, tenant: TenantSpec) -> set[str]:
+    if tenant.provider.type in ("http", "logto-email", "postmark"):
+        return set(UsageType)  # written by the endpoint / by Logto / by the Postmark template aliases
+    from connectors.templates.render import load_manifest
+
+    directory = ctx.project_dir / tenant.templates.directory if tenant.templates.directory else None
+    listed, _ = load_manifest(directory)
+    return set(listed) | set(map(str, getattr(tenant.provider, "template_names", {}) or {}))
+
+
 RULES: tuple[Rule, ...] = (
-    templates_and_config, sender_domain, production_endpoints, test_recipient, dmarc_policy, ses_policy, production_safety
+    templates_and_config, sender_domain, production_endpoints, test_recipient, dmarc_policy, ses_policy, production_safety,
+    email_policy,
 )

@@ -56,12 +56,12 @@ def email_dependencies(
     return found
 
 
-def live_email_dependencies(client: "LogtoClient") -> list[str]:
+def live_email_dependencies(client: "LogtoClient", sign_in_exp: dict[str, Any] | None = None) -> list[str]:
     """Every dependency on email the tenant has right now (sign-in experience, account center,
     pending organization invitations). Settings this Logto does not have count as off."""
     from connectors.logto.errors import NotFound
 
-    sie = client.get_sign_in_experience()
+    sie = client.get_sign_in_experience() if sign_in_exp is None else sign_in_exp
     try:
         center: dict[str, Any] | None = client.get_account_center()
     except NotFound:  # a Logto without the account center

@@ -2,8 +2,12 @@
 
 Read-modify-write of `GET/PATCH /api/sign-in-exp`, touching only the email entries of
 `signUp`, `signIn.methods` and `forgotPasswordMethods`; username, phone, social and every
-other setting is sent back as it was (or not sent at all). What we changed is recorded
-(`Record`), so relaxing on destroy removes our parts and nothing else.
+other setting is sent back as it was (or not sent at all). The email policy is handled the same
+way: the declared keys of `verificationCodePolicy` / `emailBlocklistPolicy` (each column is
+PATCHed whole, its other keys as they were), `EmailVerificationCode` in `mfa.factors`, and
+`fields.email` of `/api/account-center` (whose PATCH replaces `fields` whole). What we changed
+is recorded (`Record`, with the value found before), so relaxing on destroy removes our parts
+and nothing else, and restores a value only while it is still the one we wrote.
 
 Logto's rules (reference §7.2) shape the edits:
 - `signUp.identifiers` is an OR list; the only multi-value form is `["email", "phone"]`. So
@@ -47,17 +51,33 @@ class SignInExperienceError(Exception):
         super().__init__(message)
 
 
+POLICY_COLUMNS = ("verificationCodePolicy", "emailBlocklistPolicy")
+
+
 @dataclass(frozen=True)
 class EmailSettings:
-    """The declared email part; None = leave that setting as it is."""
+    """The declared email part; None = leave that setting as it is.
+
+    `verification_code_policy` / `email_blocklist_policy` hold only the declared keys (Logto's
+    names); the other keys of those columns are never touched. `account_center_email` is
+    `fields.email` of `/api/account-center` (Off, ReadOnly, Edit).
+    """
 
     email_sign_up: bool | None = None
     email_sign_in: bool | None = None
     forgot_password: bool | None = None
+    verification_code_policy: dict[str, Any] | None = None
+    email_blocklist_policy: dict[str, Any] | None = None
+    email_mfa: bool | None = None
+    account_center_email: str | None = None
 
     @property
     def empty(self) -> bool:
         return all(getattr(self, f.name) is None for f in fields(self))
+
+    def policy(self, column: str) -> dict[str, Any]:
+        return dict({"verificationCodePolicy": self.verification_code_policy,
+                     "emailBlocklistPolicy": self.email_blocklist_policy}[column] or {})
 
 
 @dataclass
@@ -70,6 +90,10 @@ class Record:
     sign_up_verify_set: bool = False  # we turned signUp.verify from false to true
     forgot_password_added: bool = False  # we added EmailVerificationCode to forgotPasswordMethods
     prior_sign_in_methods: list[dict[str, Any]] | None = None  # before our first change
+    # per policy column, per key we manage: {"had": key existed before us, "prior": its value, "wrote": ours}
+    policies: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    mfa_factor_added: bool = False  # we added EmailVerificationCode to mfa.factors
+    account_center_email: dict[str, Any] | None = None  # {"had", "prior", "wrote"} of fields.email
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,7 +107,8 @@ class Record:
     def anything(self) -> bool:
         return bool(
             self.sign_in_method_added or self.sign_in_code_enabled or self.sign_up_identifier_added
-            or self.sign_up_verify_set or self.forgot_password_added
+            or self.sign_up_verify_set or self.forgot_password_added or any(self.policies.values())
+            or self.mfa_factor_added or self.account_center_email
         )
 
 
@@ -112,7 +137,27 @@ def live_settings(sie: dict[str, Any]) -> EmailSettings:
         email_sign_up="email" in (sign_up.get("identifiers") or []) or "email" in secondary or "emailOrPhone" in secondary,
         email_sign_in=bool(email_m and email_m.get("verificationCode")),
         forgot_password=EMAIL_CODE in (sie.get("forgotPasswordMethods") or []),
+        verification_code_policy=dict(sie.get("verificationCodePolicy") or {}),
+        email_blocklist_policy=dict(sie.get("emailBlocklistPolicy") or {}),
+        email_mfa=EMAIL_CODE in ((sie.get("mfa") or {}).get("factors") or []),
     )
+
+
+def policy_drift(want: EmailSettings, sie: dict[str, Any], account_center: dict[str, Any] | None = None) -> list[str]:
+    """Declared policy settings whose live value differs, in words (empty: in sync)."""
+    out: list[str] = []
+    for column in POLICY_COLUMNS:
+        live = sie.get(column) or {}
+        for key, value in want.policy(column).items():
+            if live.get(key) != value:
+                out.append(f"{column}.{key} is {live.get(key, 'unset')!r}, declared {value!r}")
+    if want.email_mfa is not None and live_settings(sie).email_mfa != want.email_mfa:
+        out.append(f"email MFA (mfa.factors) is {'on' if not want.email_mfa else 'off'}, declared {'on' if want.email_mfa else 'off'}")
+    if want.account_center_email is not None and account_center is not None:
+        live_ac = (account_center.get("fields") or {}).get("email", "Off")
+        if live_ac != want.account_center_email:
+            out.append(f"account center fields.email is {live_ac}, declared {want.account_center_email}")
+    return out
 
 
 def summary(sie: dict[str, Any]) -> dict[str, Any]:
@@ -124,6 +169,9 @@ def summary(sie: dict[str, Any]) -> dict[str, Any]:
         "sign_up_verify": bool(sign_up.get("verify")),
         "sign_in_methods": [_method_text(m) for m in (sie.get("signIn") or {}).get("methods") or []],
         "forgot_password_methods": sie.get("forgotPasswordMethods"),
+        "mfa_factors": list((sie.get("mfa") or {}).get("factors") or []),
+        "verification_code_policy": dict(sie.get("verificationCodePolicy") or {}),
+        "email_blocklist_policy": dict(sie.get("emailBlocklistPolicy") or {}),
         "needs_email_connector": email_dependencies(sie),
     }
 
@@ -221,10 +269,64 @@ def plan_apply(sie: dict[str, Any], want: EmailSettings, record: Record | None =
     if secondary or "secondaryIdentifiers" in sign_up:
         sign_up["secondaryIdentifiers"] = secondary
     _fallback_methods(methods, rec, notes)
-    new = {**sie, "signUp": sign_up, "signIn": {**(sie.get("signIn") or {}), "methods": methods}, "forgotPasswordMethods": forgot}
+    extra = _apply_policies(sie, want, rec)
+    mfa = _apply_mfa(sie, want, rec)
+    if mfa is not None:
+        extra["mfa"] = mfa
+    new = {**sie, "signUp": sign_up, "signIn": {**(sie.get("signIn") or {}), "methods": methods}, "forgotPasswordMethods": forgot, **extra}
     _precheck(new, want)
     patch = _patch(sie, sign_up, methods, forgot, before_methods)
+    patch.update(extra)
     return Edit(patch, notes, rec)
+
+
+def _apply_policies(sie: dict[str, Any], want: EmailSettings, rec: Record) -> dict[str, Any]:
+    """New values of the policy columns whose declared keys differ (the other keys kept as live)."""
+    out: dict[str, Any] = {}
+    for column in POLICY_COLUMNS:
+        declared = want.policy(column)
+        live = dict(sie.get(column) or {})
+        managed = rec.policies.setdefault(column, {})
+        for key in [k for k in managed if k not in declared]:
+            del managed[key]  # no longer declared: left as it is, and no longer ours to take back
+        new = {**live, **declared}
+        for key, value in declared.items():
+            if key not in managed and live.get(key) != value:
+                managed[key] = {"had": key in live, "prior": copy.deepcopy(live.get(key)), "wrote": copy.deepcopy(value)}
+            elif key in managed:
+                managed[key]["wrote"] = copy.deepcopy(value)
+        if new != live:
+            out[column] = new
+        if not managed:
+            del rec.policies[column]
+    return out
+
+
+def _without_email_factor(mfa: dict[str, Any], what: str) -> dict[str, Any]:
+    factors = [f for f in mfa.get("factors") or [] if f != EMAIL_CODE]
+    if factors == ["BackupCode"]:
+        raise SignInExperienceError(
+            f"cannot {what}: backup codes would be the only MFA factor left, which Logto refuses; add another "
+            "factor (Totp or WebAuthn) or remove BackupCode in the Console first",
+            "sign_in_experiences.backup_code_cannot_be_enabled_alone",
+        )
+    return {**mfa, "factors": factors}
+
+
+def _apply_mfa(sie: dict[str, Any], want: EmailSettings, rec: Record) -> dict[str, Any] | None:
+    """The new `mfa` object when the email factor changes, else None."""
+    mfa = copy.deepcopy(sie.get("mfa") or {"factors": [], "policy": "UserControlled"})
+    has = EMAIL_CODE in (mfa.get("factors") or [])
+    if want.email_mfa is True and not has:
+        rec.mfa_factor_added = True
+        return {**mfa, "factors": [*(mfa.get("factors") or []), EMAIL_CODE]}
+    if want.email_mfa is False:
+        rec.mfa_factor_added = False
+        if has:
+            return _without_email_factor(mfa, "turn email MFA off")
+    if want.email_mfa is None:
+        rec.mfa_factor_added = False
+    return None
 
 
 def plan_relax(sie: dict[str, Any], record: Record) -> Edit:
@@ -261,6 +363,21 @@ def plan_relax(sie: dict[str, Any], record: Record) -> Edit:
         forgot = [m for m in forgot if m != EMAIL_CODE]
     _fallback_methods(methods, record, notes)
     patch = _patch(sie, sign_up, methods, forgot, before_methods)
+    mfa = sie.get("mfa") or {}
+    if record.mfa_factor_added and EMAIL_CODE in (mfa.get("factors") or []):
+        patch["mfa"] = _without_email_factor(mfa, "take back email MFA")
+    for column, managed in record.policies.items():
+        live = dict(sie.get(column) or {})
+        restored = dict(live)
+        for key, entry in managed.items():
+            if live.get(key) != entry.get("wrote"):  # compare and swap: someone changed it since
+                notes.append(f"{column}.{key} was changed since this stack set it; left as it is")
+            elif entry.get("had"):
+                restored[key] = copy.deepcopy(entry.get("prior"))
+            else:
+                restored.pop(key, None)
+        if restored != live:
+            patch[column] = restored
     return Edit(patch, notes, Record())
 
 
@@ -294,9 +411,13 @@ def _precheck(new: dict[str, Any], want: EmailSettings) -> None:
     methods = new["signIn"]["methods"]
     factors = (new.get("mfa") or {}).get("factors") or []
     if EMAIL_CODE in factors and any(m.get("identifier") == "email" and m.get("verificationCode") for m in methods):
+        fix = (
+            "set signInExperience.emailSignIn: false (so email codes serve MFA only), or emailMfa: false"
+            if want.email_mfa else
+            "remove EmailVerificationCode from the tenant's MFA factors, or set signInExperience.emailSignIn: false"
+        )
         raise SignInExperienceError(
-            "email verification codes cannot be both a sign-in method and an MFA factor in Logto: remove "
-            "EmailVerificationCode from the tenant's MFA factors, or set signInExperience.emailSignIn: false",
+            "email verification codes cannot be both a sign-in method and an MFA factor in Logto: " + fix,
             "sign_in_experiences.email_verification_code_cannot_be_used_for_sign_in",
         )
     if "email" in (sign_up.get("identifiers") or []) and _email_method(methods) is None:
@@ -329,6 +450,38 @@ def _patch(
     return patch
 
 
+# -- account center ----------------------------------------------------------------------------
+def plan_account_center(account_center: dict[str, Any], want: EmailSettings, record: Record) -> dict[str, Any] | None:
+    """The `/api/account-center` PATCH that makes `fields.email` what is declared (None: nothing to do)."""
+    fields_ = dict(account_center.get("fields") or {})
+    if want.account_center_email is None:
+        record.account_center_email = None  # no longer declared: left as it is
+        return None
+    live = fields_.get("email")
+    if record.account_center_email is None and live != want.account_center_email:
+        record.account_center_email = {"had": "email" in fields_, "prior": live, "wrote": want.account_center_email}
+    elif record.account_center_email is not None:
+        record.account_center_email["wrote"] = want.account_center_email
+    if live == want.account_center_email:
+        return None
+    return {"fields": {**fields_, "email": want.account_center_email}}
+
+
+def plan_account_center_relax(account_center: dict[str, Any], record: Record, notes: list[str]) -> dict[str, Any] | None:
+    entry = record.account_center_email
+    if not entry:
+        return None
+    fields_ = dict(account_center.get("fields") or {})
+    if fields_.get("email") != entry.get("wrote"):
+        notes.append("account center fields.email was changed since this stack set it; left as it is")
+        return None
+    if entry.get("had"):
+        fields_["email"] = entry.get("prior")
+    else:
+        fields_.pop("email", None)
+    return {"fields": fields_}
+
+
 # -- talking to Logto -------------------------------------------------------------------------
 WRONG_ORDER_HINT = (
     "Logto accepts email sign-up/sign-in only while the tenant has an email connector: create the "
@@ -349,15 +502,49 @@ def apply(client: LogtoClient, want: EmailSettings, record: Record | None = None
         ) from None
     edit = plan_apply(sie, want, record, sms_connector=sms)
     edit.live = sie
+    if "mfa" in edit.patch and want.email_mfa and client.get_email_connector() is None:
+        # Logto accepts email MFA without an email connector; users would then get no codes.
+        raise SignInExperienceError(
+            "email MFA needs the tenant's email connector, and there is none: " + WRONG_ORDER_HINT,
+            "sign_in_experiences.enabled_connector_not_found",
+        )
     if edit.patch:
         try:
-            edit.live = _send(client, edit.patch, "apply the email sign-in settings")
+            after = _send(client, edit.patch, "apply the email sign-in settings")
         except SignInExperienceError as exc:
-            edit.live = _settle(client, sie, edit.patch, exc)  # returns only when the PATCH did land
+            after = _settle(client, sie, edit.patch, exc)  # returns only when the PATCH did land
+        edit.live = after
         log.info("sign-in experience: changed %s", ", ".join(edit.patch))
+        kept = policy_drift(want, after)
+        if kept:  # read back: a Logto that drops a key it does not know answers 200 all the same
+            edit.notes.append("Logto did not keep every declared setting (is this Logto older?): " + "; ".join(kept))
+    if want.account_center_email is None:
+        edit.record.account_center_email = None  # no longer declared: left as it is
+    else:
+        account_center = _account_center(client)
+        ac_patch = plan_account_center(account_center, want, edit.record)
+        if ac_patch:
+            _send_account_center(client, ac_patch, "set the account center's email field")
+            edit.patch["accountCenter.fields.email"] = want.account_center_email
+        if want.account_center_email == "Edit" and not account_center.get("enabled"):
+            edit.notes.append("the Account Center is disabled: fields.email (Edit) takes effect once it is enabled")
     for note in edit.notes:
         log.warning("sign-in experience: %s", note)
     return edit
+
+
+def _account_center(client: LogtoClient) -> dict[str, Any]:
+    try:
+        return client.get_account_center()
+    except LogtoError as exc:
+        raise SignInExperienceError(f"could not read the account center settings: {exc}") from None
+
+
+def _send_account_center(client: LogtoClient, patch: dict[str, Any], what: str) -> dict[str, Any]:
+    try:
+        return client.patch_account_center(patch)
+    except LogtoError as exc:
+        raise SignInExperienceError(f"could not {what}: {exc}", getattr(exc, "code", None)) from None
 
 
 def relax(client: LogtoClient, record: Record) -> Edit:
@@ -369,12 +556,22 @@ def relax(client: LogtoClient, record: Record) -> Edit:
             f"could not read the sign-in experience, so nothing was relaxed: {exc}", state="unchanged (nothing was written)"
         ) from None
     edit = plan_relax(sie, record)
+    account_center: dict[str, Any] | None = None
+    if record.account_center_email:  # the Account API's email codes go first, with the sign-in part
+        ac_patch = plan_account_center_relax(_account_center(client), record, edit.notes)
+        if ac_patch:
+            account_center = _send_account_center(client, ac_patch, "take back the account center's email field")
     if edit.patch:
         try:
             sie = _send(client, edit.patch, "relax the email sign-in settings")
         except SignInExperienceError as exc:
             sie = _settle(client, sie, edit.patch, exc)
-    left = email_dependencies(sie)
+    if account_center is None:
+        try:
+            account_center = client.get_account_center()
+        except LogtoError:
+            account_center = None  # a Logto without the Account Center: nothing of it needs email
+    left = email_dependencies(sie, account_center)
     if left:
         edit.notes.append(
             "these email settings were not made by this stack and were left as they are (the connector's "

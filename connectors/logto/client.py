@@ -385,6 +385,10 @@ class LogtoClient:
     def list_organization_invitations(self) -> list[dict[str, Any]]:
         return self._call("GET", "/api/organization-invitations", idempotent=True).json()
 
+    def patch_account_center(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """PATCH replaces `fields` as a whole: send every field, not only the changed one."""
+        return self._call("PATCH", "/api/account-center", json=changes, idempotent=True).json()
+
     # -- i18n email templates ----------------------------------------------------------------
     def list_email_templates(self, language_tag: str | None = None, template_type: str | None = None) -> list[dict[str, Any]]:
         params = {k: v for k, v in (("languageTag", language_tag), ("templateType", template_type)) if v}

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, StrictInt, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from connectors import email_policy as ep
 from connectors.factories.aliyun_direct_mail import AliyunRegion
 from connectors.logto_facts import LOGTO_LANGUAGE_TAGS, UsageType
 from connectors.validators import DnsLabel, DnsName, EmailAddress, HeaderText, HostName, HttpUrl, LogtoEndpoint
@@ -316,12 +317,122 @@ class TemplatesSpec(Model):
     )
 
 
+class VerificationCodePolicySpec(Model):
+    """Logto's `verificationCodePolicy`: how long an emailed code lives and how many wrong tries it survives."""
+
+    expiration_duration: StrictInt | None = portable(
+        None, description=f"code lifetime in seconds, {ep.EXPIRATION_MIN}–{ep.EXPIRATION_MAX} (Logto's default {ep.EXPIRATION_DEFAULT}); the emails state it"
+    )
+    max_retry_attempts: StrictInt | None = portable(
+        None, description=f"wrong tries before a code is invalidated, {ep.RETRY_MIN}–{ep.RETRY_MAX} (default {ep.RETRY_DEFAULT})"
+    )
+
+    @field_validator("expiration_duration")
+    @classmethod
+    def _expiration(cls, v: int | None) -> int | None:
+        if v is not None and not ep.EXPIRATION_MIN <= v <= ep.EXPIRATION_MAX:
+            raise ValueError(
+                f"must be {ep.EXPIRATION_MIN}–{ep.EXPIRATION_MAX} seconds (Logto refuses anything else; "
+                f"{ep.EXPIRATION_DEFAULT} = 10 minutes is its default)"
+            )
+        return v
+
+    @field_validator("max_retry_attempts")
+    @classmethod
+    def _retries(cls, v: int | None) -> int | None:
+        if v is not None and not ep.RETRY_MIN <= v <= ep.RETRY_MAX:
+            raise ValueError(f"must be {ep.RETRY_MIN}–{ep.RETRY_MAX} (Logto refuses anything else; {ep.RETRY_DEFAULT} is its default)")
+        return v
+
+    def logto(self) -> dict[str, int]:
+        """The declared keys, as Logto names them."""
+        return {k: v for k, v in (("expirationDuration", self.expiration_duration), ("maxRetryAttempts", self.max_retry_attempts)) if v is not None}
+
+
+class EmailBlocklistPolicySpec(Model):
+    """Logto's `emailBlocklistPolicy`: which addresses may sign up, link or change an email."""
+
+    block_disposable_addresses: StrictBool | None = portable(None, description="refuse disposable mailbox domains (Logto Cloud only)")
+    block_subaddressing: StrictBool | None = portable(None, description="refuse sub-addresses such as user+tag@example.com")
+    custom_blocklist: list[str] | None = portable(None, description=f"refused entries: {ep.ENTRY_EXAMPLES}")
+    custom_allowlist: list[str] | None = portable(None, description="when non-empty, only matching addresses are accepted (same entry syntax)")
+
+    @field_validator("custom_blocklist", "custom_allowlist")
+    @classmethod
+    def _entries(cls, v: list[str] | None, info: Any) -> list[str] | None:
+        if v is None:
+            return v
+        problems = ep.entry_problems(v, to_camel(info.field_name))
+        if problems:
+            raise ValueError("\n".join(problems))
+        return v
+
+    @model_validator(mode="after")
+    def _allow_not_blocked(self) -> "EmailBlocklistPolicySpec":
+        blocked = ep.allowlist_blocked(self.custom_allowlist or [], self.custom_blocklist or [], bool(self.block_subaddressing))
+        if blocked:
+            raise ValueError("\n".join(
+                f"customAllowlist entry {a!r} can never be used: {b} blocks it (Logto refuses this); remove one of them"
+                for a, b in blocked
+            ))
+        return self
+
+    def logto(self) -> dict[str, Any]:
+        pairs = (
+            ("blockDisposableAddresses", self.block_disposable_addresses), ("blockSubaddressing", self.block_subaddressing),
+            ("customBlocklist", self.custom_blocklist), ("customAllowlist", self.custom_allowlist),
+        )
+        return {k: list(v) if isinstance(v, list) else v for k, v in pairs if v is not None}
+
+
 class SignInExperienceSpec(Model):
     """The email part of the sign-in experience; unset means: leave it as it is."""
 
     email_sign_up: StrictBool | None = portable(None, description="email is a sign-up identifier (verified by code)")
     email_sign_in: StrictBool | None = portable(None, description="sign-in with email + verification code")
     forgot_password: StrictBool | None = portable(None, description="reset a forgotten password by email code")
+    verification_code_policy: VerificationCodePolicySpec | None = portable(
+        None, description="code lifetime and retry limit (only the keys set here are managed)"
+    )
+    email_blocklist_policy: EmailBlocklistPolicySpec | None = portable(
+        None, description="email block/allow policy (only the keys set here are managed)"
+    )
+    email_mfa: StrictBool | None = portable(None, description="EmailVerificationCode is an MFA factor (sends MfaVerification/BindMfa)")
+    account_center_email: str | None = portable(
+        None, description="Account Center `fields.email`: Off, ReadOnly or Edit (Edit sends BindNewIdentifier codes)"
+    )
+
+    @field_validator("account_center_email")
+    @classmethod
+    def _account_center(cls, v: str | None) -> str | None:
+        if v is not None and v not in ep.ACCOUNT_CENTER_VALUES:
+            raise ValueError(f"must be one of {', '.join(ep.ACCOUNT_CENTER_VALUES)}{ep.did_you_mean(v, ep.ACCOUNT_CENTER_VALUES)}")
+        return v
+
+    @model_validator(mode="after")
+    def _mfa_not_sign_in(self) -> "SignInExperienceSpec":
+        if self.email_mfa and self.email_sign_in:
+            raise ValueError(
+                "emailMfa and emailSignIn cannot both be true: Logto does not let email codes be both a sign-in "
+                "method and an MFA factor; set one of them to false"
+            )
+        return self
+
+    def resource_inputs(self) -> dict[str, Any]:
+        """The declared settings as the sign-in resource's inputs (undeclared ones left out)."""
+        values = {
+            "email_sign_up": self.email_sign_up, "email_sign_in": self.email_sign_in,
+            "forgot_password": self.forgot_password, "email_mfa": self.email_mfa,
+            "verification_code_policy": self.verification_code_policy.logto() if self.verification_code_policy else None,
+            "email_blocklist_policy": self.email_blocklist_policy.logto() if self.email_blocklist_policy else None,
+            "account_center_email": self.account_center_email,
+        }
+        return {k: v for k, v in values.items() if v is not None and v != {}}
+
+    @property
+    def code_lifetime_seconds(self) -> int | None:
+        """The declared code lifetime, None when not declared (Logto then uses its own)."""
+        return self.verification_code_policy.expiration_duration if self.verification_code_policy else None
 
 
 class TenantSpec(Model):

@@ -151,6 +151,30 @@ def load_catalogs(override_dir: Path | None) -> tuple[dict[str, Catalog], list[T
     return catalogs, problems
 
 
+PLURAL_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
+
+
+def plural_groups(strings: Mapping[str, str]) -> set[str]:
+    """Keys that hold plural forms: `<group>.one`, `<group>.other` … (a group always has `other`)."""
+    return {k.rsplit(".", 1)[0] for k in strings if k.endswith(".other")}
+
+
 def missing_keys(catalog: Catalog, reference: Catalog) -> list[str]:
-    """Keys the reference (`en`) catalog has and this one lacks; `meta.*` keys are optional."""
-    return [k for k in reference.strings if k not in catalog.strings and not k.startswith("meta.")]
+    """Keys the reference (`en`) catalog has and this one lacks; `meta.*` keys are optional.
+
+    A plural group needs the CLDR categories of *this* locale that a code lifetime can reach
+    (ja: other; de: one, other; pl-PL: one, few, many), not those of English.
+    """
+    from connectors.email_policy import plural_categories
+
+    groups = plural_groups(reference.strings)
+    out: list[str] = []
+    for key in reference.strings:
+        base, _, last = key.rpartition(".")
+        if key.startswith("meta.") or (base in groups and last in PLURAL_CATEGORIES):
+            continue
+        if key not in catalog.strings:
+            out.append(key)
+    for group in sorted(groups):
+        out += [f"{group}.{c}" for c in plural_categories(catalog.locale) if f"{group}.{c}" not in catalog.strings]
+    return out

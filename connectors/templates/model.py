@@ -53,6 +53,7 @@ class RenderedSet:
 
     locales: tuple[str, ...]
     emails: Mapping[tuple[str, str], RenderedEmail]  # key: (locale, usage_type)
+    warnings: tuple[TemplateProblem, ...] = ()  # valid but probably wrong (e.g. a hard-coded code lifetime)
 
     @property
     def default_locale(self) -> str:

@@ -48,3 +48,22 @@ SAMPLE_PAYLOAD: dict[str, Any] = {
     "inviter": {"id": "u1", "name": "Ada Lovelace", "primaryEmail": "ada@example.com"},
     "user": {"id": "u2", "name": "Grace Hopper", "primaryEmail": "grace@example.com"},
 }
+
+# A small logo that needs no network, so the organization-branded preview shows one offline.
+SAMPLE_ORGANIZATION_LOGO = (
+    "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 40 40'%3E%3Crect width='40' "
+    "height='40' rx='8' fill='%23B45309'/%3E%3Ctext x='20' y='27' font-size='20' text-anchor='middle' "
+    "fill='white' font-family='Arial'%3EN%3C/text%3E%3C/svg%3E"
+)
+
+
+def preview_payload(usage_type: str, locale: str, *, organization: bool) -> dict[str, Any]:
+    """What Logto sends for a preview: plain (no organization in the sign-in request; an
+    invitation's organization without a logo) or organization-branded (name and logo)."""
+    payload: dict[str, Any] = {**SAMPLE_PAYLOAD, "locale": locale}
+    if organization:
+        payload["organization"] = {"id": "org1", "name": "Northwind Traders", "branding": {"logoUrl": SAMPLE_ORGANIZATION_LOGO}}
+    elif usage_type != "OrganizationInvitation":
+        payload.pop("organization")  # only present when the auth request named an organization
+    return payload
+

@@ -6,7 +6,7 @@ from html import escape
 from pathlib import Path
 
 from connectors.templates.model import RenderedSet
-from connectors.templates.placeholders import SAMPLE_PAYLOAD, fill_placeholders
+from connectors.templates.placeholders import SAMPLE_PAYLOAD, fill_placeholders, preview_payload  # noqa: F401 (re-exported)
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Email templates preview</title>
@@ -34,14 +34,22 @@ def write_preview(out_dir: Path, rendered: RenderedSet, *, sample: bool = True) 
     """Write `<locale>/<UsageType>.html|.txt` and an `index.html` gallery (relative links only).
 
     With `sample=True` the Logto placeholders are filled with sample values the way Logto
-    fills them, so the emails look as a user sees them; `sample=False` shows them literally.
+    fills them, so the emails look as a user sees them, and an organization-branded variant
+    (an organization with its own logo) goes to `organization/`; `sample=False` shows the
+    placeholders literally.
     """
-    out_dir = Path(out_dir)
+    written = _write_variant(Path(out_dir), rendered, sample=sample, organization=False)
+    if sample:
+        written += _write_variant(Path(out_dir) / "organization", rendered, sample=True, organization=True)
+    return written
+
+
+def _write_variant(out_dir: Path, rendered: RenderedSet, *, sample: bool, organization: bool) -> list[Path]:
     written: list[Path] = []
     for (locale, usage), email in rendered.emails.items():
         folder = out_dir / locale
         folder.mkdir(parents=True, exist_ok=True)
-        payload = {**SAMPLE_PAYLOAD, "locale": locale}
+        payload = preview_payload(usage, locale, organization=organization)
         for suffix, content in (("html", email.html), ("txt", email.text)):
             path = folder / f"{usage}.{suffix}"
             path.write_text(fill_placeholders(content, payload) if sample else content, encoding="utf-8")
@@ -52,7 +60,7 @@ def write_preview(out_dir: Path, rendered: RenderedSet, *, sample: bool = True) 
         cells = []
         for locale in rendered.locales:
             email = rendered.get(locale, usage)
-            subject = fill_placeholders(email.subject, SAMPLE_PAYLOAD) if sample else email.subject
+            subject = fill_placeholders(email.subject, preview_payload(usage, locale, organization=organization)) if sample else email.subject
             base = f"{escape(locale)}/{escape(usage)}"
             cells.append(
                 f'<td><p class="subject"><b>{escape(subject)}</b></p>'
@@ -60,9 +68,15 @@ def write_preview(out_dir: Path, rendered: RenderedSet, *, sample: bool = True) 
                 f'<div class="links"><a href="{base}.html">HTML</a> · <a href="{base}.txt">text</a></div></td>'
             )
         rows.append(f"<tr><th>{escape(usage)}</th>{''.join(cells)}</tr>")
-    note = ("Placeholders are filled with sample values, as Logto would fill them."
-            if sample else "Logto placeholders such as {{code}} are shown as deployed.")
+    if organization:
+        note = ('Organization-branded: sent in an organization\'s context (its name and logo, from Logto\'s '
+                'organization branding). <a href="../index.html">Plain variant</a>')
+    elif sample:
+        note = ('Placeholders are filled with sample values, as Logto would fill them (no organization in the '
+                'request). <a href="organization/index.html">Organization-branded variant</a>')
+    else:
+        note = escape("Logto placeholders such as {{code}} are shown as deployed.")
     index = out_dir / "index.html"
-    index.write_text(_PAGE.format(note=escape(note), heads=heads, rows="\n".join(rows)), encoding="utf-8")
+    index.write_text(_PAGE.format(note=note, heads=heads, rows="\n".join(rows)), encoding="utf-8")
     written.append(index)
     return written

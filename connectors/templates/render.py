@@ -17,7 +17,9 @@ from jinja2 import Environment, TemplateError as JinjaError, TemplateNotFound, T
 from jinja2.sandbox import SecurityError
 from markupsafe import Markup, escape
 
+from connectors import email_policy as ep
 from connectors.logto_facts import (
+    CODE_USAGE_TYPES,
     LOGTO_LANGUAGE_TAGS,
     REQUIRED_USAGE_TYPES,
     UsageType,
@@ -241,20 +243,23 @@ def _check(usage: str, locale: str, part: str, source: str, content: str, catalo
 
 
 def render_all(branding: Branding, locales: Sequence[str], override_dir: Path | None = None,
-               *, code_ttl_minutes: int = 10) -> RenderedSet:
+               *, code_lifetime_seconds: int = ep.EXPIRATION_DEFAULT) -> RenderedSet:
     """Render every usage type of the set in every locale; `locales[0]` is the default.
 
-    `code_ttl_minutes` is what the emails promise; keep it equal to the sign-in experience's
-    `verificationCodePolicy.expirationDuration` (Logto's default: 600 s).
+    `code_lifetime_seconds` is what the emails promise: the sign-in experience's
+    `verificationCodePolicy.expirationDuration` (Logto's default: 600 s). Catalogs state it
+    through `{lifetime}` (plural forms of `common.lifetime.minutes|seconds`); hard-coded
+    durations that disagree with it come back as `warnings`.
     """
     problems: list[TemplateProblem] = []
     override = Path(override_dir).resolve() if override_dir else None
     if override and not override.is_dir():
         raise TemplateError([TemplateProblem(str(override_dir), "template override directory does not exist")])
     problems += branding_problems(branding)
-    if not isinstance(code_ttl_minutes, int) or not 1 <= code_ttl_minutes <= 60:
-        problems.append(TemplateProblem("code_ttl_minutes", "must be a whole number of minutes from 1 to 60 "
-                                        "(Logto's expirationDuration is 60..3600 s)"))
+    if (not isinstance(code_lifetime_seconds, int) or isinstance(code_lifetime_seconds, bool)
+            or not ep.EXPIRATION_MIN <= code_lifetime_seconds <= ep.EXPIRATION_MAX):
+        problems.append(TemplateProblem("code_lifetime_seconds", f"must be whole seconds from {ep.EXPIRATION_MIN} to "
+                                        f"{ep.EXPIRATION_MAX} (Logto's verificationCodePolicy.expirationDuration)"))
     catalogs, catalog_problems = load_catalogs(override)
     problems += catalog_problems
     usage_types, manifest_problems = load_manifest(override)
@@ -281,32 +286,40 @@ def render_all(branding: Branding, locales: Sequence[str], override_dir: Path | 
                 gaps = missing_keys(catalogs[locale], reference)
                 if gaps:
                     problems.append(TemplateProblem(catalogs[locale].where, f"locale {locale} misses keys: {', '.join(gaps)}"))
-    if problems and any(p.where.startswith(("branding.", "code_ttl")) for p in problems):
+    if problems and any(p.where.startswith(("branding.", "code_lifetime")) for p in problems):
         raise TemplateError(_unique(problems))  # nothing sensible renders with a broken palette
 
     env = environment(override)
     brand = brand_context(branding)
     emails: dict[tuple[str, str], RenderedEmail] = {}
+    lifetime = ep.Lifetime(code_lifetime_seconds)
+    warnings: list[TemplateProblem] = []
     with set_budget():
-        _render_locales(env, brand, branding, good, catalogs, usage_types, code_ttl_minutes, emails, problems)
+        _render_locales(env, brand, branding, good, catalogs, reference, usage_types, lifetime, override,
+                        emails, problems, warnings)
     if problems:
         raise TemplateError(_unique(problems))
-    return RenderedSet(tuple(good), emails)
+    return RenderedSet(tuple(good), emails, tuple(_unique(warnings)))
 
 
 def _render_locales(env: Environment, brand: dict[str, Any], branding: Branding, good: list[str],
-                    catalogs: dict[str, Catalog], usage_types: list[str], code_ttl_minutes: int,
-                    emails: dict[tuple[str, str], RenderedEmail], problems: list[TemplateProblem]) -> None:
+                    catalogs: dict[str, Catalog], reference: Catalog | None, usage_types: list[str],
+                    lifetime: ep.Lifetime, override: Path | None, emails: dict[tuple[str, str], RenderedEmail],
+                    problems: list[TemplateProblem], warnings: list[TemplateProblem]) -> None:
     """Every (locale, usage type) email into `emails`; stops at the first refusal by the sandbox."""
     for locale in good:
         catalog = catalogs[locale]
+        phrase = _lifetime_phrase(catalog, lifetime, problems if reference is None else [])  # else: missing_keys says it
         variables = {"product": branding.product_name, "company": branding.company_name or branding.product_name,
-                     "minutes": code_ttl_minutes}
+                     "lifetime": phrase}
+        if lifetime.whole_minutes is not None:  # `{minutes}` (older catalogs) only where it is true
+            variables["minutes"] = lifetime.whole_minutes
         font = catalog.strings.get("meta.font_family")
         base = {
             "brand": brand, "locale": locale, "lang": locale, "dir": catalog.strings.get("meta.dir", "ltr"),
             "font_family": f"{font}, {DEFAULT_FONT}" if font else DEFAULT_FONT, "mono_font": MONO_FONT,
-            "code_ttl_minutes": code_ttl_minutes,
+            "code_ttl_minutes": lifetime.whole_minutes, "code_lifetime_seconds": lifetime.seconds,
+            "code_lifetime": phrase,
         }
         for usage in usage_types:
             got: dict[str, tuple[str, str] | None] = {}
@@ -330,7 +343,37 @@ def _render_locales(env: Environment, brand: dict[str, Any], branding: Branding,
                                                 "subject is empty"))
             for part, content in (("subject", subject), ("html", html), ("text", text)):
                 problems += _check(usage, locale, part, got[part][1], content, catalog)
+            if override and usage in CODE_USAGE_TYPES:  # the default set states {lifetime} only (tested)
+                warnings += _lifetime_warnings(usage, locale, (subject, text), (got["subject"][1], got["text"][1]),
+                                               catalog, lifetime)
             emails[(locale, usage)] = RenderedEmail(usage, locale, subject, html, text)
+
+
+def _lifetime_phrase(catalog: Catalog, lifetime: ep.Lifetime, problems: list[TemplateProblem]) -> str:
+    """"10 minutes" / "1 Minute" / "90秒": the catalog's plural form for this locale and count."""
+    category = ep.plural_category(catalog.locale, lifetime.count)
+    key = f"common.lifetime.{lifetime.unit}.{category}"
+    text = catalog.strings.get(key)
+    if text is None:
+        problems.append(TemplateProblem(catalog.where, f"locale {catalog.locale} has no {key} (the code lifetime, "
+                                        f"{lifetime.seconds} s, needs the {category!r} plural form)"))
+        return ""
+    return text.replace("{count}", ep.format_count(catalog.locale, lifetime.count))
+
+
+def _lifetime_warnings(usage: str, locale: str, parts: tuple[str, ...], sources: tuple[str, ...],
+                       catalog: Catalog, lifetime: ep.Lifetime) -> list[TemplateProblem]:
+    """A duration written into a template or catalog that is not the declared code lifetime."""
+    out: list[TemplateProblem] = []
+    for content, source in zip(parts, sources):
+        for phrase, seconds in ep.stated_lifetimes(content):
+            if seconds != lifetime.seconds:
+                origin = next((f"{catalog.where} key {k}" for k, v in catalog.strings.items() if phrase in v), source)
+                out.append(TemplateProblem(
+                    f"{usage} email, locale {locale} ({origin})",
+                    f"states {phrase!r} but codes live {lifetime.seconds} s (verificationCodePolicy.expirationDuration): "
+                    "write {lifetime} in the catalog (or [[ code_lifetime ]] in a template) instead of a fixed duration"))
+    return out
 
 
 def _unique(problems: list[TemplateProblem]) -> list[TemplateProblem]:

@@ -169,3 +169,16 @@ def test_deliverability_problems_are_live_findings(tmp_path, ses):
                             ("LE225", "warning"), ("LE225", "warning")]
     le214 = next(f for f in found if f.code == "LE214")
     assert le214.path == "config.logto-email:tenants.shop.provider.alarms.bounceRate" and "5.2 %" in le214.message
+
+
+def test_emails_stating_another_lifetime_than_logtos_is_a_warning(tmp_path, logto_target, ses):
+    seeded(logto_target).seed_sign_in_exp(verificationCodePolicy={"expirationDuration": 1800})
+    found = live(tmp_path, logto_target, ses, tenant_on(logto_target))
+    le206 = [f for f in found if f.code == "LE206"]
+    assert [(f.code, f.severity.value) for f in le206] == [("LE206", "warning")]
+    assert "the emails say codes live 600 s" in le206[0].message and "is 1800 s" in le206[0].message
+    declared = tenant_on(logto_target, signInExperience={"verificationCodePolicy": {"expirationDuration": 300}})
+    le206 = [f for f in live(tmp_path, logto_target, ses, declared) if f.code == "LE206"]
+    assert [(f.code, f.severity.value) for f in le206] == [("LE206", "info")] and "sets the declared 300 s" in le206[0].message
+    seeded(logto_target).seed_sign_in_exp(verificationCodePolicy={"expirationDuration": 300})
+    assert [f for f in live(tmp_path, logto_target, ses, declared) if f.code == "LE206"] == []

@@ -250,3 +250,61 @@ def test_plain_http_logto_endpoint_in_production(tmp_path):
     assert [f["code"] for f in findings_of(tmp_path)] == ["LE100"]
     write(tmp_path, "prod", stack({"shop": variant(ses_tenant, _set("logto.endpoint", "http://10.0.0.5:3001"))}))
     assert {f["code"] for f in findings_of(tmp_path)} >= {"LE120", "LE122"}
+
+
+# -- email policy -------------------------------------------------------------------------------------
+POLICY_CASES = [
+    ("LE180", "warning", _set("signInExperience", {"verificationCodePolicy": {"expirationDuration": 1800}}),
+     "shop.signInExperience.verificationCodePolicy.expirationDuration", "30 min"),
+    ("LE181", "warning", _set("signInExperience", {"emailSignUp": True}), "shop.signInExperience.emailBlocklistPolicy",
+     "disposable mailboxes"),
+    ("LE183", "warning", lambda t: (_set("logto.endpoint", "https://auth.example.com")(t),
+                                    _set("signInExperience", {"emailBlocklistPolicy": {"blockDisposableAddresses": True}})(t)),
+     "shop.signInExperience.emailBlocklistPolicy.blockDisposableAddresses", "self-hosted"),
+]
+
+
+@pytest.mark.parametrize("code,severity,change,path,words", POLICY_CASES, ids=[c[0] for c in POLICY_CASES])
+def test_each_email_policy_finding(tmp_path, code, severity, change, path, words):
+    write(tmp_path, "prod", stack({"shop": variant(ses_tenant, change)}))
+    found = findings_of(tmp_path)
+    assert [(f["code"], f["severity"]) for f in found] == [(code, severity)], found
+    assert found[0]["path"] == f"config.logto-email:tenants.{path}" and words in found[0]["message"] and found[0]["fix"]
+
+
+def test_safe_email_policy_choices_are_clean(tmp_path):
+    safe = {"emailSignUp": True, "emailMfa": True, "accountCenterEmail": "Edit",
+            "verificationCodePolicy": {"expirationDuration": 900},
+            "emailBlocklistPolicy": {"blockDisposableAddresses": True}}
+    write(tmp_path, "prod", stack({"shop": variant(ses_tenant, _set("signInExperience", safe))}))
+    assert findings_of(tmp_path) == []
+    allow = {"emailSignUp": True, "emailBlocklistPolicy": {"customAllowlist": ["@shop.example.com"]}}
+    write(tmp_path, "prod", stack({"shop": variant(ses_tenant, _set("signInExperience", allow))}))
+    assert findings_of(tmp_path) == []  # sign-up limited to the company's addresses: not public
+
+
+def test_open_sign_up_is_only_info_off_production(tmp_path):
+    write(tmp_path, "dev", stack({"shop": variant(ses_tenant, _set("signInExperience", {"emailSignUp": True}))}, production=False))
+    assert [(f["code"], f["severity"]) for f in findings_of(tmp_path, "dev")] == [("LE181", "info")]
+
+
+def test_email_mfa_without_a_test_recipient_is_an_error_on_any_stack(tmp_path):
+    def change(t):
+        t.pop("testRecipient")
+        t["signInExperience"] = {"emailMfa": True}
+    write(tmp_path, "dev", stack({"shop": variant(ses_tenant, change)}, production=False))
+    found = findings_of(tmp_path, "dev")
+    assert [(f["code"], f["severity"], f["path"]) for f in found] == [("LE130", "error", "config.logto-email:tenants.shop.testRecipient")]
+
+
+def test_email_mfa_with_templates_that_drop_the_mfa_emails_is_an_error(tmp_path):
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "templates.yaml").write_text("usage_types: [SignIn, Register, ForgotPassword, Generic]\n")
+
+    def change(t):
+        t["templates"] = {"directory": "tpl"}
+        t["signInExperience"] = {"emailMfa": True, "accountCenterEmail": "Edit"}
+    write(tmp_path, "prod", stack({"shop": variant(ses_tenant, change)}))
+    found = findings_of(tmp_path)
+    assert [(f["code"], f["severity"]) for f in found] == [("LE184", "error")]
+    assert "MfaVerification, BindMfa, BindNewIdentifier, UserPermissionValidation" in found[0]["message"]

@@ -285,3 +285,36 @@ def test_status_of_an_ses_tenant_compares_what_it_can_and_names_the_rest(tmp_pat
     assert [c["path"] for c in t["connector"]["changes"]] == ["accessKeyId"]
     assert t["connector"]["not_compared"] == ["emailAddressIdentityArn"]
     assert key_secret not in result.output and logto_target.app_secret not in result.output
+
+
+def test_status_reports_the_email_policy_its_drift_and_account_center_dependence(project, env, logto_target, smtp_sink, cleanup):
+    stack = project / f"Pulumi.{STACK}.yaml"
+    stack.write_text(stack.read_text() + "        verificationCodePolicy: {expirationDuration: 300}\n"
+                     "        emailBlocklistPolicy: {customBlocklist: ['@mailinator.com']}\n"
+                     "        accountCenterEmail: Edit\n")
+    converge(project, env, logto_target)
+    with client_for(logto_target) as client:
+        before_sie, before_ac = client.get_sign_in_experience(), client.get_account_center()
+        sie_core.apply(client, sie_core.EmailSettings(
+            email_sign_in=True, forgot_password=True, verification_code_policy={"expirationDuration": 300},
+            email_blocklist_policy={"customBlocklist": ["@mailinator.com"]}, account_center_email="Edit"))
+        client.patch_account_center({"enabled": True})
+    try:
+        result = run(project, env, "status", "--json")
+        (t,) = json.loads(result.output)["tenants"]
+        assert result.exit_code == 0, t["policy"]
+        assert t["policy"]["drift"] == [] and t["policy"]["live"]["account_center"] == {"enabled": True, "email": "Edit"}
+        assert any("account-center fields.email: Edit" in d for d in t["sign_in"]["needs_email_connector"])
+        # Someone sets a 30-minute lifetime in the Console: the emails (5 minutes) would now lie.
+        with client_for(logto_target) as client:
+            client.patch_sign_in_experience({"verificationCodePolicy": {"expirationDuration": 1800}})
+        table = run(project, env, "status")
+        assert table.exit_code == 3, table.output
+        flat = " ".join(table.output.split())
+        assert "verificationCodePolicy.expirationDuration is 1800, declared 300" in flat
+        assert "the emails say codes live 300 s but Logto's verificationCodePolicy.expirationDuration is 1800 s" in flat
+        assert "codes live 1800 s, 10 tries; email MFA off; account center on, email Edit" in flat
+    finally:
+        with client_for(logto_target) as client:
+            client.patch_sign_in_experience({k: before_sie[k] for k in ("verificationCodePolicy", "emailBlocklistPolicy")})
+            client.patch_account_center({"enabled": before_ac.get("enabled", False), "fields": before_ac.get("fields") or {}})

@@ -53,6 +53,8 @@ def test_templates_and_sign_in_resources_follow_the_spec(stack_runs, stack_file)
             assert reg.inputs.get("email_sign_up") == declared.email_sign_up
             assert reg.inputs.get("email_sign_in") == declared.email_sign_in
             assert reg.inputs.get("forgot_password") == declared.forgot_password
+            for name, value in declared.resource_inputs().items():  # the email policy too, Logto's keys
+                assert unwrap(reg.inputs.get(name)) == value, (key, name)
             assert is_secret(reg.inputs["app_secret"])
             assert run.registrations.index(connector) < run.registrations.index(reg)
         else:

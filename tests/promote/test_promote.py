@@ -339,3 +339,38 @@ def test_alarm_levels_and_suppression_are_promoted_subscribers_stay(tmp_path):
     assert paths["tenants.shop.provider.suppression.accountLevel"] is True
     assert paths["tenants.shop.provider.alarms.bounceRate"] == {"warning": 1.5, "review": 4, "pause": 8}
     assert not any(".alerts" in p for p in paths)  # mail-dev@ never replaces prod's on-call
+
+
+POLICY_DEV = """\
+      signInExperience:
+        emailSignIn: false
+        emailMfa: true
+        accountCenterEmail: Edit
+        verificationCodePolicy:
+          expirationDuration: 300
+          maxRetryAttempts: 5
+        emailBlocklistPolicy:
+          blockSubaddressing: true
+          customBlocklist: ['@mailinator.com', 'spam*@example.com']
+          customAllowlist: ['@*.shop.example.com']
+"""
+
+
+def test_email_policy_is_portable_block_and_allow_lists_included(tmp_path):
+    dev = DEV.replace("      testRecipient: qa@example.com\n", "      testRecipient: qa@example.com\n" + POLICY_DEV, 1)
+    prod = PROD.replace("      testRecipient: canary@example.com\n",
+                        "      testRecipient: canary@example.com\n      signInExperience:\n        verificationCodePolicy:\n"
+                        "          expirationDuration: 900\n", 1)
+    proj = project(tmp_path, dev=dev, prod=prod)
+    result = run(proj, "--tenant", "shop", "--write", "--json")
+    assert result.exit_code == 0, result.output
+    paths = {c["path"] for c in json.loads(result.output)["changes"]}
+    assert any("verificationCodePolicy" in p for p in paths) and any("emailBlocklistPolicy" in p for p in paths)
+    promoted = load_stack(proj, "prod").tenants["shop"].sign_in_experience
+    assert promoted.verification_code_policy.expiration_duration == 300 and promoted.verification_code_policy.max_retry_attempts == 5
+    assert promoted.email_blocklist_policy.custom_blocklist == ["@mailinator.com", "spam*@example.com"]
+    assert promoted.email_blocklist_policy.custom_allowlist == ["@*.shop.example.com"]
+    assert promoted.email_mfa is True and promoted.account_center_email == "Edit"
+    assert load_stack(proj, "prod").tenants["shop"].test_recipient == "canary@example.com"  # environment-bound: kept
+    assert run(proj, "--tenant", "shop", "--json").exit_code == 0
+    assert json.loads(run(proj, "--tenant", "shop", "--json").output)["changes"] == []

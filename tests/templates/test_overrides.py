@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectors.templates import available_locales, render_all
+import pytest
+
+from connectors.templates import TemplateError, available_locales, render_all
 from tests.templates.conftest import BRANDING
 
 
@@ -43,12 +45,33 @@ def test_override_catalog_merges_key_by_key(tmp_path):
 def test_override_adds_a_locale(tmp_path):
     en = (Path(__file__).parents[2] / "connectors/templates/default/locales/en.yaml").read_text(encoding="utf-8")
     # An (abridged) Russian catalog: start from English and translate the sign-in heading.
-    write(tmp_path, "locales/ru.yaml", en.replace("heading: Sign in to {product}", "heading: Вход в {product}"))
+    ru = en.replace("heading: Sign in to {product}", "heading: Вход в {product}").replace(
+        'minutes:\n      one: "{count} minute"\n      other: "{count} minutes"',
+        'minutes:\n      one: "{count} минуту"\n      few: "{count} минуты"\n      many: "{count} минут"\n      other: "{count} минуты"',
+    ).replace(
+        'seconds:\n      one: "{count} second"\n      other: "{count} seconds"',
+        'seconds:\n      one: "{count} секунду"\n      few: "{count} секунды"\n      many: "{count} секунд"\n      other: "{count} секунды"',
+    )
+    write(tmp_path, "locales/ru.yaml", ru)
     assert "ru" in available_locales(tmp_path) and "ru" not in available_locales()
     rendered = render_all(BRANDING, ["ru", "en"], tmp_path)
     assert rendered.default_locale == "ru"
     assert "Вход в Acme Cloud" in rendered.get("ru", "SignIn").html
     assert 'lang="ru"' in rendered.get("ru", "SignIn").html
+    assert "10 минут." in rendered.get("ru", "SignIn").text  # CLDR "many" for 10
+    for seconds, words in ((60, "1 минуту"), (180, "3 минуты"), (1260, "21 минуту"), (90, "90 секунд")):
+        assert words in render_all(BRANDING, ["ru"], tmp_path, code_lifetime_seconds=seconds).get("ru", "SignIn").text
+
+
+def test_an_added_locale_needs_its_own_plural_forms(tmp_path):
+    """English has one/other; Polish needs one/few/many: a copied English catalog is incomplete."""
+    en = (Path(__file__).parents[2] / "connectors/templates/default/locales/en.yaml").read_text(encoding="utf-8")
+    write(tmp_path, "locales/pl-PL.yaml", en)
+    with pytest.raises(TemplateError) as info:
+        render_all(BRANDING, ["pl-PL"], tmp_path)
+    text = str(info.value)
+    assert "common.lifetime.minutes.few" in text and "common.lifetime.minutes.many" in text
+    assert "common.lifetime.minutes.other" not in text  # not reachable for whole numbers in Polish
 
 
 def test_override_manifest_can_drop_an_optional_usage_type(tmp_path):

@@ -174,7 +174,7 @@ def test_values_are_escaped_but_placeholders_are_not():
 
 
 def test_code_ttl_is_configurable():
-    rendered = render_all(BRANDING, ["en", "de"], code_ttl_minutes=5)
+    rendered = render_all(BRANDING, ["en", "de"], code_lifetime_seconds=300)
     assert "expires in 5 minutes" in rendered.get("en", "SignIn").text
     assert "5 Minuten" in rendered.get("de", "SignIn").text
 

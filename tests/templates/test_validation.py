@@ -144,5 +144,5 @@ def test_missing_override_directory(tmp_path):
 
 def test_code_ttl_out_of_range():
     with pytest.raises(TemplateError) as info:
-        render_all(BRANDING, ["en"], code_ttl_minutes=0)
-    one([str(p) for p in info.value.problems], "code_ttl_minutes", "1 to 60")
+        render_all(BRANDING, ["en"], code_lifetime_seconds=59)
+    one([str(p) for p in info.value.problems], "code_lifetime_seconds", "60 to 3600")

@@ -69,3 +69,16 @@ def test_equal_branding_and_locales_render_once_and_a_changed_override_renders_a
     subject.write_text("Your code v2, longer", encoding="utf-8")
     v2 = render_tenant(with_dir, tmp_path)
     assert v2 is not v1 and v2.get("en", "SignIn").subject.startswith("Your code v2")
+
+
+def test_a_different_code_lifetime_is_a_different_rendering():
+    shop = dev.tenants["shop"]
+    sie = shop.sign_in_experience
+    assert sie is not None
+    from connectors.spec.models import VerificationCodePolicySpec
+
+    policy = VerificationCodePolicySpec.model_validate({"expirationDuration": 1800})
+    longer = shop.model_copy(update={"sign_in_experience": sie.model_copy(update={"verification_code_policy": policy})})
+    assert longer.sign_in_experience.code_lifetime_seconds == 1800 != shop.sign_in_experience.code_lifetime_seconds
+    assert render_tenant(longer, ROOT) is not render_tenant(shop, ROOT)
+    assert render_tenant(longer, ROOT) != render_tenant(shop, ROOT)

@@ -27,7 +27,8 @@ def patched(sie, edit):
 def test_oss_seed_gets_email_as_secondary_identifier_and_relax_restores_the_seed():
     edit = plan_apply(OSS, EmailSettings(email_sign_up=True, email_sign_in=True, forgot_password=True))
     after = patched(OSS, edit)
-    assert live_settings(after) == EmailSettings(True, True, True)
+    live = live_settings(after)
+    assert (live.email_sign_up, live.email_sign_in, live.forgot_password) == (True, True, True)
     assert after["signUp"]["identifiers"] == ["username"]
     relaxed = patched(after, plan_relax(after, edit.record))
     for key in ("signUp", "signIn", "forgotPasswordMethods"):
@@ -106,3 +107,25 @@ def test_record_round_trips_through_outputs():
     rec = plan_apply(OSS, EmailSettings(True, True, True)).record
     assert Record.from_dict(rec.to_dict()) == rec
     assert Record.from_dict({"unknown": 1, "forgot_password_added": True}).forgot_password_added
+
+
+def test_a_setting_logto_drops_is_reported_after_the_patch():
+    from connectors.deploy.sign_in_experience import apply
+
+    class DroppingLogto:
+        """A Logto that answers 200 but strips a key it does not know (as zod does)."""
+
+        def __init__(self) -> None:
+            self.sie = {**OSS, "emailBlocklistPolicy": {}}
+
+        def get_sign_in_experience(self):
+            return self.sie
+
+        def patch_sign_in_experience(self, changes):
+            changes = dict(changes)
+            changes["emailBlocklistPolicy"] = {k: v for k, v in changes["emailBlocklistPolicy"].items() if k != "customAllowlist"}
+            self.sie = {**self.sie, **changes}
+            return self.sie
+
+    edit = apply(DroppingLogto(), EmailSettings(email_blocklist_policy={"blockSubaddressing": True, "customAllowlist": ["@a.test"]}))
+    assert any("did not keep" in n and "emailBlocklistPolicy.customAllowlist" in n for n in edit.notes)
