@@ -72,7 +72,7 @@ def _client(creds: Any):  # type: ignore[no-untyped-def]
 def _unknown_paths(desired: Any, live: Any, path: str = "") -> tuple[Any, list[str]]:
     """`desired` with every value we could not know (an unresolved secret, a value only `pulumi up`
     makes) replaced by the live one, so it is not reported as drift; and those paths."""
-    from connectors.connector_config import GENERATED
+    from connectors.connector_config import GENERATED, GENERATED_URL
     from connectors.secret import SECRET_MARKER
 
     if isinstance(desired, dict):
@@ -90,7 +90,7 @@ def _unknown_paths(desired: Any, live: Any, path: str = "") -> tuple[Any, list[s
             out_list.append(value)
             unknown += more
         return out_list, unknown
-    if desired in (SECRET_MARKER, GENERATED):
+    if desired in (SECRET_MARKER, GENERATED, GENERATED_URL):
         return live, [path]
     return desired, []
 

@@ -139,7 +139,7 @@ def production_endpoints(ctx: Context, key: str, tenant: TenantSpec) -> Iterator
             yield Finding(E, "LE121", f"{base}.logto.endpoint", f"the same Logto endpoint as {other}: both stacks would write this tenant's one email connector",
                           "give each stack its own Logto tenant", key)
         p = tenant.provider
-        if p.type == "http":
+        if p.type in ("http", "relay") and p.endpoint:
             purl = urlsplit(p.endpoint)
             if purl.scheme != "https":
                 yield Finding(E, "LE123", f"{base}.provider.endpoint", "production HTTP email endpoint is plain http: every code and the Authorization header cross the network unencrypted",

@@ -149,7 +149,7 @@ def _tenant_checks(key: str, tenant: TenantSpec, project_dir: Path) -> list[Prob
     if provider.type == "logto-email" and tenant.templates.storage == "logto":
         out.append(Problem(f"{base}.templates.storage", "the Logto Email Service uses its own prebuilt templates",
                            "remove templates.storage, or pick a provider that reads Logto's templates"))
-    if provider.type in ("http", "postmark") and tenant.templates.storage == "logto":
+    if provider.type in ("http", "postmark", "relay") and tenant.templates.storage == "logto":
         out.append(Problem(f"{base}.templates.storage", f"the {provider.type} connector does not read Logto's email templates",
                            "use storage: connector (templates live at your endpoint / in Postmark)"))
     return out

@@ -3,6 +3,7 @@ and rendering into each Logto email connector's own format. See README.md in thi
 
 from connectors.templates.catalog import available_locales
 from connectors.templates.formats import config_templates, email_template_rows
+from connectors.templates.lookup import pick_email
 from connectors.templates.model import (
     Branding,
     RenderedEmail,
@@ -26,6 +27,7 @@ __all__ = [
     "config_templates",
     "email_template_rows",
     "fill_placeholders",
+    "pick_email",
     "render_all",
     "write_preview",
 ]

@@ -23,6 +23,7 @@ MODULES: dict[str, str] = {
     "http": "http",
     "aliyun": "aliyun",
     "logto-email": "logto_email",
+    "relay": "relay",
 }
 
 

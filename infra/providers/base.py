@@ -30,7 +30,7 @@ class ProviderResult:
     waits_for: resources the connector must not be pushed before (DNS, identity, policy, key).
     dns_records: every record the provider needs (created in Route53 or not).
     dns_to_create: the records someone must create by hand (DNS managed elsewhere), else [].
-    exports: what the stack exports for the provider beside the records (alarm names, topic ARNs).
+    exports: what the stack exports for the provider beside the records (alarm names, topic ARNs, the relay's egress IP to allowlist); nothing secret.
     """
 
     component: pulumi.ComponentResource
