@@ -12,7 +12,7 @@ import json
 import sys
 from functools import wraps
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import click
 
@@ -77,8 +77,18 @@ def cli() -> None:
     """
 
 
-def compile_stack(project_dir: Path, stack: str):
-    """Load a stack and build every tenant's templates and connector config; all problems at once."""
+class RenderedSummary(NamedTuple):
+    """What `validate` reports of a rendered set, without holding the set."""
+
+    count: int
+    warnings: tuple[Any, ...]
+
+
+def compile_stack(project_dir: Path, stack: str, *, keep_rendered: bool = True):
+    """Load a stack and build every tenant's templates and connector config; all problems at once.
+
+    `built[tenant]` is `(rendered set, connector model)`; with `keep_rendered=False` (checks that
+    only report) it is `(RenderedSummary, model)`, so a large stack's sets are not all held."""
     from connectors.spec import load_stack
 
     spec = load_stack(project_dir, stack)  # before the heavier imports: a bad file is refused fast
@@ -94,7 +104,7 @@ def compile_stack(project_dir: Path, stack: str):
         except ConfigError as exc:
             problems.extend(exc.problems)
             continue
-        built[key] = (rendered, model)
+        built[key] = (rendered if keep_rendered else RenderedSummary(len(rendered.emails), tuple(rendered.warnings)), model)
     if problems:
         raise ConfigError(problems, source=spec.source)
     return spec, built
@@ -109,7 +119,7 @@ def validate(stack: str, project_dir: Path, as_json: bool) -> None:
     Exit 0 when valid; exit 1 listing every problem with file, YAML path and how to fix it.
     """
     try:
-        spec, built = compile_stack(project_dir, stack)
+        spec, built = compile_stack(project_dir, stack, keep_rendered=False)
     except ConfigError as exc:
         if as_json:
             click.echo(json.dumps({"valid": False, "source": exc.source, "problems": [
@@ -124,7 +134,7 @@ def validate(stack: str, project_dir: Path, as_json: bool) -> None:
             "sender": t.sender.email if t.sender else "(Logto)",
             "locales": list(t.locales),
             "templates": t.templates.storage,
-            "emails": len(built[key][0].emails),
+            "emails": built[key][0].count,
         }
         for key, t in spec.tenants.items()
     ]

@@ -6,6 +6,7 @@ Pulumi program (provider outputs known, secrets real), so both always agree on t
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -54,14 +55,38 @@ def code_lifetime_seconds(tenant: TenantSpec) -> int:
     return declared if declared is not None else EXPIRATION_DEFAULT
 
 
+_RENDERED: OrderedDict[tuple[Any, ...], RenderedSet] = OrderedDict()
+_RENDERED_MAX = 64  # distinct rendering inputs kept; a stack of 1,000 copies of a few brands renders a few times
+
+
+def _overrides_stamp(directory: Path | None) -> tuple[Any, ...]:
+    """What identifies an override directory's content: every file's path, mtime and size."""
+    if directory is None or not directory.is_dir():
+        return (str(directory),)
+    files = sorted(p for p in directory.rglob("*") if p.is_file())
+    return (str(directory.resolve()), *((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files))
+
+
 def render_tenant(tenant: TenantSpec, project_dir: Path | str = ".", *, path: str = "") -> RenderedSet:
-    """All emails of the tenant, every locale. TemplateError → ConfigError naming the tenant."""
+    """All emails of the tenant, every locale. TemplateError → ConfigError naming the tenant.
+
+    Shared: tenants whose rendering inputs (branding, locales, code lifetime, overrides) are equal
+    get the same (immutable) set, rendered once per process; a changed override file is a new key."""
     directory = Path(project_dir) / tenant.templates.directory if tenant.templates.directory else None
+    branding = template_branding(tenant)
+    lifetime = code_lifetime_seconds(tenant)
+    key = (branding, tuple(tenant.locales), lifetime, _overrides_stamp(directory))
+    if (hit := _RENDERED.get(key)) is not None:
+        _RENDERED.move_to_end(key)
+        return hit
     try:
-        return render_all(template_branding(tenant), tenant.locales, directory,
-                          code_lifetime_seconds=code_lifetime_seconds(tenant))
+        rendered = render_all(branding, tenant.locales, directory, code_lifetime_seconds=lifetime)
     except TemplateError as exc:
         raise ConfigError([Problem(path or "templates", str(p)) for p in exc.problems]) from None
+    _RENDERED[key] = rendered
+    if len(_RENDERED) > _RENDERED_MAX:
+        _RENDERED.popitem(last=False)
+    return rendered
 
 
 def mailbox(tenant: TenantSpec) -> str:

@@ -94,7 +94,9 @@ class EmailTemplateRoutes:
 
     def bulk_delete_templates(self, request: Request) -> Response:
         query = g.parse("query", TEMPLATE_QUERY, dict(request.query))
-        if not query:
+        # Logto asserts `languageTag ?? templateType` is truthy: an empty languageTag is no filter.
+        chosen = query["languageTag"] if query.get("languageTag") is not None else query.get("templateType")
+        if not chosen:
             raise ApiError(
                 422,
                 "connector.email_connector.bulk_deletion_no_filter",

@@ -228,9 +228,8 @@ def sync(
             log.info("email templates: upserted %d row(s) for %s", len(rows), locale)
             if connector is not None:
                 _test_send(client, connector, test_recipient, locale)
-        ids = {key_of(r): r["id"] for r in live_rows if "id" in r}
-        for key in the_plan.delete:
-            client.delete_email_template(ids[key])
+        # The rows just upserted count as live: a tag keeping any desired row is never deleted whole.
+        for key in _delete_rows(client, the_plan.delete, [*live_rows, *the_plan.upsert]):
             written[key] = None
         if the_plan.restore:
             client.upsert_email_templates(
@@ -238,7 +237,7 @@ def sync(
                 for k in the_plan.restore
             )
             written.update({k: dict(originals[k]) for k in the_plan.restore})
-        now = client.list_email_templates()
+        now = client.list_email_templates() if the_plan.writes else live_rows  # wrote nothing: nothing to read back
     except (LogtoError, TemplateSyncError) as exc:
         now = _landed(client, want, the_plan, originals)
         if now is None or isinstance(exc, _LocaleUntested):
@@ -308,7 +307,6 @@ def _roll_back(
     try:
         now_rows = client.list_email_templates()
         now = by_key(now_rows)
-        ids = {key_of(r): r["id"] for r in now_rows}
         ours = [k for k in sorted(set(written) | set(intended)) if k in now and now[k] in (written.get(k), intended.get(k))]
         theirs = [k for k in sorted(set(written) | set(intended)) if k in now and k not in ours and now[k] != before.get(k)]
         put_back = [k for k in ours if k in before and now[k] != before[k]]
@@ -317,8 +315,7 @@ def _roll_back(
             client.upsert_email_templates(
                 {"languageTag": split_key(k)[0], "templateType": split_key(k)[1], "details": before[k]} for k in put_back
             )
-        for key in doomed:
-            client.delete_email_template(ids[key])
+        _delete_rows(client, doomed, now_rows)
     except LogtoError as exc:
         return (
             f"Rolling back failed too ({exc}); rows touched: {summarize(KeyChange(k, 'changed') for k in sorted(set(written) | set(intended)))}. "
@@ -346,13 +343,8 @@ def remove(client: LogtoClient, state: TemplateState) -> TemplatePlan:
     if changed:
         log.warning("email templates: left %s in place: changed by somebody else since this stack wrote them", ", ".join(changed))
     the_plan = make_plan(live_rows, [], [k for k in state.owned if k not in changed], state.originals)
-    ids = {key_of(r): r["id"] for r in live_rows}
     try:
-        for key in the_plan.delete:
-            try:
-                client.delete_email_template(ids[key])
-            except NotFound:  # gone already: what we wanted
-                pass
+        _delete_rows(client, the_plan.delete, live_rows)
         if the_plan.restore:
             client.upsert_email_templates(
                 {"languageTag": split_key(k)[0], "templateType": split_key(k)[1], "details": state.originals[k]}
@@ -373,3 +365,30 @@ def _by_locale(rows: Sequence[dict[str, Any]]) -> list[tuple[str, list[dict[str,
     for row in rows:
         groups.setdefault(row["languageTag"], []).append(row)
     return list(groups.items())
+
+
+def _delete_rows(client: LogtoClient, keys: Iterable[str], live_rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Delete the rows of `keys` (all read in `live_rows`); returns the keys deleted, in order.
+
+    A language tag whose every live row is doomed goes in one call (Logto's delete by language
+    tag: 9 rows, 1 request); a tag that also holds rows not ours keeps its per-row deletes, so
+    nobody else's row is ever caught. A row already gone is what we wanted."""
+    doomed = list(keys)
+    ids = {key_of(r): r["id"] for r in live_rows if "id" in r}
+    per_tag: dict[str, set[str]] = {}
+    for row in live_rows:
+        per_tag.setdefault(str(row["languageTag"]), set()).add(key_of(row))
+    done: list[str] = []
+    for tag in sorted({split_key(k)[0] for k in doomed}):
+        mine = [k for k in doomed if split_key(k)[0] == tag]
+        if len(mine) > 1 and per_tag.get(tag, set()) <= set(mine):
+            client.delete_email_templates(tag)
+            done.extend(mine)
+            continue
+        for key in mine:
+            try:
+                client.delete_email_template(ids[key])
+            except NotFound:
+                pass
+            done.append(key)
+    return done

@@ -401,6 +401,12 @@ class LogtoClient:
             return []
         return self._call("PUT", "/api/email-templates", json=body, idempotent=True).json()
 
+    def delete_email_templates(self, language_tag: str) -> int:
+        """Every row of one language tag in one call (`DELETE /api/email-templates?languageTag=`);
+        returns how many went. Idempotent: a retry deletes nothing more."""
+        resp = self._call("DELETE", "/api/email-templates", params={"languageTag": language_tag}, idempotent=True)
+        return int(resp.json().get("rowCount", 0))
+
     def delete_email_template(self, template_id: str) -> bool:
         tries = 0
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 
-import httpx
-
 from connectors.logto.errors import InsecureEndpoint
 from connectors.validators import is_private_host, logto_endpoint
 
@@ -22,6 +20,8 @@ def normalize_endpoint(endpoint: str) -> str:
     """`endpoint` without a trailing slash, after checking scheme and host."""
     if not isinstance(endpoint, str) or not endpoint.strip():
         raise InsecureEndpoint("the Logto endpoint is empty; expected e.g. https://<tenant-id>.logto.app")
+    import httpx  # here, not at the top: commands that never call Logto (`--help`, `validate`) load no HTTP client
+
     try:
         url = httpx.URL(endpoint.strip())
     except Exception as exc:  # httpx.InvalidURL and friends
@@ -47,6 +47,8 @@ def normalize_endpoint(endpoint: str) -> str:
 
 def default_resource(endpoint: str) -> str:
     """The Management API indicator: per tenant on Logto Cloud, `default` on OSS."""
+    import httpx  # see normalize_endpoint
+
     host = httpx.URL(endpoint).host.lower()
     match = _CLOUD_HOST.match(host)
     if match:

@@ -201,7 +201,7 @@ def test_ownership_survives_a_failed_rollback(logto_target, client):
     server = logto_target.require_server("fault injection")
     before = {core.key_of(r): r["details"] for r in client.list_email_templates()}
     server.faults.add("PUT", r"/api/email-templates", status=500, when="after", times=3)
-    server.faults.add("DELETE", r"/api/email-templates/", status=503, times=None)
+    server.faults.add("DELETE", r"^/api/email-templates", status=503, times=None)  # by id and by language tag
     driver = TemplatesDriver(logto_target)
     with pytest.raises(core.TemplateSyncError) as info:
         driver.up(rows_for(["de", "en"]))
@@ -211,3 +211,49 @@ def test_ownership_survives_a_failed_rollback(logto_target, client):
     assert outs["originals"] == {} and set(outs["owned"]) == {core.key_of(r) for r in rows_for(["de", "en"])}
     driver.destroy()
     assert {core.key_of(r): r["details"] for r in client.list_email_templates()} == before
+
+
+def _calls(recorder, method: str) -> list[str]:
+    return [r.path for r in recorder.requests if r.method == method and r.path.startswith("/api/email-templates")]
+
+
+def test_calls_noop_reads_once_and_a_given_up_locale_is_one_delete(logto_target, client):
+    recorder = logto_target.recorder
+    driver = TemplatesDriver(logto_target)
+    driver.up(rows_for(["en", "de", "fr"]))
+    recorder.clear_requests()
+    driver.up(rows_for(["en", "de", "fr"]))  # nothing to write: one read, no read-back
+    assert _calls(recorder, "GET") == ["/api/email-templates"]
+    assert recorder.writes() == []
+    recorder.clear_requests()
+    outs = driver.up(rows_for(["en", "de"]))  # fr's 9 rows: one delete by language tag
+    assert _calls(recorder, "DELETE") == ["/api/email-templates"]
+    assert not any(k.startswith("fr/") for k in _keys(client)) and not any(k.startswith("fr/") for k in outs["owned"])
+    recorder.clear_requests()
+    driver.destroy()  # two locales: two deletes, not 18
+    assert _calls(recorder, "DELETE") == ["/api/email-templates"] * 2
+    assert not (_keys(client) & {"en/SignIn", "de/SignIn"})
+
+
+def test_a_tag_holding_rows_not_ours_is_deleted_row_by_row(logto_target, client):
+    recorder = logto_target.recorder
+    client.upsert_email_templates([FOREIGN])  # ko/SignIn: somebody else's
+    ours = [r for r in rows_for(["ko"]) if r["templateType"] != "SignIn"]
+    driver = TemplatesDriver(logto_target)
+    driver.up(ours)
+    recorder.clear_requests()
+    driver.destroy()
+    deletes = _calls(recorder, "DELETE")
+    assert len(deletes) == len(ours) and all(p != "/api/email-templates" for p in deletes)
+    assert client.list_email_templates(language_tag="ko") and _keys(client) & {f"ko/{r['templateType']}" for r in ours} == set()
+    assert client.list_email_templates(language_tag="ko", template_type="SignIn")[0]["details"] == FOREIGN["details"]
+
+
+def test_narrowing_a_locale_keeps_its_remaining_row(logto_target, client):
+    driver = TemplatesDriver(logto_target)
+    driver.up(rows_for(["fr"]))
+    keep = [r for r in rows_for(["fr"]) if r["templateType"] == "SignIn"]
+    outs = driver.up(keep)
+    assert outs["owned"] == ["fr/SignIn"]
+    assert {k for k in _keys(client) if k.startswith("fr/")} == {"fr/SignIn"}
+    driver.destroy()

@@ -193,3 +193,23 @@ def test_relax_under_password_expiration_fails_clearly(logto_target, client, smt
     driver.destroy()
     engine.destroy()
     assert email_dependencies(client.get_sign_in_experience()) == []
+
+
+def test_calls_a_change_is_one_read_and_one_patch_a_noop_one_read(logto_target, client, smtp_sink):
+    """The PATCH answers with the settings: nothing reads them again."""
+    recorder = logto_target.recorder
+    _baseline(client)
+    engine = _connector(logto_target, smtp_sink)
+    driver = SignInDriver(logto_target)
+    recorder.clear_requests()
+    driver.up(email_sign_in=True)
+    assert [(r.method, r.path) for r in recorder.requests if r.path == "/api/sign-in-exp"] == [
+        ("GET", "/api/sign-in-exp"), ("PATCH", "/api/sign-in-exp")]
+    recorder.clear_requests()
+    driver.up(email_sign_in=True)
+    assert [(r.method, r.path) for r in recorder.requests if r.path == "/api/sign-in-exp"] == [("GET", "/api/sign-in-exp")]
+    recorder.clear_requests()
+    driver.destroy()
+    assert [(r.method, r.path) for r in recorder.requests if r.path == "/api/sign-in-exp"] == [
+        ("GET", "/api/sign-in-exp"), ("PATCH", "/api/sign-in-exp")]
+    engine.destroy()

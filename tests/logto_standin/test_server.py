@@ -645,7 +645,14 @@ def test_email_templates_crud(api: httpx.Client, logto_target: LogtoTarget) -> N
 
     body = assert_error(api.delete("/api/email-templates"), 422, "connector.email_connector.bulk_deletion_no_filter")
     assert body["message"].endswith("Supported properties are: languageTag and templateType.")
+    # `languageTag ?? templateType` must be truthy: an empty tag is no filter, even beside a type.
+    assert_error(api.delete("/api/email-templates", params={"languageTag": "", "templateType": "SignIn"}), 422,
+                 "connector.email_connector.bulk_deletion_no_filter")
+    # Both filters together: rows matching both (AND), nothing else.
+    api.put("/api/email-templates", json={"templates": [_template("fr", "Register")]})
+    assert api.delete("/api/email-templates", params={"languageTag": "fr", "templateType": "Register"}).json() == {"rowCount": 1}
     assert api.delete("/api/email-templates", params={"languageTag": "fr"}).json() == {"rowCount": 1}
+    assert api.delete("/api/email-templates", params={"languageTag": "fr"}).json() == {"rowCount": 0}
     assert [r["languageTag"] for r in api.get("/api/email-templates").json()] == ["en"]
 
 

@@ -46,3 +46,39 @@ def test_display_names_with_specials_are_quoted():
         "sender": {"email": "a@example.com", "name": "Acme, Inc."},
     })
     assert mailbox(t) == '"Acme, Inc." <a@example.com>'
+
+
+def test_equal_branding_and_locales_render_once_and_a_changed_override_renders_again(tmp_path):
+    from connectors import connector_config
+    from connectors.templates import render_all
+
+    shop = dev.tenants["shop"]
+    twin = shop.model_copy(update={"logto": shop.logto.model_copy(update={"endpoint": "https://othertenant.logto.app"})})
+    first = render_tenant(shop, ROOT)
+    assert render_tenant(twin, ROOT) is first  # shared, not rendered again
+    assert first == render_all(connector_config.template_branding(shop), shop.locales)  # and the same output
+    other = shop.model_copy(update={"locales": ["en"]})
+    assert render_tenant(other, ROOT) is not first
+
+    (tmp_path / "mail").mkdir()
+    subject = tmp_path / "mail" / "SignIn.subject"
+    subject.write_text("Your code v1", encoding="utf-8")
+    with_dir = shop.model_copy(update={"templates": shop.templates.model_copy(update={"directory": "mail"})})
+    v1 = render_tenant(with_dir, tmp_path)
+    assert v1.get("en", "SignIn").subject.startswith("Your code v1")
+    subject.write_text("Your code v2, longer", encoding="utf-8")
+    v2 = render_tenant(with_dir, tmp_path)
+    assert v2 is not v1 and v2.get("en", "SignIn").subject.startswith("Your code v2")
+
+
+def test_a_different_code_lifetime_is_a_different_rendering():
+    shop = dev.tenants["shop"]
+    sie = shop.sign_in_experience
+    assert sie is not None
+    from connectors.spec.models import VerificationCodePolicySpec
+
+    policy = VerificationCodePolicySpec.model_validate({"expirationDuration": 1800})
+    longer = shop.model_copy(update={"sign_in_experience": sie.model_copy(update={"verification_code_policy": policy})})
+    assert longer.sign_in_experience.code_lifetime_seconds == 1800 != shop.sign_in_experience.code_lifetime_seconds
+    assert render_tenant(longer, ROOT) is not render_tenant(shop, ROOT)
+    assert render_tenant(longer, ROOT) != render_tenant(shop, ROOT)

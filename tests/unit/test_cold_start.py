@@ -1,0 +1,48 @@
+"""Commands that never talk to Logto or a cloud load no HTTP client (a cold `--help` pays for
+every module it imports). Run in a fresh interpreter, as an operator would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HTTP_CLIENTS = ("httpx", "httpcore", "h11", "requests", "urllib3", "aiohttp", "boto3", "botocore", "pulumi")
+
+_PROBE = """
+import json, runpy, sys
+sys.argv = ["connectors", *sys.argv[1:]]
+try:
+    runpy.run_module("connectors", run_name="__main__")
+except SystemExit:
+    pass
+sys.__stderr__.write("\\nMODULES " + json.dumps(sorted({m.split(".")[0] for m in sys.modules})) + "\\n")
+"""
+
+
+def _top_modules(*args: str) -> set[str]:
+    run = subprocess.run([sys.executable, "-c", _PROBE, *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    line = next(l for l in run.stderr.splitlines() if l.startswith("MODULES "))
+    return set(json.loads(line.removeprefix("MODULES ")))
+
+
+@pytest.mark.parametrize("args", [("--help",), ("validate", "--help"), ("validate", "--stack", "dev"), ("render", "--help")])
+def test_offline_commands_import_no_http_client(args: tuple[str, ...]) -> None:
+    loaded = _top_modules(*args)
+    assert "connectors" in loaded  # the probe did run the CLI
+    assert not loaded & set(HTTP_CLIENTS), f"{' '.join(args)} imported {sorted(loaded & set(HTTP_CLIENTS))}"
+
+
+def test_the_probe_sees_an_http_client_when_one_is_loaded() -> None:
+    """The check above can fail: a command that reaches Logto does import httpx."""
+    assert _imports_client()
+
+
+def _imports_client() -> bool:
+    run = subprocess.run([sys.executable, "-c", "import connectors.logto.client, sys; print('httpx' in sys.modules)"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return run.stdout.strip() == "True"
