@@ -1,4 +1,4 @@
-"""Facts about Logto that several parts of the core depend on (see shared/reference).
+"""Facts about Logto that several parts of the core depend on.
 
 Kept in one place so the factory models, the templates and the deploy step agree on them.
 """
@@ -47,7 +47,7 @@ LOGTO_LANGUAGE_TAGS: tuple[str, ...] = (
 # connector-kit's replaceSendMessageHandlebars pattern.
 PLACEHOLDER_RE = re.compile(r"{{\s*([\w.]+)\s*}}")
 
-# Root keys each usage type's payload can carry (reference §2.1/§2.2). `locale` and
+# Root keys each usage type's payload can carry (Logto's connector kit). `locale` and
 # `uiLocales` ride along on every flow that knows them.
 _COMMON_ROOTS = frozenset({"locale", "uiLocales"})
 PLACEHOLDER_ROOTS: dict[UsageType, frozenset[str]] = {

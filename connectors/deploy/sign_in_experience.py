@@ -9,7 +9,7 @@ PATCHed whole, its other keys as they were), `EmailVerificationCode` in `mfa.fac
 is recorded (`Record`, with the value found before), so relaxing on destroy removes our parts
 and nothing else, and restores a value only while it is still the one we wrote.
 
-Logto's rules (reference §7.2) shape the edits:
+Logto's rules shape the edits:
 - `signUp.identifiers` is an OR list; the only multi-value form is `["email", "phone"]`. So
   email joins `[]`/`["phone"]` as a primary identifier, and joins a `username` sign-up as a
   required secondary identifier (`secondaryIdentifiers: [{identifier: email, verify: true}]`).

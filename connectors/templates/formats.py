@@ -1,4 +1,4 @@
-"""A rendered set in each Logto factory's own template format (reference §4 and §6).
+"""A rendered set in each Logto factory's own template format.
 
 Two destinations: the connector config (`templates[]` or Mailgun `deliveries`, one locale:
 the tenant's default) and the tenant-wide rows of `PUT /api/email-templates` (every locale),
@@ -15,7 +15,7 @@ from typing import Any
 from connectors.logto_facts import REQUIRED_USAGE_TYPES, UsageType
 from connectors.templates.model import RenderedSet, Sender, TemplateError, TemplateProblem
 
-# Postmark's Console defaults (reference §4.6).
+# Postmark's Console defaults.
 POSTMARK_DEFAULT_ALIASES: dict[str, str] = {
     u.value: "logto-" + re.sub(r"(?<!^)(?=[A-Z])", "-", u.value).lower() for u in UsageType
 }
@@ -25,7 +25,7 @@ _TEMPLATE_LIST_FACTORIES = {"aws-ses-mail", "simple-mail-transfer-protocol", "se
                              "aliyun-direct-mail"}
 _NO_TEMPLATE_FACTORIES = {"http-email", "logto-email"}
 
-# Which `details` fields of /api/email-templates each factory reads (reference §6), and what
+# Which `details` fields of /api/email-templates each factory reads, and what
 # `sendFrom` means to it: the whole From header, or only the display name.
 _ROW_FIELDS: dict[str, tuple[frozenset[str], str | None]] = {
     "aws-ses-mail": (frozenset(), None),

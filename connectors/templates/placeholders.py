@@ -38,7 +38,7 @@ def fill_placeholders(template: str, payload: Mapping[str, Any]) -> str:
     return PLACEHOLDER_RE.sub(replace, template)
 
 
-# A realistic payload per usage type, for previews (reference §2.2).
+# A realistic payload per usage type, for previews.
 SAMPLE_PAYLOAD: dict[str, Any] = {
     "code": "314159",
     "locale": "en",

@@ -1,4 +1,4 @@
-"""Each factory gets its own exact template format (reference §4, §6)."""
+"""Each factory gets its own exact template format."""
 
 from __future__ import annotations
 
