@@ -204,12 +204,7 @@ def sync(
     if problems:
         raise TemplateSyncError("email templates: " + "; ".join(problems))
     state = state or TemplateState()
-    try:
-        live_rows = client.list_email_templates()
-    except LogtoError as exc:
-        raise TemplateSyncError(
-            f"email templates: could not read the rows, so nothing was changed: {exc}", state="unchanged (nothing was written)"
-        ) from None
+    live_rows = _read_rows(client, "changed")
     live_by = by_key(live_rows)
     want = {key_of(r): dict(r["details"]) for r in desired}
     # A row that already holds exactly what this stack writes, unrecorded, was written by an
@@ -327,17 +322,22 @@ def _roll_back(
     return f"Rolled back: {len(put_back)} row(s) put back, {len(doomed)} new row(s) deleted{left}; the rows are as before.", where
 
 
+def _read_rows(client: LogtoClient, nothing_was: str) -> list[dict[str, Any]]:
+    """The live rows, read before any write: a failed read leaves the tenant as it was, and says so."""
+    try:
+        return client.list_email_templates()
+    except LogtoError as exc:
+        raise TemplateSyncError(
+            f"email templates: could not read the rows, so nothing was {nothing_was}: {exc}", state="unchanged (nothing was written)"
+        ) from None
+
+
 def remove(client: LogtoClient, state: TemplateState) -> TemplatePlan:
     """Give up every owned key: delete the rows we created, put taken-over rows back.
 
     Compare and swap: when `state.live` records what the rows held, a row somebody else has
     changed since is theirs now and is left alone (and named in the log)."""
-    try:
-        live_rows = client.list_email_templates()
-    except LogtoError as exc:
-        raise TemplateSyncError(
-            f"email templates: could not read the rows, so nothing was removed: {exc}", state="unchanged (nothing was written)"
-        ) from None
+    live_rows = _read_rows(client, "removed")
     live_by = by_key(live_rows)
     changed = sorted(k for k, v in state.live.items() if k in live_by and live_by[k] != v and k not in state.originals)
     if changed:
