@@ -257,15 +257,8 @@ def _validate_sign_in(
     if sign_up.get("verify") and not sign_up.get("password"):
         if not all(m["verificationCode"] or m["identifier"] == "username" for m in methods):
             raise ApiError(400, "sign_in_experiences.code_sign_in_must_be_enabled")
-    factors = (mfa or {}).get("factors") or []
-    if "EmailVerificationCode" in factors and any(
-        m["identifier"] == "email" and m["verificationCode"] for m in methods
-    ):
-        raise ApiError(400, "sign_in_experiences.email_verification_code_cannot_be_used_for_sign_in")
-    if "PhoneVerificationCode" in factors and any(
-        m["identifier"] == "phone" and m["verificationCode"] for m in methods
-    ):
-        raise ApiError(400, "sign_in_experiences.phone_verification_code_cannot_be_used_for_sign_in")
+    for identifier in _code_factors_signing_in((mfa or {}).get("factors") or [], methods):
+        raise ApiError(400, f"sign_in_experiences.{identifier}_verification_code_cannot_be_used_for_sign_in")
 
 
 def _validate_mfa(mfa: dict[str, Any], sign_in: dict[str, Any]) -> None:
@@ -274,15 +267,17 @@ def _validate_mfa(mfa: dict[str, Any], sign_in: dict[str, Any]) -> None:
         raise ApiError(400, "sign_in_experiences.duplicated_mfa_factors")
     if "BackupCode" in factors and len(factors) <= 1:
         raise ApiError(400, "sign_in_experiences.backup_code_cannot_be_enabled_alone")
-    methods = sign_in.get("methods", [])
-    if "EmailVerificationCode" in factors and any(
-        m["identifier"] == "email" and m["verificationCode"] for m in methods
-    ):
-        raise ApiError(400, "sign_in_experiences.email_verification_code_cannot_be_used_for_mfa")
-    if "PhoneVerificationCode" in factors and any(
-        m["identifier"] == "phone" and m["verificationCode"] for m in methods
-    ):
-        raise ApiError(400, "sign_in_experiences.phone_verification_code_cannot_be_used_for_mfa")
+    for identifier in _code_factors_signing_in(factors, sign_in.get("methods", [])):
+        raise ApiError(400, f"sign_in_experiences.{identifier}_verification_code_cannot_be_used_for_mfa")
+
+
+def _code_factors_signing_in(factors: list[str], methods: list[dict[str, Any]]) -> list[str]:
+    """Identifiers (email, phone) whose verification code is both an MFA factor and a sign-in
+    method: Logto refuses that pairing from either side, with a code naming the side."""
+    return [
+        identifier for identifier, factor in (("email", "EmailVerificationCode"), ("phone", "PhoneVerificationCode"))
+        if factor in factors and any(m["identifier"] == identifier and m["verificationCode"] for m in methods)
+    ]
 
 
 ACCOUNT_CENTER_PATCH = g.obj(
