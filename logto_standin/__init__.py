@@ -3,7 +3,7 @@
 It ships with the product so that a stack can be tried locally (`bash scripts/up`) and users' own
 CI can deploy against it; the integration suite's real-Logto mode is what keeps it honest.
 
-It reproduces what `reference/logto-observed.md` recorded on a real Logto 1.42 (statuses, codes,
+It reproduces what a real Logto 1.42 was observed to answer (statuses, codes,
 English messages, bodies), validates connector configs with the real `@logto/connector-*`
 guards and really sends test messages through them (via `logto_standin.connector_runtime`).
 

@@ -1,7 +1,7 @@
 """What Logto does to a template when it sends it (connector-kit `replaceSendMessageHandlebars`).
 
 Used by the preview gallery to show realistic emails, and by tests to prove that the rendered
-templates come out right once Logto fills them in. Reference §2.3: an unknown root key leaves
+templates come out right once Logto fills them in. As Logto 1.42 does: an unknown root key leaves
 the placeholder as is; a missing nested value becomes ""; values are inserted unescaped.
 """
 

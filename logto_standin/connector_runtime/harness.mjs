@@ -177,7 +177,7 @@ const validateTemplateDetails = (details) => {
   };
 };
 
-// Reference §2.4 (A): (type, locale) -> (type, fallback) -> (Generic, fallback) -> undefined.
+// Logto's i18n template lookup: (type, locale) -> (type, fallback) -> (Generic, fallback) -> undefined.
 const i18nLookup = (templates, fallbackLanguage) => async (type, locale) => {
   if (!templates) return undefined;
   const candidates = [

@@ -1,4 +1,4 @@
-"""The Logto test server reproduces `reference/logto-observed.md`, proven with raw HTTP calls.
+"""The Logto test server answers like a real Logto 1.42 (statuses, codes, bodies), proven with raw HTTP calls.
 
 Most tests take `logto_target`, so they also run against a real Logto when `LOGTO_ENDPOINT`,
 `LOGTO_APP_ID` and `LOGTO_APP_SECRET` are set; those that need a fresh tenant, direct state
