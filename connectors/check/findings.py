@@ -19,7 +19,7 @@ class Severity(StrEnum):
 @dataclass(frozen=True)
 class Finding:
     severity: Severity
-    code: str  # stable id, e.g. LE120; documented in README.md ("Policy checks")
+    code: str  # stable id, e.g. LE120; documented in docs/policy-checks.md
     path: str  # YAML path: config.logto-email:tenants.<tenant>.provider.dmarc.policy
     message: str
     fix: str | None = None

@@ -2,7 +2,7 @@
 connector configs, and the other stack files beside it.
 
 Every rule is a small function `(ctx, key, tenant) -> findings`; the codes are stable so a
-pipeline can ignore one (`--ignore LE142`) and README.md ("Policy checks") explains each.
+pipeline can ignore one (`--ignore LE142`) and docs/policy-checks.md explains each.
 """
 
 from __future__ import annotations

@@ -216,7 +216,7 @@ def _explain(problem: Problem, exc: ValidationError, raw: Any) -> Problem:
         name = path.rsplit(".", 1)[-1]
         near = difflib.get_close_matches(name, _all_keys(), n=1, cutoff=0.7)
         return Problem(path, "unknown key" + (f" (did you mean {near[0]!r}?)" if near else ""),
-                       "remove it or fix its spelling; see the config reference in README.md")
+                       "remove it or fix its spelling; see the config reference in docs/configuration.md")
     if msg == "is required" and pulumi_path.endswith(_SECRET_KEYS):
         return Problem(path, msg, _SECRET_HINT.format(path=pulumi_path))
     if "does not match any of the expected tags" in msg or "Unable to extract tag" in msg:

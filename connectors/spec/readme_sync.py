@@ -1,4 +1,4 @@
-"""Rewrite README.md's generated config reference: `python -m connectors.spec.readme_sync`."""
+"""Rewrite the generated config reference in docs/configuration.md: `python -m connectors.spec.readme_sync`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from connectors.spec.reference import reference_markdown
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+TARGET = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 BLOCK = re.compile(r"(<!-- config-reference:start[^>]*-->\n).*?(<!-- config-reference:end -->)", re.S)
 
 
@@ -16,4 +16,4 @@ def synced(text: str) -> str:
 
 
 if __name__ == "__main__":
-    README.write_text(synced(README.read_text(encoding="utf-8")), encoding="utf-8")
+    TARGET.write_text(synced(TARGET.read_text(encoding="utf-8")), encoding="utf-8")

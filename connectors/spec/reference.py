@@ -1,4 +1,4 @@
-"""The README's config reference, generated from the schema so the two never disagree."""
+"""The config reference (docs/configuration.md), generated from the schema so the two never disagree."""
 
 from __future__ import annotations
 

@@ -69,3 +69,15 @@ def test_a_foreign_citation_is_caught(tmp_path):
         "connectors/mod.py:5: cites DESIGN.md: not in the repository",
         "scripts/up:2: cites notes/observed.md: not in the repository",
     ]
+
+
+def test_every_policy_finding_code_is_documented_once():
+    import re
+
+    emitted = {m for p in (ROOT / "connectors").rglob("*.py")
+               for m in re.findall(r"[\"'](LE\d{3})[\"']", p.read_text(encoding="utf-8"))}
+    rows = re.findall(r"^\| (LE\d{3}(?: / LE\d{3})?) \|", (ROOT / "docs" / "policy-checks.md").read_text(encoding="utf-8"), re.M)
+    documented = [code for row in rows for code in row.split(" / ")]
+    assert len(emitted) > 40
+    assert sorted(emitted - set(documented)) == [], "findings without a row in docs/policy-checks.md"
+    assert len(documented) == len(set(documented)), "a code documented twice"

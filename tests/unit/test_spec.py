@@ -156,11 +156,12 @@ def test_program_mode_takes_plain_secrets():
     assert "decrypted" not in repr(spec)
 
 
-def test_readme_config_reference_is_current():
-    from connectors.spec.readme_sync import README, synced
+def test_config_reference_is_current():
+    from connectors.spec.readme_sync import BLOCK, TARGET, synced
 
-    text = README.read_text(encoding="utf-8")
-    assert synced(text) == text, "README's config reference is stale: run python -m connectors.spec.readme_sync"
+    text = TARGET.read_text(encoding="utf-8")
+    assert BLOCK.search(text), f"{TARGET.name} lost its config-reference markers"
+    assert synced(text) == text, "docs/configuration.md is stale: run python -m connectors.spec.readme_sync"
 
 
 def test_wrong_shapes_name_the_expected_keys_in_line_order(tmp_path):
