@@ -93,19 +93,26 @@ def anchors(text: str) -> set[str]:
 
 
 def _links(text: str) -> Iterator[tuple[int, str]]:
+    """(line, href) of every link, image and HTML href; the line is the one holding the href."""
+    lines = text.splitlines()
+
+    def line_of(token: Token, href: str) -> int:
+        start, end = token.map or (0, 0)
+        return next((n + 1 for n in range(start, end) if href in lines[n]), start + 1)
+
     for token in _parse(text):
-        line = (token.map[0] + 1) if token.map else 0
+        hrefs: list[str] = []
         if token.type == "html_block":
-            for href in HTML_HREF.findall(token.content):
-                yield line, href
+            hrefs += HTML_HREF.findall(token.content)
         for child in token.children or []:
             if child.type == "link_open":
-                yield line, str(child.attrs.get("href", ""))
+                hrefs.append(str(child.attrs.get("href", "")))
             elif child.type == "image":
-                yield line, str(child.attrs.get("src", ""))
+                hrefs.append(str(child.attrs.get("src", "")))
             elif child.type == "html_inline":
-                for href in HTML_HREF.findall(child.content):
-                    yield line, href
+                hrefs += HTML_HREF.findall(child.content)
+        for href in hrefs:
+            yield line_of(token, href), href
 
 
 def broken_links(root: Path) -> list[Problem]:

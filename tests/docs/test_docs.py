@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from tests.docs.doc_rules import anchors, broken_links, foreign_citations, markdown_files, slug
+from tests.docs.doc_rules import (
+    anchors,
+    broken_links,
+    foreign_citations,
+    markdown_files,
+    slug,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,8 +79,6 @@ def test_a_foreign_citation_is_caught(tmp_path):
 
 
 def test_every_policy_finding_code_is_documented_once():
-    import re
-
     emitted = {m for p in (ROOT / "connectors").rglob("*.py")
                for m in re.findall(r"[\"'](LE\d{3})[\"']", p.read_text(encoding="utf-8"))}
     rows = re.findall(r"^\| (LE\d{3}(?: / LE\d{3})?) \|", (ROOT / "docs" / "policy-checks.md").read_text(encoding="utf-8"), re.M)
