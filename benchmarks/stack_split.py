@@ -28,17 +28,18 @@ import os
 import platform
 import re
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from ruamel.yaml import YAML
 
@@ -46,10 +47,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from logto_standin import LogtoTestServer  # noqa: E402
-from logto_standin.connector_runtime import ConnectorRuntime, ensure_installed  # noqa: E402
-from logto_standin.smtp_sink import SmtpSink  # noqa: E402
-from tests.engine.harness import EngineStack  # noqa: E402
+from logto_standin import LogtoTestServer
+from logto_standin.connector_runtime import ConnectorRuntime, ensure_installed
+from logto_standin.smtp_sink import SmtpSink
+from tests.engine.harness import EngineStack
 
 OUT = ROOT / "benchmarks" / "stack-split.md"
 RUNTIMES = 4
@@ -132,17 +133,30 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
-class TreeMemory:
-    """Peak of the summed RSS of some processes and all their descendants, sampled from /proc."""
+def available_kib() -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1])
+    return 0
 
-    def __init__(self, interval: float = 0.2) -> None:
+
+class TreeMemory:
+    """Peak of the summed RSS of some processes and all their descendants, sampled from /proc.
+
+    Past `limit_kib` (or with less than `reserve_kib` left on the machine, which other people
+    share) every root's session is killed and `stopped` says why: the figure is then "more than".
+    """
+
+    def __init__(self, limit_kib: int, reserve_kib: int = 2 * 1024 * 1024, interval: float = 0.2) -> None:
         self.roots: set[int] = set()
         self.peak_kib = 0
+        self.stopped = ""
+        self._limit, self._reserve = limit_kib, reserve_kib
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._interval = interval
 
-    def __enter__(self) -> TreeMemory:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -161,6 +175,13 @@ class TreeMemory:
                     seen.add(pid)
                     todo.extend(kids.get(pid, []))
             self.peak_kib = max(self.peak_kib, sum(_rss_kib(pid) for pid in seen))
+            left = available_kib()
+            if not self.stopped and (self.peak_kib > self._limit or left < self._reserve):
+                self.stopped = (f"stopped at {self.peak_kib / 1024 / 1024:.1f} GiB (limit {self._limit / 1024 / 1024:.0f} GiB, "
+                                f"{left / 1024 / 1024:.1f} GiB left on the machine)")
+                for pid in list(self.roots):
+                    with suppress(ProcessLookupError):
+                        os.killpg(pid, signal.SIGKILL)  # pulumi and every process it started (own session)
 
 
 @dataclass
@@ -170,14 +191,16 @@ class Step:
     load_start: float
     load_end: float
     changes: str = ""
+    stopped: str = ""
 
 
 def pulumi(stack: EngineStack, args: list[str], memory: TreeMemory) -> subprocess.CompletedProcess[str]:
     cmd = ["pulumi", *args, "--stack", stack.name, "--config-file", str(stack.config_file), "--color", "never"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=stack.env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=stack.env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
     memory.roots.add(proc.pid)
     out, err = proc.communicate(timeout=3600)
-    if proc.returncode != 0:
+    if proc.returncode != 0 and not memory.stopped:
         raise SystemExit(f"`pulumi {' '.join(args)}` of stack {stack.name} failed ({proc.returncode}):\n{out[-4000:]}\n{err[-3000:]}")
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
@@ -190,14 +213,14 @@ def summary(out: str) -> str:
     return ", ".join(lines)
 
 
-def step(stacks: list[EngineStack], args: list[str]) -> tuple[Step, list[str]]:
+def step(stacks: list[EngineStack], args: list[str], limit_kib: int) -> tuple[Step, list[str]]:
     """One command on every stack at once (one thread each); wall time from the first start to the last end."""
     load_start = os.getloadavg()[0]
-    with TreeMemory() as memory, ThreadPoolExecutor(max_workers=len(stacks)) as pool:
+    with TreeMemory(limit_kib) as memory, ThreadPoolExecutor(max_workers=len(stacks)) as pool:
         start = time.perf_counter()
         done = list(pool.map(lambda s: pulumi(s, args, memory), stacks))
         wall = time.perf_counter() - start
-    return Step(wall, memory.peak_kib / 1024, load_start, os.getloadavg()[0]), [d.stdout for d in done]
+    return Step(wall, memory.peak_kib / 1024, load_start, os.getloadavg()[0], stopped=memory.stopped), [d.stdout for d in done]
 
 
 @dataclass
@@ -237,7 +260,7 @@ def prepare(engine_bin: Path, work: Path, fleet: Fleet, layout: Layout) -> list[
         stack.init({first: tenants[first]}, {f"{first}.logto.appSecret": fleet.app_secret,
                                               f"{first}.provider.password": fleet.smtp_password})
         written = stack.tenants()[first]
-        for key, tenant in tenants.items():
+        for tenant in tenants.values():
             tenant["logto"]["appSecret"] = written["logto"]["appSecret"]
             tenant["provider"]["password"] = written["provider"]["password"]
         stack.write_config(tenants)
@@ -245,21 +268,27 @@ def prepare(engine_bin: Path, work: Path, fleet: Fleet, layout: Layout) -> list[
     return stacks
 
 
-def measure(engine_bin: Path, work: Path, fleet: Fleet, layout: Layout) -> Layout:
+def measure(engine_bin: Path, work: Path, fleet: Fleet, layout: Layout, limit_kib: int) -> Layout:
     fleet.reset()
     stacks = prepare(engine_bin, work, fleet, layout)
     print(f"{layout.label}: first up …", flush=True)
-    layout.up1, outs = step(stacks, ["up", "--yes"])
+    layout.up1, outs = step(stacks, ["up", "--yes"], limit_kib)
+    print(f"  {describe(layout.up1)}", flush=True)
+    if layout.up1.stopped:
+        return layout
     layout.up1.changes = " / ".join(summary(o) for o in outs)
     fleet.check_deployed(layout.tenants)
-    print(f"  {layout.up1.wall:.1f} s ({layout.up1.changes}); second up …", flush=True)
-    layout.up2, outs = step(stacks, ["up", "--yes"])
+    print(f"  ({layout.up1.changes}); second up …", flush=True)
+    layout.up2, outs = step(stacks, ["up", "--yes"], limit_kib)
+    print(f"  {describe(layout.up2)}", flush=True)
+    if layout.up2.stopped:
+        return layout
     layout.up2.changes = " / ".join(summary(o) for o in outs)
     if any(re.search(r"\d+ (created|updated|deleted|replaced)", o.rsplit("Resources:", 1)[-1]) for o in outs):
         raise SystemExit(f"the second `pulumi up` changed something: {layout.up2.changes}")
-    print(f"  {layout.up2.wall:.1f} s; preview …", flush=True)
-    layout.preview, _ = step(stacks, ["preview"])
-    print(f"  {layout.preview.wall:.1f} s", flush=True)
+    print("  preview …", flush=True)
+    layout.preview, _ = step(stacks, ["preview"], limit_kib)
+    print(f"  {describe(layout.preview)}", flush=True)
     for stack in stacks:
         exported = stack.run("stack", "export", config=False).stdout
         layout.state_bytes += len(exported.encode())
@@ -289,8 +318,9 @@ def machine() -> str:
             f"Pulumi engine {version} (`scripts/pulumi-engine`)")
 
 
-def cell(s: Step | None) -> str:
-    return "–" if s is None else f"{s.wall:.1f} s"
+def describe(s: Step) -> str:
+    what = f"{s.wall:.1f} s, peak {s.peak_mib:.0f} MiB, load {s.load_start:.1f} → {s.load_end:.1f}"
+    return f"{what}; {s.stopped}" if s.stopped else what
 
 
 def table(layouts: list[Layout]) -> str:
@@ -301,9 +331,16 @@ def table(layouts: list[Layout]) -> str:
     for lay in layouts:
         parts = [lay.label]
         for s in (lay.up1, lay.up2, lay.preview):
-            assert s is not None
-            parts += [f"**{s.wall:.1f} s**", f"{s.peak_mib:.0f} MiB", f"{s.load_start:.1f} → {s.load_end:.1f}"]
-        parts += [f"{lay.state_bytes / 1024:.0f} KiB ({lay.state_bytes / 1024 / lay.tenants:.1f} KiB per tenant)", str(lay.resources)]
+            if s is None:
+                parts += ["–", "–", "–"]
+            elif s.stopped:
+                parts += [f"**> {s.wall:.0f} s** (stopped)", f"**> {s.peak_mib / 1024:.1f} GiB**", f"{s.load_start:.1f} → {s.load_end:.1f}"]
+            else:
+                parts += [f"**{s.wall:.1f} s**", f"{s.peak_mib:.0f} MiB", f"{s.load_start:.1f} → {s.load_end:.1f}"]
+        if lay.state_bytes:
+            parts += [f"{lay.state_bytes / 1024:.0f} KiB ({lay.state_bytes / 1024 / lay.tenants:.1f} KiB per tenant)", str(lay.resources)]
+        else:
+            parts += ["–", "–"]
         rows.append("| " + " | ".join(parts) + " |")
     return "\n".join(rows)
 
@@ -317,8 +354,8 @@ Written by `{command}` (see the module's docstring for what is measured and how)
 - machine: {machine()}
 - the machine is shared with other sessions: the 1-minute load average is given next to each figure
   (a load above the 2 cores means the figure is pessimistic)
-- what changed in each first `up`: {"; ".join(f"{lay.label}: {lay.up1.changes}" for lay in layouts if lay.up1)}
-
+- what changed in each first `up`: {"; ".join(f"{lay.label}: {lay.up1.changes}" for lay in layouts if lay.up1 and lay.up1.changes)}
+{"".join(f"- {lay.label}: {s.stopped}{chr(10)}" for lay in layouts for s in (lay.up1, lay.up2, lay.preview) if s and s.stopped)}
 {table(layouts)}
 
 Wall time runs from the first `pulumi` start to the last one's end (stacks in parallel: one process
@@ -333,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1,10,100", help="tenants per single stack, comma-separated")
     parser.add_argument("--split", type=int, default=4, help="stacks for the largest size, run in parallel (0: none)")
     parser.add_argument("--no-write", action="store_true", help=f"print the table only, do not write {OUT.name}")
+    parser.add_argument("--max-memory-gib", type=float, default=12.0,
+                        help="stop a step whose processes together pass this (default 12; the machine is shared)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     largest = max(sizes)
@@ -343,12 +382,12 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"scripts/pulumi-engine failed:\n{engine.stderr[-2000:]}")
     engine_bin = Path(engine.stdout.strip().splitlines()[-1])
     os.environ["PATH"] = f"{engine_bin}{os.pathsep}{os.environ['PATH']}"
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     layouts = [Layout(n, 1) for n in sizes] + ([Layout(largest, args.split)] if args.split > 1 else [])
     with tempfile.TemporaryDirectory(prefix="stack-split-") as tmp, ExitStack() as stack:
         fleet = Fleet(largest, Path(tmp), stack)
         for layout in layouts:
-            measure(engine_bin, Path(tmp), fleet, layout)
+            measure(engine_bin, Path(tmp), fleet, layout, int(args.max_memory_gib * 1024 * 1024))
     command = COMMAND + ("" if argv is None or not argv else " " + " ".join(argv))
     text = report(layouts, command, started)
     print(text)

@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from affected_stacks import STACK_FILE, changed_files, in_group, stacks_in  # noqa: E402
+from affected_stacks import STACK_FILE, changed_files, in_group, stacks_in
 
 ENVIRONMENTS = {"prod": "production"}  # GitHub environment names that differ from the stack's
 NO_COMMIT = re.compile(r"^0+$")  # `github.event.before` of a branch's first push
