@@ -1,6 +1,6 @@
 """`pulumi up` under the real engine for 1 to 100 tenants in one stack, and 100 split over stacks.
 
-    uv run python -m benchmarks.stack_split                  # 1, 10, 25, 100 tenants + 4 stacks of 25; writes benchmarks/stack-split.md
+    uv run python -m benchmarks.stack_split                  # 1, 10, 25, 100 tenants + 4 stacks of 25, 2 at a time; writes benchmarks/stack-split.md
     uv run python -m benchmarks.stack_split --sizes 1,10 --split 0 --no-write   # a quick look
 
 Stacks are made by replicating the local stack's tenant (`Pulumi.local.yaml`: SMTP provider,
@@ -213,10 +213,11 @@ def summary(out: str) -> str:
     return ", ".join(lines)
 
 
-def step(stacks: list[EngineStack], args: list[str], limit_kib: int) -> tuple[Step, list[str]]:
-    """One command on every stack at once (one thread each); wall time from the first start to the last end."""
+def step(stacks: list[EngineStack], args: list[str], limit_kib: int, parallel: int) -> tuple[Step, list[str]]:
+    """One command on every stack, `parallel` at a time (a matrix's max-parallel); wall time from the
+    first start to the last end."""
     load_start = os.getloadavg()[0]
-    with TreeMemory(limit_kib) as memory, ThreadPoolExecutor(max_workers=len(stacks)) as pool:
+    with TreeMemory(limit_kib) as memory, ThreadPoolExecutor(max_workers=parallel) as pool:
         start = time.perf_counter()
         done = list(pool.map(lambda s: pulumi(s, args, memory), stacks))
         wall = time.perf_counter() - start
@@ -227,6 +228,7 @@ def step(stacks: list[EngineStack], args: list[str], limit_kib: int) -> tuple[St
 class Layout:
     tenants: int
     stacks: int
+    parallel: int = 1
     up1: Step | None = None
     up2: Step | None = None
     preview: Step | None = None
@@ -238,7 +240,8 @@ class Layout:
     def label(self) -> str:
         if self.stacks == 1:
             return f"{self.tenants} tenant{'s' if self.tenants != 1 else ''}, one stack"
-        return f"{self.tenants} tenants, {self.stacks} stacks of {self.tenants // self.stacks} in parallel"
+        at_once = "all at once" if self.parallel >= self.stacks else f"{self.parallel} at a time"
+        return f"{self.tenants} tenants, {self.stacks} stacks of {self.tenants // self.stacks}, {at_once}"
 
 
 def prepare(engine_bin: Path, work: Path, fleet: Fleet, layout: Layout) -> list[EngineStack]:
@@ -268,27 +271,28 @@ def prepare(engine_bin: Path, work: Path, fleet: Fleet, layout: Layout) -> list[
     return stacks
 
 
+def run_step(stacks: list[EngineStack], args: list[str], layout: Layout, limit_kib: int) -> tuple[Step, list[str]]:
+    """`step`, with Pulumi's summary of what each stack changed kept, and a progress line."""
+    done, outs = step(stacks, args, limit_kib, layout.parallel)
+    done.changes = "" if done.stopped else " / ".join(summary(o) for o in outs)
+    print(f"  {describe(done)}" + (f" ({done.changes})" if done.changes else ""), flush=True)
+    return done, outs
+
+
 def measure(engine_bin: Path, work: Path, fleet: Fleet, layout: Layout, limit_kib: int) -> Layout:
     fleet.reset()
     stacks = prepare(engine_bin, work, fleet, layout)
-    print(f"{layout.label}: first up …", flush=True)
-    layout.up1, outs = step(stacks, ["up", "--yes"], limit_kib)
-    print(f"  {describe(layout.up1)}", flush=True)
+    print(f"{layout.label}: first up, second up, preview …", flush=True)
+    layout.up1, _ = run_step(stacks, ["up", "--yes"], layout, limit_kib)
     if layout.up1.stopped:
         return layout
-    layout.up1.changes = " / ".join(summary(o) for o in outs)
     fleet.check_deployed(layout.tenants)
-    print(f"  ({layout.up1.changes}); second up …", flush=True)
-    layout.up2, outs = step(stacks, ["up", "--yes"], limit_kib)
-    print(f"  {describe(layout.up2)}", flush=True)
+    layout.up2, outs = run_step(stacks, ["up", "--yes"], layout, limit_kib)
     if layout.up2.stopped:
         return layout
-    layout.up2.changes = " / ".join(summary(o) for o in outs)
     if any(re.search(r"\d+ (created|updated|deleted|replaced)", o.rsplit("Resources:", 1)[-1]) for o in outs):
         raise SystemExit(f"the second `pulumi up` changed something: {layout.up2.changes}")
-    print("  preview …", flush=True)
-    layout.preview, _ = step(stacks, ["preview"], limit_kib)
-    print(f"  {describe(layout.preview)}", flush=True)
+    layout.preview, _ = run_step(stacks, ["preview"], layout, limit_kib)
     for stack in stacks:
         exported = stack.run("stack", "export", config=False).stdout
         layout.state_bytes += len(exported.encode())
@@ -358,9 +362,10 @@ Written by `{command}` (see the module's docstring for what is measured and how)
 {"".join(f"- {lay.label}: {s.stopped}{chr(10)}" for lay in layouts for s in (lay.up1, lay.up2, lay.preview) if s and s.stopped)}
 {table(layouts)}
 
-Wall time runs from the first `pulumi` start to the last one's end (stacks in parallel: one process
-each, all at once). Peak memory is the summed resident memory of every process the engine started
-(summed over the stacks in parallel). The state is the sum of the stacks' exported checkpoints, on
+Wall time runs from the first `pulumi` start to the last one's end (split stacks: one process each,
+as many at once as the layout says). Peak memory is the summed resident memory of every process
+the engine started (summed over the stacks running at the same time; a CI matrix runs each stack
+on its own runner, which then needs about the one-stack figure of its size). The state is the sum of the stacks' exported checkpoints, on
 this branch's program (the template resource still keeps its rendered rows in the state).
 """
 
@@ -369,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1,10,25,100", help="tenants per single stack, comma-separated")
     parser.add_argument("--split", type=int, default=4, help="stacks for the largest size, run in parallel (0: none)")
+    parser.add_argument("--parallel", type=int, default=2,
+                        help="split stacks run at once (default 2: one per core here; CI runs each on its own runner)")
     parser.add_argument("--no-write", action="store_true", help=f"print the table only, do not write {OUT.name}")
     parser.add_argument("--max-memory-gib", type=float, default=12.0,
                         help="stop a step whose processes together pass this (default 12; the machine is shared)")
@@ -383,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     engine_bin = Path(engine.stdout.strip().splitlines()[-1])
     os.environ["PATH"] = f"{engine_bin}{os.pathsep}{os.environ['PATH']}"
     started = datetime.now(UTC)
-    layouts = [Layout(n, 1) for n in sizes] + ([Layout(largest, args.split)] if args.split > 1 else [])
+    layouts = [Layout(n, 1) for n in sizes] + ([Layout(largest, args.split, max(1, args.parallel))] if args.split > 1 else [])
     with tempfile.TemporaryDirectory(prefix="stack-split-") as tmp, ExitStack() as stack:
         fleet = Fleet(largest, Path(tmp), stack)
         for layout in layouts:
