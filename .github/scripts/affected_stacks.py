@@ -7,8 +7,10 @@ affect none. Usage (in a workflow):
 
     python .github/scripts/affected_stacks.py --base "$BASE_SHA" --head "$HEAD_SHA" >> "$GITHUB_OUTPUT"
 
-prints `stacks=["dev","prod"]`. `--only dev` keeps just the stacks named (the ones a pull
-request, running its own unreviewed code, may preview with credentials a branch may hold).
+prints `stacks=["dev","prod"]`. `--only dev` keeps just the stacks named, `--group dev` the
+stacks of an environment: `dev` and its split stacks `dev-<group>` (docs/scaling.md). Either keeps
+the ones a pull request, running its own unreviewed code, may preview with credentials a branch
+may hold.
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ from pathlib import Path
 
 CODE = ("connectors/", "infra/", "Pulumi.yaml", "pyproject.toml", "uv.lock")
 STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>[^/]+)\.yaml$")
+
+
+def in_group(stack: str, env: str) -> bool:
+    """`env` itself or one of its split stacks `env-<group>` (`prod-eu` is in `prod`, `production` is not)."""
+    return stack == env or stack.startswith(env + "-")
 
 
 def stacks_in(project_dir: Path) -> list[str]:
@@ -62,10 +69,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--project-dir", default=".", type=Path)
     parser.add_argument("--only", action="append", default=None, metavar="STACK",
                         help="keep only these stacks (repeatable)")
+    parser.add_argument("--group", action="append", default=None, metavar="ENV",
+                        help="keep only the stacks ENV and ENV-<group> (repeatable)")
     args = parser.parse_args(argv)
     stacks = affected(changed_files(args.base, args.head, args.project_dir), args.project_dir)
     if args.only is not None:
         stacks = [s for s in stacks if s in args.only]
+    if args.group is not None:
+        stacks = [s for s in stacks if any(in_group(s, env) for env in args.group)]
     print(f"stacks={json.dumps(stacks, separators=(',', ':'))}")
     return 0
 
