@@ -13,7 +13,7 @@ from typing import Any, Mapping
 from connectors.errors import ConfigError, Problem
 from connectors.factories import FactoryModel, parse_config
 from connectors.secret import SECRET_MARKER, Secret
-from connectors.spec.models import TenantSpec
+from connectors.stack.models import TenantSpec
 from connectors.email_policy import EXPIRATION_DEFAULT
 from connectors.templates import Branding, RenderedSet, Sender, TemplateError, config_templates, render_all
 from connectors.templates.formats import format_address

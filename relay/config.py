@@ -19,7 +19,7 @@ from ruamel.yaml.error import YAMLError
 
 from connectors.errors import ConfigError, Problem, problems_from_validation
 from connectors.secret import Secret
-from connectors.spec.models import (
+from connectors.stack.models import (
     RELAY_UPSTREAM_TYPES,
     BrandingSpec,
     Model,

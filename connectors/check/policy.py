@@ -18,8 +18,8 @@ from connectors.dns_records import next_dmarc_policy
 from connectors.errors import ConfigError
 from connectors.logto.endpoint import is_private_host
 from connectors.logto_facts import REQUIRED_USAGE_TYPES, UsageType, placeholder_problems
-from connectors.spec.loader import NAMESPACE, available_stacks, load_stack, read_yaml, stack_file
-from connectors.spec.models import (
+from connectors.stack.loader import NAMESPACE, available_stacks, load_stack, read_yaml, stack_file
+from connectors.stack.models import (
     BOUNCE_RATE_DEFAULTS,
     COMPLAINT_RATE_DEFAULTS,
     AwsSesProvider,

@@ -10,7 +10,7 @@ import importlib
 
 import pulumi
 
-from connectors.spec.models import TenantSpec
+from connectors.stack.models import TenantSpec
 from infra.providers.base import ProviderResult
 
 MODULES: dict[str, str] = {

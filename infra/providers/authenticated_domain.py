@@ -9,7 +9,7 @@ from __future__ import annotations
 import pulumi
 
 from connectors.dns_records import Record
-from connectors.spec.models import TenantSpec
+from connectors.stack.models import TenantSpec
 from infra.providers.base import PlannedRecord, ProviderResult, slug
 from infra.providers.dns import dmarc_planned, known, publish
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
-from connectors.spec.models import TenantSpec
+from connectors.stack.models import TenantSpec
 from infra.providers.authenticated_domain import create_for
 from infra.providers.base import ProviderResult
 

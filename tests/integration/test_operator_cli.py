@@ -22,8 +22,8 @@ from connectors.connector_config import build_connector_config, render_tenant, t
 from connectors.deploy import email_templates as tpl
 from connectors.deploy import sign_in_experience as sie_core
 from connectors.logto.token import TOKENS
-from connectors.operator_credentials import CredentialSource, env_name
-from connectors.spec import load_stack
+from connectors.cli.credentials import CredentialSource, env_name
+from connectors.stack import load_stack
 from connectors.templates import email_template_rows
 from tests.integration.deploy_support import client_for
 

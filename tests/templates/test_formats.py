@@ -159,7 +159,7 @@ def test_one_from_formatter_for_connector_config_and_rows():
     import email.utils
 
     from connectors.connector_config import mailbox
-    from connectors.spec.models import TenantSpec
+    from connectors.stack.models import TenantSpec
 
     for name in ('Acme "Mail"', "Jo\\Co", "Acme, Inc.", "Plain", "Café Ünïcode", "a@b"):
         tenant = TenantSpec.model_validate({

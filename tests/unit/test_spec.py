@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from connectors.errors import ConfigError
-from connectors.spec import available_stacks, load_stack, spec_from_config
+from connectors.stack import available_stacks, load_stack, spec_from_config
 from connectors.secret import Secret
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,10 +157,10 @@ def test_program_mode_takes_plain_secrets():
 
 
 def test_readme_config_reference_is_current():
-    from connectors.spec.readme_sync import README, synced
+    from connectors.stack.readme_sync import README, synced
 
     text = README.read_text(encoding="utf-8")
-    assert synced(text) == text, "README's config reference is stale: run python -m connectors.spec.readme_sync"
+    assert synced(text) == text, "README's config reference is stale: run python -m connectors.stack.readme_sync"
 
 
 def test_wrong_shapes_name_the_expected_keys_in_line_order(tmp_path):

@@ -1,6 +1,6 @@
 """The stack-config schema: `Pulumi.<stack>.yaml` → typed, validated tenant specs."""
 
-from connectors.spec.loader import (
+from connectors.stack.loader import (
     NAMESPACE,
     available_stacks,
     load_stack,
@@ -9,7 +9,7 @@ from connectors.spec.loader import (
     stack_file,
     stack_from_document,
 )
-from connectors.spec.models import (
+from connectors.stack.models import (
     FACTORY_OF_PROVIDER,
     PROVIDER_TYPES,
     AliyunProvider,

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.secret import Secret
-from connectors.spec.loader import NAMESPACE
-from connectors.spec.models import TenantSpec
+from connectors.stack.loader import NAMESPACE
+from connectors.stack.models import TenantSpec
 
 ENV_PREFIX = "LOGTO_EMAIL_"
 # What only `pulumi up` knows, by provider type (keys as `build_connector_config` expects them).

@@ -1,11 +1,11 @@
-"""Rewrite README.md's generated config reference: `python -m connectors.spec.readme_sync`."""
+"""Rewrite README.md's generated config reference: `python -m connectors.stack.readme_sync`."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from connectors.spec.reference import reference_markdown
+from connectors.stack.reference import reference_markdown
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 BLOCK = re.compile(r"(<!-- config-reference:start[^>]*-->\n).*?(<!-- config-reference:end -->)", re.S)

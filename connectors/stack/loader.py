@@ -11,7 +11,7 @@ from typing import Any, Mapping
 from pydantic import BaseModel, ValidationError
 from connectors import safe_yaml, validators
 from connectors.errors import ConfigError, Problem, problems_from_validation
-from connectors.spec.models import PROVIDER_TYPES, StackSpec, TenantSpec
+from connectors.stack.models import PROVIDER_TYPES, StackSpec, TenantSpec
 
 NAMESPACE = "logto-email"
 _TAGS = frozenset(PROVIDER_TYPES)

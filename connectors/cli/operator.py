@@ -2,7 +2,7 @@
 `test-send` (send the declared config through Logto's test endpoint, saving nothing).
 
 Both read secrets from the environment or, when the Pulumi CLI is installed, from the stack
-(see `connectors.operator_credentials`). Output is a rich table for people or `--json` for
+(see `connectors.cli.credentials`). Output is a rich table for people or `--json` for
 programs; neither ever holds a secret: configs are compared as paths, secrets only named.
 """
 
@@ -330,7 +330,7 @@ def status(stack: str, project_dir: Path, only: tuple[str, ...], as_json: bool, 
     (e.g. unknown tenant) · 3 drift found · 4 a tenant could not be checked
     (no credentials, Logto unreachable or refusing).
     """
-    from connectors.operator_credentials import CredentialSource
+    from connectors.cli.credentials import CredentialSource
 
     spec, built = _compile(project_dir, stack)
     keys = list(only) or list(spec.tenants)
@@ -380,7 +380,7 @@ def test_send(stack: str, project_dir: Path, tenant_key: str, to: str, locale: s
     from connectors.connector_config import build_connector_config
     from connectors.logto import LogtoError
     from connectors.logto_facts import LOGTO_LANGUAGE_TAGS
-    from connectors.operator_credentials import CredentialSource
+    from connectors.cli.credentials import CredentialSource
 
     if not is_email_address(to):
         raise click.BadParameter("must be an email address", param_hint="--to")
