@@ -77,7 +77,7 @@ class RelayConfig(Model):
     @property
     def authorizations(self) -> list[str]:
         """The exact Authorization header values accepted (what Logto's connector sends)."""
-        from connectors.connector_config import relay_authorization
+        from connectors.providers.relay import relay_authorization
 
         return [relay_authorization(t).reveal() for t in self.tokens]
 

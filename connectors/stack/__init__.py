@@ -1,4 +1,8 @@
-"""The stack-config schema: `Pulumi.<stack>.yaml` → typed, validated tenant specs."""
+"""The stack-config schema: `Pulumi.<stack>.yaml` → typed, validated tenant specs.
+
+What users import: the loader functions and the two top-level models. Every block of the schema
+is in `connectors.stack.models` (provider blocks in `connectors.providers.<type>`).
+"""
 
 from connectors.stack.loader import (
     NAMESPACE,
@@ -9,52 +13,11 @@ from connectors.stack.loader import (
     stack_file,
     stack_from_document,
 )
-from connectors.stack.models import (
-    FACTORY_OF_PROVIDER,
-    PROVIDER_TYPES,
-    AliyunProvider,
-    AwsSesProvider,
-    BrandingSpec,
-    DnsRecord,
-    DnsSpec,
-    HttpProvider,
-    LogtoEmailProvider,
-    LogtoSpec,
-    MailgunProvider,
-    PostmarkProvider,
-    RelayProvider,
-    SenderSpec,
-    SendgridProvider,
-    SesSmtpProvider,
-    SignInExperienceSpec,
-    SmtpProvider,
-    StackSpec,
-    TemplatesSpec,
-    TenantSpec,
-)
+from connectors.stack.models import StackSpec, TenantSpec
 
 __all__ = [
-    "AliyunProvider",
-    "AwsSesProvider",
-    "BrandingSpec",
-    "DnsRecord",
-    "DnsSpec",
-    "FACTORY_OF_PROVIDER",
-    "HttpProvider",
-    "LogtoEmailProvider",
-    "LogtoSpec",
-    "MailgunProvider",
     "NAMESPACE",
-    "PROVIDER_TYPES",
-    "PostmarkProvider",
-    "RelayProvider",
-    "SenderSpec",
-    "SendgridProvider",
-    "SesSmtpProvider",
-    "SignInExperienceSpec",
-    "SmtpProvider",
     "StackSpec",
-    "TemplatesSpec",
     "TenantSpec",
     "available_stacks",
     "load_stack",

@@ -250,7 +250,7 @@ def test_status_notes_a_fallback_language_without_rows(project, env, logto_targe
 
 def test_status_of_an_ses_tenant_compares_what_it_can_and_names_the_rest(tmp_path, logto_target):
     server = logto_target.require_server("seeds a live SES connector without sending through AWS")
-    from connectors.logto.clean import clean_deep
+    from connectors.logto_facts import clean_deep
     from connectors.secret import Secret
 
     (tmp_path / "Pulumi.yaml").write_text("name: logto-email\n")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.factories import parse_config
+from connectors.providers import parse_config
 from connectors.logto_facts import UsageType
 from connectors.templates import RenderedSet, Sender, TemplateError, config_templates, email_template_rows
 from connectors.templates.formats import format_address
