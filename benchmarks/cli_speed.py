@@ -40,7 +40,7 @@ def heavy_imports() -> list[str]:
 def render_in_process() -> tuple[float, int]:
     sys.path.insert(0, str(ROOT))
     from connectors.connector_config import build_connector_config, render_tenant
-    from connectors.spec import load_stack
+    from connectors.stack import load_stack
 
     spec = load_stack(ROOT, "dev")
     tenant = spec.tenants["shop"]

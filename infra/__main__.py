@@ -12,7 +12,7 @@ if str(PROJECT_DIR) not in sys.path:  # `connectors` and `infra` live next to Pu
 import pulumi  # noqa: E402
 
 from connectors.errors import ConfigError  # noqa: E402
-from connectors.spec import NAMESPACE, spec_from_config  # noqa: E402
+from connectors.stack import NAMESPACE, spec_from_config  # noqa: E402
 from infra.tenant import TenantEmail  # noqa: E402
 
 

@@ -31,7 +31,7 @@ from connectors import deploy
 from connectors.deploy.diff import config_changes
 from connectors.errors import ConfigError
 from connectors.validators import is_email_address
-from connectors.logto.clean import clean_deep
+from connectors.logto_facts import clean_deep
 from connectors.logto.client import Connector
 from connectors.logto.endpoint import normalize_endpoint
 from connectors.logto.errors import LogtoError
@@ -41,7 +41,7 @@ from infra.dynamic_support import FunctionProvider, diff_result, client_for, is_
 SECRET_OUTPUTS = ("app_secret", "config")
 _INPUTS = (
     "endpoint", "resource", "app_id", "app_secret", "factory_id", "config",
-    "test_recipient", "test_locale", "allow_sign_in_breakage", "allow_untested_changes",
+    "test_recipient", "allow_sign_in_breakage", "allow_untested_changes",
 )
 _REQUIRED = ("endpoint", "app_id", "app_secret", "factory_id", "config")
 
@@ -65,7 +65,6 @@ def _desired(props: dict[str, Any]) -> deploy.Desired:
         factory_id=props["factory_id"],
         config=props["config"],
         test_recipient=props.get("test_recipient") or None,
-        test_locale=props.get("test_locale") or None,
         allow_sign_in_breakage=bool(props.get("allow_sign_in_breakage")),
         allow_untested_changes=bool(props.get("allow_untested_changes")),
         credential_wait=float(props.get("credential_wait") or 0),
@@ -102,7 +101,7 @@ def check_inputs(olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
             news["endpoint"] = normalize_endpoint(endpoint)
         except LogtoError as exc:
             failures.append(CheckFailure("endpoint", str(exc)))
-    for key in ("app_id", "app_secret", "factory_id", "resource", "test_recipient", "test_locale"):
+    for key in ("app_id", "app_secret", "factory_id", "resource", "test_recipient"):
         value = news.get(key)
         if value is not None and not is_unknown(value) and not isinstance(value, str):
             failures.append(CheckFailure(key, f"{key} must be a string"))
@@ -119,7 +118,7 @@ def check_inputs(olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
     if config is not None and not is_unknown(config) and not isinstance(config, dict):
         failures.append(CheckFailure("config", "config must be an object (the exact Logto connector config)"))
     elif isinstance(config, dict) and isinstance(factory, str) and factory and not is_unknown(factory) and not is_unknown(config):
-        from connectors.factories import parse_config
+        from connectors.providers import parse_config
 
         try:
             parse_config(factory, config, path="config")
@@ -235,7 +234,6 @@ class LogtoEmailConnector(pulumi.dynamic.Resource, module="logto", name="EmailCo
         config: pulumi.Input[dict[str, Any]],
         resource: pulumi.Input[str] | None = None,
         test_recipient: pulumi.Input[str] | None = None,
-        test_locale: pulumi.Input[str] | None = None,
         allow_sign_in_breakage: pulumi.Input[bool] = False,
         allow_untested_changes: pulumi.Input[bool] = False,
         credential_wait: pulumi.Input[float] = 0,
@@ -249,7 +247,6 @@ class LogtoEmailConnector(pulumi.dynamic.Resource, module="logto", name="EmailCo
             "factory_id": factory_id,
             "config": pulumi.Output.secret(config),
             "test_recipient": test_recipient,
-            "test_locale": test_locale,
             "allow_sign_in_breakage": allow_sign_in_breakage,
             "allow_untested_changes": allow_untested_changes,
             "credential_wait": credential_wait,

@@ -19,7 +19,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pulumi.runtime import rpc
 
-from connectors.deploy import email_templates as core
+from connectors.deploy import email_templates as deploy_templates
 from infra.dynamic_support import FunctionProvider, diff_result, access_failures, client_for, is_unknown, resource_of, say, tenant_scoped_id, unwrap
 
 
@@ -31,16 +31,16 @@ def pulumi_id(endpoint: str, resource: str) -> str:
     return tenant_scoped_id("logto-email-templates", endpoint, resource)
 
 
-def _state(outs: dict[str, Any]) -> core.TemplateState:
-    return core.TemplateState(
+def _state(outs: dict[str, Any]) -> deploy_templates.TemplateState:
+    return deploy_templates.TemplateState(
         owned=list(outs.get("owned") or []),
         originals=dict(outs.get("originals") or {}),
         row_ids=dict(outs.get("row_ids") or {}),
-        live=core.by_key(outs.get("templates") or []),
+        live=deploy_templates.by_key(outs.get("templates") or []),
     )
 
 
-def _outputs(props: dict[str, Any], state: core.TemplateState) -> dict[str, Any]:
+def _outputs(props: dict[str, Any], state: deploy_templates.TemplateState) -> dict[str, Any]:
     outs: dict[str, Any] = {k: props.get(k) for k in _INPUTS}
     outs["resource"] = resource_of(props)
     outs["templates"] = state.rows()
@@ -58,7 +58,7 @@ def check_inputs(olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
     if rows is None or (not is_unknown(rows) and not isinstance(rows, list)):
         failures.append(CheckFailure("templates", "templates must be a list of {languageTag, templateType, details}"))
     elif isinstance(rows, list) and not is_unknown(rows):
-        failures.extend(CheckFailure("templates", p) for p in core.row_problems(rows))
+        failures.extend(CheckFailure("templates", p) for p in deploy_templates.row_problems(rows))
     return CheckResult(news, failures)
 
 
@@ -81,10 +81,10 @@ def diff_summary(olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str],
         changed.append("templates")
         parts.append("templates (known after apply)")
     else:
-        changes = core.details_changes(core.by_key(olds.get("templates") or []), core.by_key(rows or []))
+        changes = deploy_templates.details_changes(deploy_templates.by_key(olds.get("templates") or []), deploy_templates.by_key(rows or []))
         if changes:
             changed.append("templates")
-            parts.append("templates: " + core.summarize(changes))
+            parts.append("templates: " + deploy_templates.summarize(changes))
     return changed, "; ".join(parts) if parts else "no changes"
 
 
@@ -95,7 +95,7 @@ def diff_props(id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResu
 def create_templates(props: dict[str, Any]) -> CreateResult:
     props = unwrap(dict(props))
     with client_for(props) as client:
-        state, the_plan = core.sync(client, props["templates"], None, test_recipient=props.get("test_recipient") or None)
+        state, the_plan = deploy_templates.sync(client, props["templates"], None, test_recipient=props.get("test_recipient") or None)
     say(f"email templates: {the_plan.summary}")
     return CreateResult(pulumi_id(props["endpoint"], resource_of(props)), _outputs(props, state))
 
@@ -103,7 +103,7 @@ def create_templates(props: dict[str, Any]) -> CreateResult:
 def update_templates(id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
     olds, news = unwrap(dict(olds)), unwrap(dict(news))
     with client_for(news) as client:
-        state, the_plan = core.sync(client, news["templates"], _state(olds), test_recipient=news.get("test_recipient") or None)
+        state, the_plan = deploy_templates.sync(client, news["templates"], _state(olds), test_recipient=news.get("test_recipient") or None)
     say(f"email templates: {the_plan.summary}")
     return UpdateResult(_outputs(news, state))
 
@@ -113,18 +113,18 @@ def read_templates(id_: str, props: dict[str, Any]) -> ReadResult:
     props = unwrap(dict(props))
     state = _state(props)
     with client_for(props) as client:
-        state.live = core.read(client, state.owned)
-    recorded = core.by_key(props.get("templates") or [])
-    drift = core.details_changes(recorded, state.live)
+        state.live = deploy_templates.read(client, state.owned)
+    recorded = deploy_templates.by_key(props.get("templates") or [])
+    drift = deploy_templates.details_changes(recorded, state.live)
     if drift:
-        say(f"email templates drift: {core.summarize(drift)}")
+        say(f"email templates drift: {deploy_templates.summarize(drift)}")
     return ReadResult(id_, _outputs(props, state))
 
 
 def delete_templates(id_: str, props: dict[str, Any]) -> None:
     props = unwrap(dict(props))
     with client_for(props) as client:
-        the_plan = core.remove(client, _state(props))
+        the_plan = deploy_templates.remove(client, _state(props))
     say(f"email templates: removed {len(the_plan.delete)} row(s), restored {len(the_plan.restore)} taken-over row(s)")
 
 

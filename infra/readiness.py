@@ -4,7 +4,7 @@
 - under `pulumi.runtime.set_mocks` (program tests): nothing exists in AWS, report
   "not checked (mocks)" unless LOGTO_EMAIL_READINESS=run asks for the real check (tests point
   boto3 at a local SESv2 server with AWS_ENDPOINT_URL_SESV2);
-- `pulumi up`: poll SES (connectors.ses_readiness) and fail the update, before the connector
+- `pulumi up`: poll SES (connectors.aws.ses_readiness) and fail the update, before the connector
   is pushed, when the identity does not verify in time or a production account is sandboxed.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 
 from connectors.dns_records import Record
-from connectors.spec.models import ReadinessSpec
+from connectors.stack.models import ReadinessSpec
 
 READY = "ready"
 PENDING = "pending"
@@ -45,7 +45,7 @@ def check_ses(identity: str, region: str, spec: ReadinessSpec, production: bool,
     """Run the boto3 check (blocking, bounded by spec.timeout_seconds); raise RunError if not ready."""
     import boto3
 
-    from connectors.ses_readiness import SesCheckFailed, SesNotReady, SesSandboxed, wait_until_ready
+    from connectors.aws.ses_readiness import SesCheckFailed, SesNotReady, SesSandboxed, wait_until_ready
 
     require = spec.require_production_access if spec.require_production_access is not None else production
     client = boto3.client("sesv2", region_name=region)

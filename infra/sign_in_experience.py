@@ -22,7 +22,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pulumi.runtime import rpc
 
-from connectors.deploy import sign_in_experience as core
+from connectors.deploy import sign_in_experience as deploy_sign_in
 from connectors.email_policy import ACCOUNT_CENTER_VALUES
 from infra.dynamic_support import FunctionProvider, diff_result, access_failures, client_for, is_unknown, resource_of, say, tenant_scoped_id, unwrap
 
@@ -38,13 +38,13 @@ def pulumi_id(endpoint: str, resource: str) -> str:
     return tenant_scoped_id("logto-sign-in-email", endpoint, resource)
 
 
-def _want(props: dict[str, Any]) -> core.EmailSettings:
-    return core.EmailSettings(**{k: props.get(k) for k in SETTINGS})
+def _want(props: dict[str, Any]) -> deploy_sign_in.EmailSettings:
+    return deploy_sign_in.EmailSettings(**{k: props.get(k) for k in SETTINGS})
 
 
 def _live(props: dict[str, Any], sie: dict[str, Any], account_center: dict[str, Any] | None) -> dict[str, Any]:
     """The live value of every managed setting (unmanaged ones None); policies: the declared keys only."""
-    live = core.live_settings(sie)
+    live = deploy_sign_in.live_settings(sie)
     out: dict[str, Any] = {}
     for key in FLAGS:
         out[key] = getattr(live, key) if props.get(key) is not None else None
@@ -59,14 +59,14 @@ def _live(props: dict[str, Any], sie: dict[str, Any], account_center: dict[str, 
 
 
 def _outputs(
-    props: dict[str, Any], sie: dict[str, Any], record: core.Record, notes: list[str], account_center: dict[str, Any] | None = None
+    props: dict[str, Any], sie: dict[str, Any], record: deploy_sign_in.Record, notes: list[str], account_center: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     outs: dict[str, Any] = {k: props.get(k) for k in _INPUTS}
     outs["resource"] = resource_of(props)
     outs.update(_live(props, sie, account_center))
     outs["record"] = record.to_dict()
     outs["notes"] = list(notes)
-    outs["needs_email_connector"] = core.email_dependencies(sie, account_center)
+    outs["needs_email_connector"] = deploy_sign_in.email_dependencies(sie, account_center)
     outs["app_secret"] = rpc.wrap_rpc_secret(outs["app_secret"])
     return outs
 
@@ -114,9 +114,9 @@ def diff_props(id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResu
     return diff_result("sign-in experience", id_, *diff_summary(olds, news), delete_before_replace=True)
 
 
-def _apply(props: dict[str, Any], record: core.Record | None) -> dict[str, Any]:
+def _apply(props: dict[str, Any], record: deploy_sign_in.Record | None) -> dict[str, Any]:
     with client_for(props) as client:
-        edit = core.apply(client, _want(props), record)
+        edit = deploy_sign_in.apply(client, _want(props), record)
         assert edit.live is not None
         sie = edit.live
         account_center = client.get_account_center() if props.get("account_center_email") is not None else None
@@ -132,7 +132,7 @@ def create_settings(props: dict[str, Any]) -> CreateResult:
 
 def update_settings(id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
     olds, news = unwrap(dict(olds)), unwrap(dict(news))
-    return UpdateResult(_apply(news, core.Record.from_dict(olds.get("record"))))
+    return UpdateResult(_apply(news, deploy_sign_in.Record.from_dict(olds.get("record"))))
 
 
 def read_settings(id_: str, props: dict[str, Any]) -> ReadResult:
@@ -140,8 +140,8 @@ def read_settings(id_: str, props: dict[str, Any]) -> ReadResult:
     with client_for(props) as client:
         sie = client.get_sign_in_experience()
         account_center = client.get_account_center() if props.get("account_center_email") is not None else None
-    outs = _outputs(props, sie, core.Record.from_dict(props.get("record")), list(props.get("notes") or []), account_center)
-    drift = core.policy_drift(_want(props), sie, account_center)
+    outs = _outputs(props, sie, deploy_sign_in.Record.from_dict(props.get("record")), list(props.get("notes") or []), account_center)
+    drift = deploy_sign_in.policy_drift(_want(props), sie, account_center)
     drift += [f"{k} is {outs[k]}" for k in ("email_sign_up", "email_sign_in", "forgot_password") if props.get(k) is not None and outs[k] != props.get(k)]
     if drift:
         say("sign-in experience drift: " + ", ".join(drift))
@@ -152,7 +152,7 @@ def delete_settings(id_: str, props: dict[str, Any]) -> None:
     """Relax what we changed (runs before the connector's delete: it depends on the connector)."""
     props = unwrap(dict(props))
     with client_for(props) as client:
-        edit = core.relax(client, core.Record.from_dict(props.get("record")))
+        edit = deploy_sign_in.relax(client, deploy_sign_in.Record.from_dict(props.get("record")))
     say("sign-in experience: relaxed " + (", ".join(edit.patch) or "nothing (no email setting of ours left)")
          + "".join(f"; {n}" for n in edit.notes))
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from connectors.connector_config import build_connector_config, mailbox, placeholders_in, render_tenant
 from connectors.errors import ConfigError
 from connectors.secret import Secret
-from connectors.spec.models import TenantSpec
+from connectors.stack.models import TenantSpec
 from connectors.templates import RenderedSet
 from infra.connector import LogtoEmailConnector
 from infra.providers import ProviderResult, create_provider

@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any
 
-from connectors.logto.clean import clean_deep
+from connectors.logto_facts import clean_deep
 
 from . import guards as g
 from .errors import MISSING, ApiError, InternalError

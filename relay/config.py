@@ -19,7 +19,7 @@ from ruamel.yaml.error import YAMLError
 
 from connectors.errors import ConfigError, Problem, problems_from_validation
 from connectors.secret import Secret
-from connectors.spec.models import (
+from connectors.stack.models import (
     RELAY_UPSTREAM_TYPES,
     BrandingSpec,
     Model,
@@ -77,7 +77,7 @@ class RelayConfig(Model):
     @property
     def authorizations(self) -> list[str]:
         """The exact Authorization header values accepted (what Logto's connector sends)."""
-        from connectors.connector_config import relay_authorization
+        from connectors.providers.relay import relay_authorization
 
         return [relay_authorization(t).reveal() for t in self.tokens]
 

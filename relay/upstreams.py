@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from connectors.spec.models import (
+from connectors.stack.models import (
     RelayMailgunUpstream,
     RelayPostmarkUpstream,
     RelaySendgridUpstream,

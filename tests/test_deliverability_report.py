@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from connectors.cli import cli
 from connectors.deliverability.report import EXIT_ATTENTION, EXIT_FAILING, EXIT_HEALTHY, EXIT_UNKNOWN, exit_code, stack_report
-from connectors.spec import load_stack
+from connectors.stack import load_stack
 from tests.check.stacks import sendgrid_tenant, ses_tenant, stack, variant, write
 from tests.deliverability_world import TOKENS, World, fake_ses, local_dns, moto_cloudwatch, ses_world  # noqa: F401 - fixtures
 

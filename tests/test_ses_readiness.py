@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from connectors.dns_records import ses_records
-from connectors.ses_readiness import (
+from connectors.aws.ses_readiness import (
     SesCheckFailed,
     SesNotReady,
     SesSandboxed,

@@ -4,7 +4,7 @@ import base64
 
 import pytest
 
-from connectors.ses_smtp import smtp_host, smtp_password
+from connectors.aws.ses_smtp import smtp_host, smtp_password
 
 # terraform-provider-aws, internal/service/iam/access_key_test.go,
 # TestSESSMTPPasswordFromSecretKeySigV4: passwords known to authenticate against SES.

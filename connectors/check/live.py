@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator, Mapping, Protocol
 from connectors.check.findings import Finding, Severity
 from connectors.deploy.guard import live_email_dependencies
 from connectors.email_policy import lifetime_mismatch
-from connectors.spec.models import StackSpec, TenantSpec
+from connectors.stack.models import StackSpec, TenantSpec
 
 E, W, I = Severity.error, Severity.warning, Severity.info
 BASE = "config.logto-email:tenants"
@@ -36,7 +36,7 @@ SesClientFactory = Callable[[str], Any]  # region -> boto3 sesv2 client
 
 def secret_env_names(stack: str, key: str) -> list[str]:
     t = key.upper().replace("-", "_")
-    # the last one is what `status` / `test-send` read (connectors.operator_credentials)
+    # the last one is what `status` / `test-send` read (connectors.cli.credentials)
     return [f"LOGTO_APP_SECRET_{stack.upper().replace('-', '_')}_{t}", f"LOGTO_APP_SECRET_{t}", f"LOGTO_EMAIL_{t}_APP_SECRET"]
 
 

@@ -18,8 +18,15 @@ from connectors.dns_records import next_dmarc_policy
 from connectors.errors import ConfigError
 from connectors.logto.endpoint import is_private_host
 from connectors.logto_facts import REQUIRED_USAGE_TYPES, UsageType, placeholder_problems
-from connectors.spec.loader import NAMESPACE, available_stacks, load_stack, read_yaml, stack_file
-from connectors.spec.models import (
+from connectors.providers import provider_of
+from connectors.stack.loader import (
+    NAMESPACE,
+    available_stacks,
+    load_stack,
+    read_yaml,
+    stack_file,
+)
+from connectors.stack.models import (
     BOUNCE_RATE_DEFAULTS,
     COMPLAINT_RATE_DEFAULTS,
     AwsSesProvider,
@@ -74,7 +81,7 @@ def templates_and_config(ctx: Context, key: str, tenant: TenantSpec) -> Iterator
         for p in exc.problems:
             yield Finding(E, "LE101", p.path, p.message, p.hint or "fix the template or setting named here; `python -m connectors render` shows the result", key)
         return
-    if tenant.provider.type in ("http", "logto-email"):
+    if provider_of(tenant.provider.type).emails == "elsewhere":
         return  # the emails are written by the endpoint / by Logto, not by us
     external = set(map(str, getattr(tenant.provider, "template_names", {}) or {}))
     for usage in REQUIRED_USAGE_TYPES:
@@ -382,7 +389,7 @@ def _cloud(endpoint: str) -> bool:
 
 
 def _provided_usage_types(ctx: Context, tenant: TenantSpec) -> set[str]:
-    if tenant.provider.type in ("http", "logto-email", "postmark"):
+    if provider_of(tenant.provider.type).emails != "rendered":
         return set(UsageType)  # written by the endpoint / by Logto / by the Postmark template aliases
     from connectors.templates.render import load_manifest
 

@@ -15,7 +15,7 @@ from connectors.deliverability.alarms import rate_level
 from connectors.deliverability.dns_checks import DnsCheck, DnsResolver, Resolver, check_dmarc, check_record, check_spf
 from connectors.deliverability.ses_health import SesHealth, read_ses_health
 from connectors.dns_records import Record, dkim_records, dmarc_domain, mail_from_records
-from connectors.spec.models import AwsSesProvider, SesSmtpProvider, StackSpec, TenantSpec
+from connectors.stack.models import AwsSesProvider, SesSmtpProvider, StackSpec, TenantSpec
 
 CRITICAL, WARNING, INFO, UNKNOWN = "critical", "warning", "info", "unknown"
 EXIT_HEALTHY, EXIT_ATTENTION, EXIT_UNKNOWN, EXIT_FAILING = 0, 3, 4, 5

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from connectors.deliverability.alarms import BOUNCE_RATE, COMPLAINT_RATE, NAMESPACE, configuration_set_name
-from connectors.ses_readiness import SesCheckFailed, ses_call
+from connectors.aws.ses_readiness import SesCheckFailed, ses_call
 
 SUPPRESSED_COUNT_CAP = 10_000  # count at most this many (pages of 1000); more is reported as "10000+"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.logto.clean import clean_deep
+from connectors.logto_facts import clean_deep
 from connectors.logto.masking import is_secret_key
 
 

@@ -12,15 +12,16 @@ Pure Python over `LogtoClient`'s public methods; no Pulumi.
 from __future__ import annotations
 
 import copy
-import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connectors.logto.masking import scrubbed_logger
-from connectors.logto.client import LogtoClient
 from connectors.logto.errors import LogtoError, NotFound
+from connectors.logto.masking import scrubbed_logger
 from connectors.logto_facts import LOGTO_LANGUAGE_TAGS, UsageType
+
+if TYPE_CHECKING:
+    from connectors.logto.client import LogtoClient
 
 log = scrubbed_logger(__name__)
 

@@ -12,17 +12,19 @@ else's change → nothing is written and the error names what is live.
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connectors.logto.masking import scrubbed_logger
 from connectors.deploy.diff import config_changes
 from connectors.deploy.guard import live_email_dependencies
 from connectors.deploy.plan import Action, Desired, Plan, make_plan
-from connectors.logto.client import Connector, LogtoClient
 from connectors.logto.errors import LogtoError, MoreThanOneEmailConnector, Unprocessable
+from connectors.logto.masking import scrubbed_logger
+from connectors.logto.records import Connector
+
+if TYPE_CHECKING:
+    from connectors.logto.client import LogtoClient
 
 log = scrubbed_logger(__name__)
 
@@ -180,7 +182,7 @@ def _test_send_once_credentials_work(client: LogtoClient, desired: Desired, summ
     pause = min(2.0, max(desired.credential_wait / 10, 0.01))
     while True:
         try:
-            client.test_send(desired.factory_id, desired.config, desired.test_recipient or "", desired.test_locale)
+            client.test_send(desired.factory_id, desired.config, desired.test_recipient or "")
             return time.monotonic() - start
         except LogtoError as exc:
             waited = time.monotonic() - start
@@ -224,7 +226,7 @@ def sendable(factory_id: str, stored: dict[str, Any]) -> dict[str, Any]:
     Logto's clean-deep drops keys its guard requires (SMTP `auth: {}`), so a stored config
     cannot always be sent back as is; the factory model knows what to put back.
     """
-    from connectors.factories import FACTORIES
+    from connectors.providers import FACTORIES
 
     model = FACTORIES.get(factory_id)
     return model.payload_from_stored(stored) if model is not None else dict(stored)

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from connectors.deploy.diff import Change, config_changes
-from connectors.logto.client import Connector
+from connectors.logto.records import Connector
 
 
 class Action(StrEnum):
@@ -28,7 +28,6 @@ class Desired:
     factory_id: str
     config: dict[str, Any] = field(repr=False)  # exact Logto JSON, secrets in clear
     test_recipient: str | None = None
-    test_locale: str | None = None
     allow_sign_in_breakage: bool = False
     allow_untested_changes: bool = False  # the tenant's explicit opt-out of the test-send requirement
     credential_wait: float = 0.0  # seconds to keep re-trying a test-send the provider refused for credentials (a new key)

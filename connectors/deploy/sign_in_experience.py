@@ -25,14 +25,15 @@ Logto's rules shape the edits:
 from __future__ import annotations
 
 import copy
-import logging
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connectors.logto.masking import scrubbed_logger
 from connectors.deploy.guard import email_dependencies
-from connectors.logto.client import LogtoClient
 from connectors.logto.errors import LogtoApiError, LogtoError
+from connectors.logto.masking import scrubbed_logger
+
+if TYPE_CHECKING:
+    from connectors.logto.client import LogtoClient
 
 log = scrubbed_logger(__name__)
 

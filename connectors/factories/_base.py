@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Iterable
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Iterable, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+)
 
-from connectors.logto.clean import clean_deep
-from connectors.logto_facts import REQUIRED_USAGE_TYPES, UsageType, placeholder_problems
-from connectors.validators import EmailAddress, HeaderText, HostName, HttpUrl, Mailbox, NonEmptyStr  # noqa: F401  (re-exported to the factory modules)
+from connectors.logto_facts import (
+    REQUIRED_USAGE_TYPES,
+    UsageType,
+    clean_deep,
+    placeholder_problems,
+)
+from connectors.validators import (  # noqa: F401  (re-exported to the factory modules)
+    EmailAddress,
+    HeaderText,
+    HostName,
+    HttpUrl,
+    Mailbox,
+    NonEmptyStr,
+)
 
 Number = Annotated[StrictInt | StrictFloat, Field(ge=0)]
 Flag = StrictBool
@@ -25,6 +46,24 @@ def _usage_type(value: str) -> str:
 UsageTypeName = Annotated[StrictStr, AfterValidator(_usage_type)]
 
 
+@dataclass(frozen=True)
+class TemplateFormat:
+    """How a factory's config carries templates: not at all, a `templates[]` list of entries
+    (with the key naming the body's MIME type, if any), Postmark's aliases, Mailgun's deliveries."""
+
+    kind: Literal["none", "entries", "aliases", "deliveries"]
+    content_type_key: str | None = None
+
+
+@dataclass(frozen=True)
+class I18nRows:
+    """A factory that reads Logto's i18n email templates: which `details` fields besides subject
+    and content it reads, and what `sendFrom` means to it (the whole From header, or the name)."""
+
+    fields: frozenset[str] = frozenset()
+    send_from: Literal["address", "name"] | None = None
+
+
 class FactoryModel(BaseModel):
     """Base of every connector config model. Field names are Logto's exact JSON names."""
 
@@ -33,6 +72,13 @@ class FactoryModel(BaseModel):
     FACTORY_ID: ClassVar[str]
     # Which top-level keys hold secrets (masked in every view, revealed only on the wire).
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset()
+    TEMPLATE_FORMAT: ClassVar[TemplateFormat]
+    # Set when the factory's connector reads Logto's i18n email templates (/api/email-templates).
+    I18N_ROWS: ClassVar[I18nRows | None] = None
+    # Where the config keeps its sender (display name first when there are two; none is secret).
+    SENDER_KEYS: ClassVar[tuple[str, ...]] = ()
+    # Offered only by Logto Cloud.
+    CLOUD_ONLY: ClassVar[bool] = False
 
     def to_logto(self, reveal: bool = False) -> dict[str, Any]:
         """The config to send to Logto: exact JSON names, unset fields left out.

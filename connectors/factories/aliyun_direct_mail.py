@@ -6,7 +6,17 @@ from typing import ClassVar, Literal
 
 from pydantic import field_validator
 
-from connectors.factories._base import EmailAddress, FactoryModel, HeaderText, NonEmptyStr, Strict, UsageTypeName, check_templates
+from connectors.factories._base import (
+    EmailAddress,
+    FactoryModel,
+    HeaderText,
+    I18nRows,
+    NonEmptyStr,
+    Strict,
+    TemplateFormat,
+    UsageTypeName,
+    check_templates,
+)
 from connectors.secret import Secret
 
 AliyunRegion = Literal["cn-hangzhou", "ap-southeast-1", "ap-southeast-2", "eu-central-1", "us-east-1"]
@@ -22,6 +32,9 @@ class AliyunTemplate(Strict):
 class AliyunDirectMailConfig(FactoryModel):
     FACTORY_ID: ClassVar[str] = "aliyun-direct-mail"
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"accessKeySecret"})
+    TEMPLATE_FORMAT: ClassVar[TemplateFormat] = TemplateFormat("entries")
+    I18N_ROWS: ClassVar[I18nRows | None] = I18nRows(send_from="name")
+    SENDER_KEYS: ClassVar[tuple[str, ...]] = ("fromAlias", "accountName")
 
     accessKeyId: NonEmptyStr
     accessKeySecret: Secret

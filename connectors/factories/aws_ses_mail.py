@@ -6,7 +6,17 @@ from typing import ClassVar
 
 from pydantic import field_validator
 
-from connectors.factories._base import FactoryModel, HeaderText, Mailbox, NonEmptyStr, Strict, UsageTypeName, check_templates
+from connectors.factories._base import (
+    FactoryModel,
+    HeaderText,
+    I18nRows,
+    Mailbox,
+    NonEmptyStr,
+    Strict,
+    TemplateFormat,
+    UsageTypeName,
+    check_templates,
+)
 from connectors.secret import Secret
 
 
@@ -19,6 +29,9 @@ class SesTemplate(Strict):
 class AwsSesMailConfig(FactoryModel):
     FACTORY_ID: ClassVar[str] = "aws-ses-mail"
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"accessKeySecret"})
+    TEMPLATE_FORMAT: ClassVar[TemplateFormat] = TemplateFormat("entries")
+    I18N_ROWS: ClassVar[I18nRows | None] = I18nRows()
+    SENDER_KEYS: ClassVar[tuple[str, ...]] = ("emailAddress",)
 
     accessKeyId: NonEmptyStr
     accessKeySecret: Secret

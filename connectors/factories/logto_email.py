@@ -8,7 +8,13 @@ from typing import ClassVar
 from pydantic import AfterValidator
 from typing_extensions import Annotated
 
-from connectors.factories._base import FactoryModel, HeaderText, HttpUrl, NonEmptyStr
+from connectors.factories._base import (
+    FactoryModel,
+    HeaderText,
+    HttpUrl,
+    NonEmptyStr,
+    TemplateFormat,
+)
 
 # connector-kit's urlRegEx, tested with RegExp.test (a search). JS \w is ASCII.
 URL_RE = re.compile(r"(https?://)?(?:www\.)?[\w#%+.:=@~-]{1,256}\.[\d()A-Za-z]{1,6}\b[\w#%&()+./:=?@~-]*", re.ASCII)
@@ -28,6 +34,9 @@ class LogtoEmailConfig(FactoryModel):
     removed them from stored configs and uses the tenant's cloud connection instead."""
 
     FACTORY_ID: ClassVar[str] = "logto-email"
+    TEMPLATE_FORMAT: ClassVar[TemplateFormat] = TemplateFormat("none")
+    SENDER_KEYS: ClassVar[tuple[str, ...]] = ("senderName",)
+    CLOUD_ONLY: ClassVar[bool] = True
 
     senderName: Annotated[HeaderText, _no_url("sender name")] | None = None
     companyInformation: Annotated[NonEmptyStr, _no_url("company information")] | None = None

@@ -8,7 +8,16 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, Field, field_validator
 from typing_extensions import Annotated
 
-from connectors.factories._base import FactoryModel, HeaderText, Mailbox, NonEmptyStr, Strict, UsageTypeName
+from connectors.factories._base import (
+    FactoryModel,
+    HeaderText,
+    I18nRows,
+    Mailbox,
+    NonEmptyStr,
+    Strict,
+    TemplateFormat,
+    UsageTypeName,
+)
 from connectors.logto_facts import REQUIRED_USAGE_TYPES, placeholder_problems
 from connectors.secret import Secret
 
@@ -45,6 +54,9 @@ Delivery = Annotated[HtmlDelivery | TemplateDelivery, Field(union_mode="left_to_
 class MailgunEmailConfig(FactoryModel):
     FACTORY_ID: ClassVar[str] = "mailgun-email"
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"apiKey"})
+    TEMPLATE_FORMAT: ClassVar[TemplateFormat] = TemplateFormat("deliveries")
+    I18N_ROWS: ClassVar[I18nRows | None] = I18nRows(frozenset({"contentType", "replyTo"}), "address")
+    SENDER_KEYS: ClassVar[tuple[str, ...]] = ("from",)
 
     endpoint: Annotated[NonEmptyStr, AfterValidator(_mailgun_endpoint)] | None = None
     domain: NonEmptyStr

@@ -6,7 +6,15 @@ from typing import ClassVar
 
 from pydantic import field_validator
 
-from connectors.factories._base import EmailAddress, FactoryModel, NonEmptyStr, Strict, UsageTypeName, check_templates
+from connectors.factories._base import (
+    EmailAddress,
+    FactoryModel,
+    NonEmptyStr,
+    Strict,
+    TemplateFormat,
+    UsageTypeName,
+    check_templates,
+)
 from connectors.secret import Secret
 
 
@@ -18,6 +26,8 @@ class PostmarkTemplate(Strict):
 class PostmarkMailConfig(FactoryModel):
     FACTORY_ID: ClassVar[str] = "postmark-mail"
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"serverToken"})
+    TEMPLATE_FORMAT: ClassVar[TemplateFormat] = TemplateFormat("aliases")
+    SENDER_KEYS: ClassVar[tuple[str, ...]] = ("fromEmail",)
 
     serverToken: Secret
     fromEmail: EmailAddress

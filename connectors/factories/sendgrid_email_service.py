@@ -6,7 +6,17 @@ from typing import ClassVar, Literal
 
 from pydantic import field_validator
 
-from connectors.factories._base import EmailAddress, FactoryModel, HeaderText, NonEmptyStr, Strict, UsageTypeName, check_templates
+from connectors.factories._base import (
+    EmailAddress,
+    FactoryModel,
+    HeaderText,
+    I18nRows,
+    NonEmptyStr,
+    Strict,
+    TemplateFormat,
+    UsageTypeName,
+    check_templates,
+)
 from connectors.secret import Secret
 
 
@@ -20,6 +30,9 @@ class SendGridTemplate(Strict):
 class SendgridEmailServiceConfig(FactoryModel):
     FACTORY_ID: ClassVar[str] = "sendgrid-email-service"
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"apiKey"})
+    TEMPLATE_FORMAT: ClassVar[TemplateFormat] = TemplateFormat("entries", "type")
+    I18N_ROWS: ClassVar[I18nRows | None] = I18nRows(frozenset({"contentType"}), "name")
+    SENDER_KEYS: ClassVar[tuple[str, ...]] = ("fromName", "fromEmail")
 
     apiKey: Secret
     fromEmail: EmailAddress  # a plain address; the name goes in fromName

@@ -16,11 +16,13 @@ from connectors.factories._base import (
     Flag,
     HeaderText,
     HostName,
+    I18nRows,
     Mailbox,
     NonEmptyStr,
     Number,
     Strict,
     StrictInt,
+    TemplateFormat,
     UsageTypeName,
     check_templates,
 )
@@ -79,6 +81,9 @@ class SmtpTemplate(Strict):
 class SimpleMailTransferProtocolConfig(FactoryModel):
     FACTORY_ID: ClassVar[str] = "simple-mail-transfer-protocol"
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"auth"})
+    TEMPLATE_FORMAT: ClassVar[TemplateFormat] = TemplateFormat("entries", "contentType")
+    I18N_ROWS: ClassVar[I18nRows | None] = I18nRows(frozenset({"contentType", "replyTo"}), "address")
+    SENDER_KEYS: ClassVar[tuple[str, ...]] = ("fromEmail",)
 
     host: HostName
     port: Port

@@ -1,7 +1,7 @@
-"""Logto Management API: the M2M client, its typed errors, and Logto's config cleaning.
+"""Logto Management API: the M2M client and its typed errors.
 
-Names load on first use (PEP 562): `connectors.logto.clean` is needed by every factory model,
-and importing it must not drag httpx into `validate` and `render`.
+Names load on first use (PEP 562): importing the package (e.g. for `masking`) must not drag httpx
+into `validate` and `render`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "Connector": "client", "Factory": "client", "LogtoClient": "client",
+    "Connector": "records", "Factory": "records", "LogtoClient": "client",
     "OSS_RESOURCE": "endpoint", "default_resource": "endpoint", "is_private_host": "endpoint",
     "normalize_endpoint": "endpoint",
     "BadRequest": "errors", "ConnectorSendFailed": "errors", "Forbidden": "errors", "InsecureEndpoint": "errors",

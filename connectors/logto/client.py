@@ -9,18 +9,14 @@ mails a real person) is never repeated once it may have been delivered.
 from __future__ import annotations
 
 import email.utils
-import hashlib
-import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 import stamina
 
-from connectors.logto.clean import clean_deep
 from connectors.logto.endpoint import default_resource, normalize_endpoint
 from connectors.logto.errors import (
     FORBIDDEN_HINT,
@@ -38,6 +34,7 @@ from connectors.logto.errors import (
     error_class,
 )
 from connectors.logto.masking import Scrubber, remember, scrubbed_logger, secret_values
+from connectors.logto.records import Connector, Factory
 from connectors.logto.settings import ClientSettings
 from connectors.logto.token import TOKENS, TokenCache, secret_digest
 from connectors.secret import Secret
@@ -56,26 +53,6 @@ class _PostNotLanded(Exception):
     def __init__(self, cause: Exception) -> None:
         self.cause = cause
         super().__init__(str(cause))
-
-
-@dataclass(frozen=True)
-class Connector:
-    """A connector instance as Logto returns it. `config` holds secrets in clear: never print it."""
-
-    id: str
-    factory_id: str
-    type: str
-    config: dict[str, Any] = field(repr=False)
-
-    def matches(self, factory_id: str, config: dict[str, Any]) -> bool:
-        return self.factory_id == factory_id and clean_deep(self.config) == clean_deep(config)
-
-
-@dataclass(frozen=True)
-class Factory:
-    id: str
-    type: str
-    name: str = ""
 
 
 class LogtoClient:

@@ -1,8 +1,9 @@
 """Which parts of a Logto connector config are secret, and how to keep them out of text.
 
 The deploy step only sees the plain Logto JSON (secrets revealed, as they go on the wire), so it
-decides what is secret by key name. Over-masking is harmless; under-masking leaks a credential
-into a plan summary, a log line or an exception, so the list errs on the wide side.
+decides what is secret by key name: the names the factory models declare secret, and a name
+heuristic as a backstop. Over-masking is harmless; under-masking leaks a credential into a plan
+summary, a log line or an exception, so the backstop errs on the wide side.
 """
 
 from __future__ import annotations
@@ -12,23 +13,53 @@ import json
 import logging
 import re
 import threading
+import typing
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from connectors.secret import SECRET_MARKER
+from pydantic import BaseModel
 
-# Exact key names (lower-cased) that hold secrets in the eight email factories' configs and in
-# the HTTP headers some of them carry.
-SECRET_KEYS: frozenset[str] = frozenset(
+from connectors.providers import FACTORIES
+from connectors.secret import SECRET_MARKER, Secret
+
+# Secret keys outside the factory models: HTTP headers some configs carry, the stack's and the
+# relay's credential names (lower-cased).
+_OTHER_SECRET_KEYS = frozenset(
     {
-        "apikey", "accesskeysecret", "pass", "password", "servertoken", "authorization",
-        "clientsecret", "privatekey", "refreshtoken", "accesstoken", "appsecret", "secret",
-        "token", "passphrase", "key", "pfx", "secretaccesskey", "apisecret", "x-api-key",
+        "password", "appsecret", "secret", "token", "pfx", "secretaccesskey", "apisecret", "x-api-key",
         "cookie", "proxy-authorization",
     }
 )
-# Substrings that make any key secret (e.g. `smtpPassword`, `webhookSecret`, `authToken`).
+
+
+def _types_in(annotation: Any) -> Iterator[Any]:
+    """Every type named in an annotation (through Optional, unions, lists, Annotated)."""
+    yield annotation
+    for arg in typing.get_args(annotation):
+        yield from _types_in(arg)
+
+
+def declared_secret_keys(model: type[BaseModel], top: frozenset[str] = frozenset()) -> set[str]:
+    """The keys (Logto's JSON names, lower-cased) a factory model declares secret: its
+    `SECRET_FIELDS` and every `Secret`-typed field, looking inside nested objects for the leaves."""
+    keys: set[str] = set()
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        types = list(_types_in(info.annotation))
+        nested = [t for t in types if isinstance(t, type) and issubclass(t, BaseModel)]
+        for sub in nested:
+            keys |= declared_secret_keys(sub)
+        if Secret in types or (not nested and key in top):
+            keys.add(key.lower())
+    return keys
+
+
+# Exact key names (lower-cased) that hold secrets: what the factory models declare, plus the rest.
+SECRET_KEYS: frozenset[str] = frozenset(
+    {k for m in FACTORIES.values() for k in declared_secret_keys(m, m.SECRET_FIELDS)} | _OTHER_SECRET_KEYS
+)
+# The backstop: substrings that make any other key secret (e.g. `smtpPassword`, `webhookSecret`).
 _SECRET_PARTS = ("secret", "password", "passwd", "token", "passphrase", "privatekey", "apikey", "credential")
 
 # Shorter strings are not scrubbed from text: they would mangle ordinary words, and a credential

@@ -20,8 +20,8 @@ from connectors.errors import ConfigError, Problem
 from connectors.promote.schema import MISSING, Key, all_portable, as_data, keys_of, model_for
 from connectors.promote.yamlfile import StackDocument, to_node, write_atomically
 
-from connectors.spec.loader import NAMESPACE, load_stack, stack_file, stack_from_document
-from connectors.spec.models import TenantSpec
+from connectors.stack.loader import NAMESPACE, load_stack, stack_file, stack_from_document
+from connectors.stack.models import TenantSpec
 
 TENANTS_KEY = f"{NAMESPACE}:tenants"
 Action = Literal["change", "add", "remove"]

@@ -1,6 +1,6 @@
 """What the stack schema says about each YAML key: portable or environment-bound, default, secret.
 
-The one list of portable settings is the `portable(...)` marker in `connectors.spec.models`;
+The one list of portable settings is the `portable(...)` marker in `connectors.stack.models`;
 this module only reads it by walking the pydantic models, so adding a field there is enough.
 """
 

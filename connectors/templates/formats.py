@@ -2,44 +2,37 @@
 
 Two destinations: the connector config (`templates[]` or Mailgun `deliveries`, one locale:
 the tenant's default) and the tenant-wide rows of `PUT /api/email-templates` (every locale),
-which only SES, Mailgun, SendGrid, SMTP and Aliyun read.
+which only the factories with `I18N_ROWS` read (SES, Mailgun, SendGrid, SMTP and Aliyun).
 """
 
 from __future__ import annotations
 
 import re
-from email.headerregistry import Address
 from collections.abc import Mapping
+from email.headerregistry import Address
 from typing import Any
 
+from connectors.factories import FactoryModel
 from connectors.logto_facts import REQUIRED_USAGE_TYPES, UsageType
-from connectors.templates.model import RenderedSet, Sender, TemplateError, TemplateProblem
+from connectors.providers import FACTORIES
+from connectors.templates.model import (
+    RenderedSet,
+    Sender,
+    TemplateError,
+    TemplateProblem,
+)
 
 # Postmark's Console defaults.
 POSTMARK_DEFAULT_ALIASES: dict[str, str] = {
     u.value: "logto-" + re.sub(r"(?<!^)(?=[A-Z])", "-", u.value).lower() for u in UsageType
 }
 
-# Factories with templates in their config, and the per-entry shape each one expects.
-_TEMPLATE_LIST_FACTORIES = {"aws-ses-mail", "simple-mail-transfer-protocol", "sendgrid-email-service",
-                             "aliyun-direct-mail"}
-_NO_TEMPLATE_FACTORIES = {"http-email", "logto-email"}
-
-# Which `details` fields of /api/email-templates each factory reads, and what
-# `sendFrom` means to it: the whole From header, or only the display name.
-_ROW_FIELDS: dict[str, tuple[frozenset[str], str | None]] = {
-    "aws-ses-mail": (frozenset(), None),
-    "mailgun-email": (frozenset({"contentType", "replyTo"}), "address"),
-    "sendgrid-email-service": (frozenset({"contentType"}), "name"),
-    "simple-mail-transfer-protocol": (frozenset({"contentType", "replyTo"}), "address"),
-    "aliyun-direct-mail": (frozenset(), "name"),
-}
-KNOWN_FACTORIES = frozenset(_TEMPLATE_LIST_FACTORIES | _NO_TEMPLATE_FACTORIES | {"mailgun-email", "postmark-mail"})
-
-
-def _check_factory(factory_id: str) -> None:
-    if factory_id not in KNOWN_FACTORIES:
-        raise ValueError(f"unknown email connector factory {factory_id!r}; known: {', '.join(sorted(KNOWN_FACTORIES))}")
+def _factory(factory_id: str) -> type[FactoryModel]:
+    """The factory's model: its TEMPLATE_FORMAT and I18N_ROWS say what this module writes."""
+    model = FACTORIES.get(factory_id)
+    if model is None:
+        raise ValueError(f"unknown email connector factory {factory_id!r}; known: {', '.join(sorted(FACTORIES))}")
+    return model
 
 
 def _require(rendered: RenderedSet) -> None:
@@ -55,33 +48,28 @@ def config_templates(factory_id: str, rendered: RenderedSet, *, locale: str | No
     `reply_to` goes into Mailgun deliveries (the only config template format that has one;
     SMTP's replyTo is a config-level field). `postmark_aliases` overrides the default aliases.
     """
-    _check_factory(factory_id)
-    if factory_id in _NO_TEMPLATE_FACTORIES:
+    fmt = _factory(factory_id).TEMPLATE_FORMAT
+    if fmt.kind == "none":
         return {}
     _require(rendered)
     loc = locale or rendered.default_locale
     if loc not in rendered.locales:
         raise ValueError(f"locale {loc!r} is not in the rendered set ({', '.join(rendered.locales)})")
     emails = [rendered.get(loc, u) for u in rendered.usage_types]
-    if factory_id == "postmark-mail":
+    if fmt.kind == "aliases":
         aliases = {**POSTMARK_DEFAULT_ALIASES, **(postmark_aliases or {})}
         unknown = sorted(set(postmark_aliases or {}) - set(POSTMARK_DEFAULT_ALIASES))
         if unknown:
             raise ValueError(f"postmark_aliases has unknown usage types: {', '.join(unknown)}")
         return {"templates": [{"usageType": e.usage_type, "templateAlias": aliases[e.usage_type]} for e in emails]}
-    if factory_id == "mailgun-email":
+    if fmt.kind == "deliveries":
         return {"deliveries": {
             e.usage_type: {"subject": e.subject, "html": e.html, "text": e.text, **({"replyTo": reply_to} if reply_to else {})}
             for e in emails
         }}
-    if factory_id == "simple-mail-transfer-protocol":
-        entries = [{"usageType": e.usage_type, "contentType": "text/html", "subject": e.subject, "content": e.html}
-                   for e in emails]
-    elif factory_id == "sendgrid-email-service":
-        entries = [{"usageType": e.usage_type, "type": "text/html", "subject": e.subject, "content": e.html}
-                   for e in emails]
-    else:  # aws-ses-mail, aliyun-direct-mail: the body is always HTML
-        entries = [{"usageType": e.usage_type, "subject": e.subject, "content": e.html} for e in emails]
+    key = fmt.content_type_key  # None: the body is always HTML (SES, Aliyun)
+    entries = [{"usageType": e.usage_type, **({key: "text/html"} if key else {}), "subject": e.subject, "content": e.html}
+               for e in emails]
     return {"templates": entries}
 
 
@@ -101,11 +89,11 @@ def format_address(name: str | None, email: str) -> str:
 def email_template_rows(factory_id: str, rendered: RenderedSet, sender: Sender) -> list[dict[str, Any]]:
     """Rows for `PUT /api/email-templates` (every locale × usage type), with only the detail
     fields this factory reads; `[]` for factories that never read them (Postmark, HTTP, Logto)."""
-    _check_factory(factory_id)
-    if factory_id not in _ROW_FIELDS:
+    reads = _factory(factory_id).I18N_ROWS
+    if reads is None:
         return []
     _require(rendered)
-    extra_fields, send_from = _ROW_FIELDS[factory_id]
+    extra_fields, send_from = reads.fields, reads.send_from
     rows: list[dict[str, Any]] = []
     for locale in rendered.locales:
         for usage in rendered.usage_types:

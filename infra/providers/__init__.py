@@ -1,7 +1,9 @@
-"""One small module per provider; each is imported only when a tenant uses it.
+"""The provider's resources of a tenant: its infra module when it has cloud resources, else a
+settings-only component (`connectors.providers` says which, per provider type).
 
-So a stack of SMTP/HTTP tenants never imports pulumi_aws or pulumi_mailgun (slow, large).
-Every module has `create(name, tenant_key, tenant, *, production, parent) -> ProviderResult`.
+A module is imported only when a tenant uses it, so a stack of SMTP/HTTP tenants never imports
+pulumi_aws or pulumi_mailgun (slow, large). Every module has
+`create(name, tenant_key, tenant, *, production, parent) -> ProviderResult`.
 """
 
 from __future__ import annotations
@@ -10,26 +12,19 @@ import importlib
 
 import pulumi
 
-from connectors.spec.models import TenantSpec
+from connectors.providers import provider_of
+from connectors.stack.models import TenantSpec
+from infra.providers import settings_only
 from infra.providers.base import ProviderResult
-
-MODULES: dict[str, str] = {
-    "aws-ses": "ses",
-    "ses-smtp": "ses",
-    "mailgun": "mailgun",
-    "sendgrid": "sendgrid",
-    "postmark": "postmark",
-    "smtp": "smtp",
-    "http": "http",
-    "aliyun": "aliyun",
-    "logto-email": "logto_email",
-    "relay": "relay",
-}
 
 
 def create_provider(name: str, tenant_key: str, tenant: TenantSpec, *, production: bool, parent: pulumi.Resource) -> ProviderResult:
-    module = importlib.import_module(f"infra.providers.{MODULES[tenant.provider.type]}")
-    return module.create(name, tenant_key, tenant, production=production, parent=parent)
+    module_name = provider_of(tenant.provider.type).infra_module
+    if module_name is None:
+        return settings_only.create(name, tenant_key, tenant, production=production, parent=parent)
+    module = importlib.import_module(f"infra.providers.{module_name}")
+    result: ProviderResult = module.create(name, tenant_key, tenant, production=production, parent=parent)
+    return result
 
 
-__all__ = ["MODULES", "ProviderResult", "create_provider"]
+__all__ = ["ProviderResult", "create_provider"]

@@ -12,7 +12,7 @@ from typing import Any
 import pulumi
 
 from connectors.dns_records import TTL, Record, dmarc_domain, dmarc_record
-from connectors.spec.models import DnsSpec, TenantSpec
+from connectors.stack.models import DnsSpec, TenantSpec
 from infra.providers.base import PlannedRecord
 
 

@@ -11,7 +11,7 @@ import pulumi
 import pulumi_mailgun as mailgun
 
 from connectors.dns_records import Record
-from connectors.spec.models import MailgunProvider, TenantSpec
+from connectors.stack.models import MailgunProvider, TenantSpec
 from infra.providers.base import PlannedRecord, ProviderResult, secret
 from infra.providers.dns import check_in_zone, dmarc_planned, publish
 from infra.readiness import under_mocks

@@ -25,7 +25,7 @@ from typing import Any
 
 import pulumi
 
-from connectors.spec.models import RelayProvider, RelaySesUpstream, TenantSpec
+from connectors.stack.models import RelayProvider, RelaySesUpstream, TenantSpec
 from infra.providers.base import ProviderResult
 from infra.providers.settings_only import create_for, tenant_summary
 from infra.readiness import under_mocks

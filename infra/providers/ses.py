@@ -42,8 +42,8 @@ from connectors.deliverability.alarms import (
     configuration_set_name,
 )
 from connectors.dns_records import dkim_records, mail_from_domain, mail_from_records
-from connectors.ses_smtp import smtp_password
-from connectors.spec.models import AwsSesProvider, SesSmtpProvider, TenantSpec
+from connectors.aws.ses_smtp import smtp_password
+from connectors.stack.models import AwsSesProvider, SesSmtpProvider, TenantSpec
 from infra.providers.base import PlannedRecord, ProviderResult, secret
 from infra.providers.dns import check_in_zone, dmarc_planned, known, publish
 from infra.readiness import ses_readiness, under_mocks

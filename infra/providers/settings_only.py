@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pulumi
 
-from connectors.spec.models import TenantSpec
+from connectors.providers import provider_of
+from connectors.stack.models import TenantSpec
 from infra.providers.base import ProviderResult
 
 
@@ -25,3 +26,14 @@ def create_for(type_name: str, name: str, summary: dict[str, str], parent: pulum
 
 def tenant_summary(tenant: TenantSpec) -> dict[str, str]:
     return {"provider": tenant.provider.type, "factory": tenant.factory_id}
+
+
+def create(name: str, tenant_key: str, tenant: TenantSpec, *, production: bool, parent: pulumi.Resource) -> ProviderResult:
+    """Every provider without cloud resources (SMTP, HTTP, Aliyun, the Logto Email Service)."""
+    provider = provider_of(tenant.provider.type)
+    if provider.factory.CLOUD_ONLY and not tenant.logto.endpoint.endswith(".logto.app"):
+        pulumi.log.warn(
+            f"tenant {tenant_key}: provider {provider.type} exists only on Logto Cloud (*.logto.app); "
+            f"{tenant.logto.endpoint} will refuse the connector"
+        )
+    return create_for(provider.component or provider.type, name, tenant_summary(tenant), parent)

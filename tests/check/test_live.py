@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from connectors.check.cli import check_command
+from connectors.cli.check import check_command
 from connectors.check.live import live_findings, secret_env_names
-from connectors.spec import load_stack
+from connectors.stack import load_stack
 from tests.check.stacks import http_tenant, ses_tenant, stack, variant, write
 from tests.deliverability_world import World, fake_ses, local_dns, moto_cloudwatch, ses_world  # noqa: F401 - fixtures
 
@@ -107,7 +107,7 @@ def test_missing_secret_skips_logto_checks_with_a_warning(tmp_path, ses):
 
 
 def test_operator_commands_env_name_is_accepted(tmp_path, logto_target, ses):
-    from connectors.operator_credentials import env_name
+    from connectors.cli.credentials import env_name
 
     write(tmp_path, "dev", stack({"shop": tenant_on(logto_target)}, production=False))
     env = {env_name("shop", "appSecret"): logto_target.app_secret}

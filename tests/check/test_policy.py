@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from connectors.check import check_stack, dev_like
-from connectors.check.cli import check_command
+from connectors.cli.check import check_command
 from tests.check.stacks import http_tenant, sec, sendgrid_tenant, ses_tenant, smtp_tenant, stack, variant, write
 
 REPO = Path(__file__).resolve().parents[2]
@@ -142,7 +142,7 @@ def test_test_recipient_opt_out_is_reported(tmp_path):
 
 def test_declared_email_sign_in_without_test_recipient_is_refused_by_validate(tmp_path):
     from connectors.errors import ConfigError
-    from connectors.spec import load_stack
+    from connectors.stack import load_stack
 
     needs = variant(ses_tenant, lambda t: (t.pop("testRecipient"), t.update(signInExperience={"emailSignIn": True})))
     write(tmp_path, "dev", stack({"shop": needs}, production=False))

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from connectors.errors import ConfigError
-from connectors.factories import FACTORIES, parse_config
+from connectors.providers import FACTORIES, parse_config
 from connectors.logto_facts import ALL_USAGE_TYPES, REQUIRED_USAGE_TYPES
 from tests.contract.samples import (
     Sample,

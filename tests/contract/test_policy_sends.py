@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from connectors.factories import parse_config
+from connectors.providers import parse_config
 from connectors.templates import Branding, Sender, config_templates, email_template_rows, fill_placeholders, render_all
 from tests.contract.samples import ses, smtp
 

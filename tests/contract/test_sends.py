@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from connectors.factories import parse_config
+from connectors.providers import parse_config
 from connectors.templates import Sender, config_templates, email_template_rows, fill_placeholders
 from tests.contract.samples import mailgun, postmark, rendered_set, sendgrid, ses, smtp
 

@@ -127,8 +127,6 @@ class ProviderDriver:
         }
         if kw.get("test_recipient"):
             props["test_recipient"] = kw["test_recipient"]
-        if kw.get("test_locale"):
-            props["test_locale"] = kw["test_locale"]
         if "allow_sign_in_breakage" in kw:
             props["allow_sign_in_breakage"] = kw["allow_sign_in_breakage"]
         checked = self.provider.check(self.outs or {}, props)

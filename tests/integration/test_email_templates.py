@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from connectors.deploy import email_templates as core
+from connectors.deploy import email_templates as deploy_templates
 from connectors.templates import available_locales, fill_placeholders
 from infra.email_templates import LogtoEmailTemplatesProvider, diff_summary
 from tests.integration.deploy_support import client_for, smtp_config
@@ -35,7 +35,7 @@ def client(logto_target):
 
 
 def _keys(client) -> set[str]:
-    return {core.key_of(r) for r in client.list_email_templates()}
+    return {deploy_templates.key_of(r) for r in client.list_email_templates()}
 
 
 def _norm(text: str | None) -> str:
@@ -47,8 +47,8 @@ def test_every_shipped_locale_lands_and_is_used_by_a_test_send(logto_target, cli
     rows = rows_for(locales)
     driver = TemplatesDriver(logto_target)
     outs = driver.up(rows)
-    assert set(outs["owned"]) == {core.key_of(r) for r in rows} == set(outs["row_ids"])
-    assert {core.key_of(r) for r in rows} <= _keys(client)
+    assert set(outs["owned"]) == {deploy_templates.key_of(r) for r in rows} == set(outs["row_ids"])
+    assert {deploy_templates.key_of(r) for r in rows} <= _keys(client)
     assert len(rows) == len(locales) * 9
 
     config = smtp_config(smtp_sink, subject_prefix="CONFIG ")  # the connector's own templates: must NOT be used
@@ -68,7 +68,7 @@ def test_every_shipped_locale_lands_and_is_used_by_a_test_send(logto_target, cli
     assert subjects["de"] != subjects["en"] and "Bestätigungscode" in subjects["de"]
     assert len(set(subjects.values())) == len(locales)  # each locale its own subject
     driver.destroy()
-    assert not ({core.key_of(r) for r in rows} & _keys(client))
+    assert not ({deploy_templates.key_of(r) for r in rows} & _keys(client))
 
 
 def test_removing_a_locale_removes_only_our_rows(logto_target, client):
@@ -98,7 +98,7 @@ def test_a_taken_over_row_is_put_back_not_deleted(logto_target, client):
     assert live["details"]["subject"] != "theirs"
     driver.destroy()
     rows = client.list_email_templates(language_tag="en")
-    assert [core.key_of(r) for r in rows] == ["en/Generic"] and rows[0]["details"] == theirs["details"]
+    assert [deploy_templates.key_of(r) for r in rows] == ["en/Generic"] and rows[0]["details"] == theirs["details"]
 
 
 def test_drift_is_seen_by_refresh_and_repaired_by_up(logto_target, client):
@@ -111,7 +111,7 @@ def test_drift_is_seen_by_refresh_and_repaired_by_up(logto_target, client):
     doomed = client.list_email_templates(language_tag="en", template_type="Register")[0]
     client.delete_email_template(doomed["id"])
     outs = driver.refresh()
-    live = core.by_key(outs["templates"])
+    live = deploy_templates.by_key(outs["templates"])
     assert live["de/SignIn"]["subject"] == "hacked" and "en/Register" not in live
     diff = driver.diff(rows)
     assert diff.changes and not diff.replaces
@@ -119,7 +119,7 @@ def test_drift_is_seen_by_refresh_and_repaired_by_up(logto_target, client):
     assert re.search(r"~de/SignIn \([^)]*subject", text) and "+en/Register" in text
     assert "hacked" not in text  # keys and field names, never content
     driver.up(rows)
-    assert core.by_key(client.list_email_templates(language_tag="de", template_type="SignIn"))["de/SignIn"]["subject"] != "hacked"
+    assert deploy_templates.by_key(client.list_email_templates(language_tag="de", template_type="SignIn"))["de/SignIn"]["subject"] != "hacked"
     assert "en/Register" in _keys(client)
     driver.destroy()
 
@@ -147,19 +147,19 @@ def test_a_failed_run_rolls_back_so_a_retry_owns_its_rows(logto_target, client):
     server = logto_target.require_server("injects a fault after a PUT has landed")
     theirs = {"languageTag": "en", "templateType": "Generic", "details": {"subject": "theirs", "content": "<b>{{code}}</b>"}}
     client.upsert_email_templates([theirs])
-    before = {core.key_of(r): r["details"] for r in client.list_email_templates()}
+    before = {deploy_templates.key_of(r): r["details"] for r in client.list_email_templates()}
     # Every attempt of the first PUT lands but is answered 500 (the client retries, then gives up).
     server.faults.add("PUT", r"/api/email-templates", status=500, when="after", times=3)
     driver = TemplatesDriver(logto_target)
-    with pytest.raises(core.TemplateSyncError) as info:
+    with pytest.raises(deploy_templates.TemplateSyncError) as info:
         driver.up(rows_for(["de", "en"]))
     assert "Rolled back: 0 row(s) put back, 9 new row(s) deleted" in str(info.value)
-    assert {core.key_of(r): r["details"] for r in client.list_email_templates()} == before
+    assert {deploy_templates.key_of(r): r["details"] for r in client.list_email_templates()} == before
     # The retry (a fresh create: Pulumi recorded nothing) takes over only en/Generic, and gives it back.
     outs = driver.up(rows_for(["de", "en"]))
     assert list(outs["originals"]) == ["en/Generic"]
     driver.destroy()
-    assert {core.key_of(r): r["details"] for r in client.list_email_templates()} == before
+    assert {deploy_templates.key_of(r): r["details"] for r in client.list_email_templates()} == before
 
 
 def test_each_changed_locale_is_test_sent_after_the_connector(logto_target, client, smtp_sink):
@@ -186,31 +186,31 @@ def test_each_changed_locale_is_test_sent_after_the_connector(logto_target, clie
 def test_a_failed_locale_test_send_puts_only_our_rows_back(logto_target, client, smtp_sink):
     server = logto_target.require_server("makes one test-send fail")
     client.create_connector(SMTP, smtp_config(smtp_sink))
-    before = {core.key_of(r): r["details"] for r in client.list_email_templates()}
+    before = {deploy_templates.key_of(r): r["details"] for r in client.list_email_templates()}
     server.faults.add("POST", r"/test$", status=400, body={"code": "connector.general", "message": "refused"}, times=1)
     driver = TemplatesDriver(logto_target)
-    with pytest.raises(core.TemplateSyncError) as info:
+    with pytest.raises(deploy_templates.TemplateSyncError) as info:
         driver.apply(driver.checked(templates=rows_for(["de"]), test_recipient="ops@example.com"))
     assert "test message in locale de" in str(info.value) and info.value.state == "rows as before"
-    assert {core.key_of(r): r["details"] for r in client.list_email_templates()} == before
+    assert {deploy_templates.key_of(r): r["details"] for r in client.list_email_templates()} == before
 
 
 def test_ownership_survives_a_failed_rollback(logto_target, client):
     """The PUT lands but answers 500, and the rollback's DELETEs fail too: the retry owns the
     rows this stack wrote (not 'taken over'), so destroy deletes them: no orphans."""
     server = logto_target.require_server("fault injection")
-    before = {core.key_of(r): r["details"] for r in client.list_email_templates()}
+    before = {deploy_templates.key_of(r): r["details"] for r in client.list_email_templates()}
     server.faults.add("PUT", r"/api/email-templates", status=500, when="after", times=3)
     server.faults.add("DELETE", r"^/api/email-templates", status=503, times=None)  # by id and by language tag
     driver = TemplatesDriver(logto_target)
-    with pytest.raises(core.TemplateSyncError) as info:
+    with pytest.raises(deploy_templates.TemplateSyncError) as info:
         driver.up(rows_for(["de", "en"]))
     assert "Rolling back failed too" in str(info.value) and "owned by the next run" in info.value.state
     server.faults.clear()
     outs = driver.up(rows_for(["de", "en"]))  # a fresh create: Pulumi recorded nothing
-    assert outs["originals"] == {} and set(outs["owned"]) == {core.key_of(r) for r in rows_for(["de", "en"])}
+    assert outs["originals"] == {} and set(outs["owned"]) == {deploy_templates.key_of(r) for r in rows_for(["de", "en"])}
     driver.destroy()
-    assert {core.key_of(r): r["details"] for r in client.list_email_templates()} == before
+    assert {deploy_templates.key_of(r): r["details"] for r in client.list_email_templates()} == before
 
 
 def _calls(recorder, method: str) -> list[str]:

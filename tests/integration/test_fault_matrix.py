@@ -29,7 +29,7 @@ from connectors.deploy import email_templates as templates
 from connectors.deploy import sign_in_experience as sie_core
 from connectors.deploy.guard import email_dependencies
 from connectors.logto import ClientSettings, LogtoClient
-from connectors.logto.clean import clean_deep
+from connectors.logto_facts import clean_deep
 from connectors.logto.token import TOKENS
 from tests.integration.deploy_support import http_config, smtp_config
 from tests.integration.email_support import rows_for

@@ -22,8 +22,8 @@ from connectors.connector_config import build_connector_config, render_tenant, t
 from connectors.deploy import email_templates as tpl
 from connectors.deploy import sign_in_experience as sie_core
 from connectors.logto.token import TOKENS
-from connectors.operator_credentials import CredentialSource, env_name
-from connectors.spec import load_stack
+from connectors.cli.credentials import CredentialSource, env_name
+from connectors.stack import load_stack
 from connectors.templates import email_template_rows
 from tests.integration.deploy_support import client_for
 
@@ -250,7 +250,7 @@ def test_status_notes_a_fallback_language_without_rows(project, env, logto_targe
 
 def test_status_of_an_ses_tenant_compares_what_it_can_and_names_the_rest(tmp_path, logto_target):
     server = logto_target.require_server("seeds a live SES connector without sending through AWS")
-    from connectors.logto.clean import clean_deep
+    from connectors.logto_facts import clean_deep
     from connectors.secret import Secret
 
     (tmp_path / "Pulumi.yaml").write_text("name: logto-email\n")

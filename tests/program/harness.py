@@ -21,7 +21,7 @@ import pulumi
 from pulumi.runtime import mocks as pmocks
 from pulumi.runtime import rpc
 
-from connectors.spec import read_yaml
+from connectors.stack import read_yaml
 
 
 class _ExpectedProgramFailure(logging.Filter):

@@ -113,7 +113,7 @@ def test_alarm_names_metrics_and_thresholds(run: Run) -> None:
 
 def test_defaults_are_aws_review_levels() -> None:
     from connectors.deliverability.alarms import all_alarms
-    from connectors.spec.models import AlarmsSpec
+    from connectors.stack.models import AlarmsSpec
 
     got = {d.key: d.threshold for d in all_alarms("t", AlarmsSpec(), "t-logto-email")}
     assert got["bounce-rate-review"] == 0.05 and got["complaint-rate-review"] == 0.001
@@ -206,7 +206,7 @@ def test_dmarc_for_every_provider(run: Run) -> None:
 def test_webhook_must_be_https() -> None:
     from pydantic import ValidationError
 
-    from connectors.spec.models import AlertsSpec
+    from connectors.stack.models import AlertsSpec
 
     with pytest.raises(ValidationError) as exc:
         AlertsSpec.model_validate({"webhooks": ["http://hooks.example.net/T0KEN-abc"]})
@@ -214,7 +214,7 @@ def test_webhook_must_be_https() -> None:
 
 
 def test_encrypted_webhook_is_refused_by_path_never_by_value() -> None:
-    from connectors.spec.models import TenantSpec
+    from connectors.stack.models import TenantSpec
 
     def program() -> None:
         from infra.tenant import TenantEmail
@@ -233,7 +233,7 @@ def test_encrypted_webhook_is_refused_by_path_never_by_value() -> None:
 
 def test_plain_webhook_in_a_stack_file_is_refused_without_its_value(tmp_path) -> None:
     from connectors.errors import ConfigError
-    from connectors.spec import load_stack
+    from connectors.stack import load_stack
     from tests.check.stacks import ses_tenant, stack, variant, write
 
     tenant = variant(ses_tenant, lambda t: t["provider"].update(alerts={"webhooks": ["https://hooks.example.net/T0KEN-1"]}))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from connectors.connector_config import render_tenant, template_sender
-from connectors.spec import load_stack
+from connectors.stack import load_stack
 from connectors.templates import email_template_rows
 from tests.program.harness import ROOT, is_secret, leaked, unwrap
 

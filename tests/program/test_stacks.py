@@ -10,8 +10,8 @@ import pytest
 
 from connectors.connector_config import build_connector_config, mailbox, render_tenant
 from connectors.dns_records import SPF_SES, dmarc_record
-from connectors.spec import load_stack
-from connectors.spec.models import AwsSesProvider, TenantSpec
+from connectors.stack import load_stack
+from connectors.stack.models import AwsSesProvider, TenantSpec
 from tests.program.harness import (
     ROOT,
     Registration,

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from connectors.ses_smtp import smtp_password
-from connectors.spec.models import TenantSpec
+from connectors.aws.ses_smtp import smtp_password
+from connectors.stack.models import TenantSpec
 from tests.program.harness import (
     Run,
     is_secret,

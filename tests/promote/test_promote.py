@@ -9,8 +9,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from connectors.promote import plan_promotion
-from connectors.promote.cli import promote_command
-from connectors.spec import load_stack
+from connectors.cli.promote import promote_command
+from connectors.stack import load_stack
 from tests.promote.stacks import DEV, PROD, project, repo_project
 
 SWITCH_CMD = "pulumi config set --secret --path 'tenants.support.provider.apiKey' <value> --stack prod"

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from connectors.cli import cli
 from connectors.logto.token import TOKENS
-from connectors.operator_credentials import env_name
+from connectors.cli.credentials import env_name
 from tests.relay.conftest import TOKEN, relay_config, smtp_upstream
 
 STACK, TENANT = "ops", "acme-eu"

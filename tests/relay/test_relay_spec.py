@@ -10,7 +10,7 @@ import pytest
 from connectors.check import check_stack
 from connectors.connector_config import GENERATED_URL, build_connector_config, placeholders_in, render_tenant
 from connectors.errors import ConfigError
-from connectors.spec import load_stack, spec_from_config
+from connectors.stack import load_stack, spec_from_config
 from relay.config import from_tenant
 from tests.check.stacks import sec, stack, write
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from connectors import validators
 from connectors.errors import ConfigError
-from connectors.spec import load_stack
+from connectors.stack import load_stack
 from connectors.templates.environment import MAX_OUTPUT, bounded_render, environment
 from tests.security.hostile import BASE, SES, SECRETS
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.factories import parse_config
+from connectors.providers import parse_config
 from connectors.logto_facts import UsageType
 from connectors.templates import RenderedSet, Sender, TemplateError, config_templates, email_template_rows
 from connectors.templates.formats import format_address
@@ -159,7 +159,7 @@ def test_one_from_formatter_for_connector_config_and_rows():
     import email.utils
 
     from connectors.connector_config import mailbox
-    from connectors.spec.models import TenantSpec
+    from connectors.stack.models import TenantSpec
 
     for name in ('Acme "Mail"', "Jo\\Co", "Acme, Inc.", "Plain", "Café Ünïcode", "a@b"):
         tenant = TenantSpec.model_validate({

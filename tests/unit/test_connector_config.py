@@ -6,7 +6,7 @@ from pathlib import Path
 
 from connectors.connector_config import GENERATED, build_connector_config, mailbox, placeholders_in, render_tenant
 from connectors.secret import SECRET_MARKER, Secret
-from connectors.spec import load_stack
+from connectors.stack import load_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 dev = load_stack(ROOT, "dev")
@@ -38,7 +38,7 @@ def test_smtp_security_and_mailgun_region():
 
 
 def test_display_names_with_specials_are_quoted():
-    from connectors.spec.models import TenantSpec
+    from connectors.stack.models import TenantSpec
 
     t = TenantSpec.model_validate({
         "logto": {"endpoint": "https://a.logto.app", "appId": "a", "appSecret": "s"},
@@ -75,7 +75,7 @@ def test_a_different_code_lifetime_is_a_different_rendering():
     shop = dev.tenants["shop"]
     sie = shop.sign_in_experience
     assert sie is not None
-    from connectors.spec.models import VerificationCodePolicySpec
+    from connectors.stack.models import VerificationCodePolicySpec
 
     policy = VerificationCodePolicySpec.model_validate({"expirationDuration": 1800})
     longer = shop.model_copy(update={"sign_in_experience": sie.model_copy(update={"verification_code_policy": policy})})

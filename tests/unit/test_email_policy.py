@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from connectors import email_policy as ep
-from connectors.spec.models import EmailBlocklistPolicySpec, SignInExperienceSpec, VerificationCodePolicySpec
+from connectors.stack.models import EmailBlocklistPolicySpec, SignInExperienceSpec, VerificationCodePolicySpec
 
 # -- entries: Logto's own examples and test cases ---------------------------------------------------
 VALID = ["abc@xyz.com", "@xyz.com", "foo*@example.com", "@*.example.com", "bar@foo.com", "abc.bar@foo.xyz",

@@ -8,8 +8,8 @@ import logging
 import pytest
 
 from connectors.errors import ConfigError
-from connectors.factories import FACTORIES, parse_config
-from connectors.logto.clean import clean_deep
+from connectors.providers import FACTORIES, parse_config
+from connectors.logto_facts import clean_deep
 from connectors.secret import SECRET_MARKER, Secret
 
 SECRET = "s3cr3t-VALUE-never-shown"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from connectors.errors import ConfigError
-from connectors.spec import available_stacks, load_stack, spec_from_config
+from connectors.stack import available_stacks, load_stack, spec_from_config
 from connectors.secret import Secret
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,11 +157,11 @@ def test_program_mode_takes_plain_secrets():
 
 
 def test_config_reference_is_current():
-    from connectors.spec.readme_sync import BLOCK, TARGET, synced
+    from connectors.stack.readme_sync import BLOCK, TARGET, synced
 
     text = TARGET.read_text(encoding="utf-8")
     assert BLOCK.search(text), f"{TARGET.name} lost its config-reference markers"
-    assert synced(text) == text, "docs/configuration.md is stale: run python -m connectors.spec.readme_sync"
+    assert synced(text) == text, "docs/configuration.md is stale: run python -m connectors.stack.readme_sync"
 
 
 def test_wrong_shapes_name_the_expected_keys_in_line_order(tmp_path):

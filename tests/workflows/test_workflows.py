@@ -350,7 +350,7 @@ def test_affected_stacks_only_filter(tmp_path, capsys, monkeypatch):
         sys.path.pop(0)
     for name in ("dev", "prod"):
         (tmp_path / f"Pulumi.{name}.yaml").write_text("config: {}\n")
-    monkeypatch.setattr(affected_stacks, "changed_files", lambda base, head, cwd: ["connectors/cli.py"])
+    monkeypatch.setattr(affected_stacks, "changed_files", lambda base, head, cwd: ["connectors/cli/__init__.py"])
     affected_stacks.main(["--base", "a", "--head", "b", "--project-dir", str(tmp_path)])
     assert capsys.readouterr().out.strip() == 'stacks=["dev","prod"]'
     affected_stacks.main(["--base", "a", "--head", "b", "--project-dir", str(tmp_path), "--only", "dev"])

@@ -32,20 +32,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from connectors.providers import provider_of
 from connectors.secret import Secret
-from connectors.spec.loader import NAMESPACE
-from connectors.spec.models import TenantSpec
+from connectors.stack.loader import NAMESPACE
+from connectors.stack.models import TenantSpec
 
 ENV_PREFIX = "LOGTO_EMAIL_"
-# What only `pulumi up` knows, by provider type (keys as `build_connector_config` expects them).
-GENERATED_KEYS: dict[str, tuple[str, ...]] = {
-    "aws-ses": ("access_key_id", "secret_access_key", "identity_arn", "configuration_set_name"),
-    "ses-smtp": ("smtp_username", "smtp_password"),
-    "relay": ("relay_endpoint",),  # only when the program deploys it (provider.aws)
-}
-SECRET_GENERATED = frozenset({"secret_access_key", "smtp_password"})
-# Not needed to send (SES sends from a same-account identity without its ARN): never "missing".
-OPTIONAL_GENERATED = frozenset({"identity_arn", "configuration_set_name"})
 _PULUMI_TIMEOUT = 60
 
 
@@ -214,17 +206,19 @@ class CredentialSource:
             provider = provider.model_copy(update=updates)
         generated: dict[str, Any] = {}
         unresolved: list[str] = []
-        for gkey in GENERATED_KEYS.get(tenant.provider.type, ()):
+        # What only `pulumi up` knows: each provider's generated keys, as its mapping reads them.
+        for gen in provider_of(tenant.provider.type).generated:
+            gkey = gen.name
             if gkey == "relay_endpoint" and getattr(tenant.provider, "endpoint", None):
                 continue  # a relay the user runs: its endpoint is declared
             found = self.generated(key, gkey)
             if found.ok:
-                generated[gkey] = Secret(found.value) if gkey in SECRET_GENERATED else found.value
+                generated[gkey] = Secret(found.value) if gen.secret else found.value
                 sources[gkey] = found.source
             elif gkey == "configuration_set_name":  # the program's default name
                 generated[gkey] = getattr(tenant.provider, "configuration_set_name", None) or f"{key}-logto-email"
                 sources[gkey] = "stack file (default name)"
-            elif gkey in OPTIONAL_GENERATED:
+            elif gen.optional:  # not needed to send (SES sends from a same-account identity without its ARN)
                 unresolved.append(gkey)
             else:
                 missing.append(

@@ -56,7 +56,7 @@ def deliverability_command(stack: str, project_dir: Path, only: tuple[str, ...],
     """
     from connectors.deliverability.dns_checks import DnsResolver
     from connectors.deliverability.report import Sources, exit_code, stack_report
-    from connectors.spec import load_stack
+    from connectors.stack import load_stack
 
     try:
         spec = load_stack(project_dir, stack)

@@ -45,11 +45,11 @@ def fail(error: ConfigError) -> None:
 # Commands that live in their own modules: imported only when invoked (or listed by --help), so
 # `validate` never pays for httpx, boto3 or the promotion engine.
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
-    "check": ("connectors.check.cli", "check_command"),
-    "deliverability": ("connectors.deliverability.cli", "deliverability_command"),
-    "promote": ("connectors.promote.cli", "promote_command"),
-    "status": ("connectors.operator_cli", "status"),
-    "test-send": ("connectors.operator_cli", "test_send"),
+    "check": ("connectors.cli.check", "check_command"),
+    "deliverability": ("connectors.cli.deliverability", "deliverability_command"),
+    "promote": ("connectors.cli.promote", "promote_command"),
+    "status": ("connectors.cli.operator", "status"),
+    "test-send": ("connectors.cli.operator", "test_send"),
 }
 
 
@@ -89,7 +89,7 @@ def compile_stack(project_dir: Path, stack: str, *, keep_rendered: bool = True):
 
     `built[tenant]` is `(rendered set, connector model)`; with `keep_rendered=False` (checks that
     only report) it is `(RenderedSummary, model)`, so a large stack's sets are not all held."""
-    from connectors.spec import load_stack
+    from connectors.stack import load_stack
 
     spec = load_stack(project_dir, stack)  # before the heavier imports: a bad file is refused fast
     from connectors.connector_config import build_connector_config, render_tenant

@@ -10,7 +10,7 @@ import click
 
 from connectors.check.findings import Finding, Severity, exit_code
 from connectors.check.policy import check_stack
-from connectors.deliverability.cli import nameserver_option
+from connectors.cli.deliverability import nameserver_option
 
 
 @click.command("check")

@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from pydantic import BaseModel, ValidationError
+
 from connectors import safe_yaml, validators
 from connectors.errors import ConfigError, Problem, problems_from_validation
-from connectors.spec.models import PROVIDER_TYPES, StackSpec, TenantSpec
+from connectors.providers import PROVIDER_TYPES, provider_of
+from connectors.stack.models import StackSpec, TenantSpec
 
 NAMESPACE = "logto-email"
 _TAGS = frozenset(PROVIDER_TYPES)
@@ -146,12 +148,9 @@ def _tenant_checks(key: str, tenant: TenantSpec, project_dir: Path) -> list[Prob
     if tenant.sender and domain and not _same_or_sub(tenant.sender.email.rsplit("@", 1)[1], domain):
         out.append(Problem(f"{base}.sender.email", f"sender domain is not the sending domain {domain}",
                            f"send from an address @{domain}"))
-    if provider.type == "logto-email" and tenant.templates.storage == "logto":
-        out.append(Problem(f"{base}.templates.storage", "the Logto Email Service uses its own prebuilt templates",
-                           "remove templates.storage, or pick a provider that reads Logto's templates"))
-    if provider.type in ("http", "postmark", "relay") and tenant.templates.storage == "logto":
-        out.append(Problem(f"{base}.templates.storage", f"the {provider.type} connector does not read Logto's email templates",
-                           "use storage: connector (templates live at your endpoint / in Postmark)"))
+    refusal = provider_of(provider.type).storage_problem() if tenant.templates.storage == "logto" else None
+    if refusal:
+        out.append(Problem(f"{base}.templates.storage", *refusal))
     return out
 
 

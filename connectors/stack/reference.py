@@ -12,7 +12,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from connectors.secret import Secret
-from connectors.spec.models import TenantSpec
+from connectors.stack.models import TenantSpec
 
 
 def type_name(tp: Any) -> str:

@@ -1,11 +1,11 @@
-"""Rewrite the generated config reference in docs/configuration.md: `python -m connectors.spec.readme_sync`."""
+"""Rewrite the generated config reference in docs/configuration.md: `python -m connectors.stack.readme_sync`."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from connectors.spec.reference import reference_markdown
+from connectors.stack.reference import reference_markdown
 
 TARGET = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 BLOCK = re.compile(r"(<!-- config-reference:start[^>]*-->\n).*?(<!-- config-reference:end -->)", re.S)

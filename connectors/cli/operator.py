@@ -2,7 +2,7 @@
 `test-send` (send the declared config through Logto's test endpoint, saving nothing).
 
 Both read secrets from the environment or, when the Pulumi CLI is installed, from the stack
-(see `connectors.operator_credentials`). Output is a rich table for people or `--json` for
+(see `connectors.cli.credentials`). Output is a rich table for people or `--json` for
 programs; neither ever holds a secret: configs are compared as paths, secrets only named.
 """
 
@@ -22,18 +22,6 @@ from connectors.validators import is_email_address
 EXIT_DRIFT = 3  # status: something live differs from the stack
 EXIT_UNREACHABLE = 4  # a tenant could not be checked / the message was not sent
 
-# Where each factory keeps its sender (none of these is secret).
-_SENDER_KEYS = {
-    "aws-ses-mail": ("emailAddress",),
-    "simple-mail-transfer-protocol": ("fromEmail",),
-    "sendgrid-email-service": ("fromName", "fromEmail"),
-    "mailgun-email": ("from",),
-    "postmark-mail": ("fromEmail",),
-    "aliyun-direct-mail": ("fromAlias", "accountName"),
-    "logto-email": ("senderName",),
-    "http-email": (),
-}
-
 _PULUMI_OPTION = click.option(
     "--pulumi/--no-pulumi", "use_pulumi", default=None,
     help="Read secrets missing from the environment with the Pulumi CLI (default: when it is installed).",
@@ -51,7 +39,10 @@ def _compile(project_dir: Path, stack: str):  # type: ignore[no-untyped-def]
 
 
 def sender_of(factory_id: str, config: dict[str, Any]) -> str:
-    keys = _SENDER_KEYS.get(factory_id, ())
+    from connectors.providers import FACTORIES
+
+    model = FACTORIES.get(factory_id)
+    keys = model.SENDER_KEYS if model else ()
     parts = [str(config[k]) for k in keys if config.get(k)]
     if not keys:
         return "(your endpoint)"
@@ -102,7 +93,7 @@ def tenant_status(key: str, tenant: Any, rendered: Any, creds: Any) -> dict[str,
     from connectors.deploy import Desired, make_plan
     from connectors.deploy import email_templates as tpl
     from connectors.deploy import sign_in_experience as sie_core
-    from connectors.factories import I18N_TEMPLATE_FACTORIES
+    from connectors.providers import I18N_TEMPLATE_FACTORIES
     from connectors.logto import LogtoError
     from connectors.templates import email_template_rows
 
@@ -330,7 +321,7 @@ def status(stack: str, project_dir: Path, only: tuple[str, ...], as_json: bool, 
     (e.g. unknown tenant) · 3 drift found · 4 a tenant could not be checked
     (no credentials, Logto unreachable or refusing).
     """
-    from connectors.operator_credentials import CredentialSource
+    from connectors.cli.credentials import CredentialSource
 
     spec, built = _compile(project_dir, stack)
     keys = list(only) or list(spec.tenants)
@@ -380,7 +371,7 @@ def test_send(stack: str, project_dir: Path, tenant_key: str, to: str, locale: s
     from connectors.connector_config import build_connector_config
     from connectors.logto import LogtoError
     from connectors.logto_facts import LOGTO_LANGUAGE_TAGS
-    from connectors.operator_credentials import CredentialSource
+    from connectors.cli.credentials import CredentialSource
 
     if not is_email_address(to):
         raise click.BadParameter("must be an email address", param_hint="--to")
@@ -437,4 +428,4 @@ def test_send(stack: str, project_dir: Path, tenant_key: str, to: str, locale: s
     sys.exit(EXIT_OK)
 
 
-__all__ = ["EXIT_DRIFT", "EXIT_INVALID", "EXIT_UNREACHABLE", "EXIT_USAGE", "register", "status", "tenant_status", "test_send"]
+__all__ = ["EXIT_DRIFT", "EXIT_UNREACHABLE", "sender_of", "status", "tenant_status", "test_send"]
