@@ -117,6 +117,6 @@ def connector_config(p: RelayProvider, inputs: ConnectorInputs) -> dict[str, Any
 
 PROVIDER = Provider(
     type="relay", model=RelayProvider, factory=HttpEmailConfig, connector_config=connector_config,
-    emails="rendered", component="EmailRelay", infra_module="relay",
+    emails="rendered", infra_module="relay",
     generated=(GeneratedKey("relay_endpoint"),),  # only when the program deploys it (provider.aws)
 )
