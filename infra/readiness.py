@@ -1,9 +1,6 @@
 """The program side of SES readiness: when to run the boto3 check, and what to report.
 
 - preview (`pulumi preview`, or `up` planning): nothing is created yet, report "pending";
-- under `pulumi.runtime.set_mocks` (program tests): nothing exists in AWS, report
-  "not checked (mocks)" unless LOGTO_EMAIL_READINESS=run asks for the real check (tests point
-  boto3 at a local SESv2 server with AWS_ENDPOINT_URL_SESV2);
 - `pulumi up`: poll SES (connectors.aws.ses_readiness) and fail the update, before the connector
   is pushed, when the identity does not verify in time or a production account is sandboxed.
 """
@@ -11,7 +8,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any
 
 import pulumi
@@ -21,23 +17,12 @@ from connectors.stack.models import ReadinessSpec
 
 READY = "ready"
 PENDING = "pending"
-UNDER_MOCKS = "not checked (mocks)"
-
-
-def under_mocks() -> bool:
-    """True inside `pulumi.runtime.set_mocks` (program tests), whatever monitor wraps the mocks."""
-    from pulumi.runtime.mocks import MockMonitor
-
-    monitor = pulumi.runtime.settings.get_monitor()
-    return isinstance(monitor, MockMonitor) or isinstance(getattr(monitor, "mocks", None), pulumi.runtime.Mocks)
 
 
 def should_run() -> str | None:
     """None when the check should run, else the status to report instead."""
     if pulumi.runtime.is_dry_run():
         return PENDING
-    if under_mocks() and os.environ.get("LOGTO_EMAIL_READINESS") != "run":
-        return UNDER_MOCKS
     return None
 
 

@@ -25,7 +25,6 @@ from connectors.stack.models import TenantSpec
 from connectors.templates import RenderedSet
 from infra.connector import LogtoEmailConnector
 from infra.providers import ProviderResult, create_provider
-from infra.readiness import under_mocks
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SES_KEY_WAIT_SECONDS = 60
@@ -100,8 +99,8 @@ class TenantEmail(pulumi.ComponentResource):
                 raise pulumi.RunError(str(exc)) from None
             payload = model.to_logto(reveal=True)
             missing = placeholders_in(payload)
-            if missing and not under_mocks():
-                # Only a program test may lack provider outputs; never push a placeholder to Logto.
+            if missing:
+                # Never push a placeholder to Logto.
                 raise pulumi.RunError(f"{where}: connector config incomplete, provider outputs missing for: {', '.join(missing)}")
             return payload
 

@@ -28,7 +28,6 @@ import pulumi
 from connectors.stack.models import RelayProvider, RelaySesUpstream, TenantSpec
 from infra.providers.base import ProviderResult
 from infra.providers.settings_only import create_for, tenant_summary
-from infra.readiness import under_mocks
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 RUNTIME = "python3.11"
@@ -173,7 +172,7 @@ class EmailRelay(pulumi.ComponentResource):
 
         # Code: this project's relay + core + the tenant's templates; dependencies as a layer.
         package = project_dir / spec.package
-        if not package.is_file() and not under_mocks():
+        if not package.is_file():
             raise pulumi.RunError(f"tenant {tenant_key}: relay package {spec.package} not found; build it with "
                                   f"`uv run python -m relay.package --out {spec.package}` (from uv.lock)")
         self.layer = aws.lambda_.LayerVersion(

@@ -1,7 +1,6 @@
 """Run infra/__main__.py the simplest way a team would: `set_mocks` whose resources echo their
 inputs and whose calls return {}. No provider computes outputs here (no DKIM tokens, no Mailgun
-records, no ARNs), so this proves the program still completes and registers every resource.
-Usage: python plain_mocks_runner.py PATH/Pulumi.STACK.yaml  → prints one JSON line."""
+records, no ARNs). Usage: python plain_mocks_runner.py PATH/Pulumi.STACK.yaml  → prints one JSON line."""
 import json
 import runpy
 import sys

@@ -52,8 +52,13 @@ SECRETS["smtp"] = "smtp-pass-relay-1"
 
 
 @pytest.fixture(scope="module")
-def run() -> Run:
-    result = run_program("relay", tenants_config(TENANTS), ["logto-email:tenants"], secrets=SECRETS)
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    # The dependency layer `python -m relay.package` builds; under mocks only its existence matters.
+    package = tmp_path_factory.mktemp("relay") / "relay-lambda.zip"
+    package.write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip archive
+    tenants = {key: {**t, "provider": {**t["provider"], "aws": {**t["provider"]["aws"], "package": str(package)}}}
+               if "aws" in t["provider"] else t for key, t in TENANTS.items()}
+    result = run_program("relay", tenants_config(tenants), ["logto-email:tenants"], secrets=SECRETS)
     assert result.error is None, repr(result.error)
     return result
 

@@ -13,6 +13,7 @@ from connectors.dns_records import SPF_SES, dmarc_record
 from connectors.stack import load_stack
 from connectors.stack.models import AwsSesProvider, TenantSpec
 from tests.program.harness import (
+    NOT_CHECKED,
     ROOT,
     Registration,
     Run,
@@ -63,7 +64,7 @@ def test_every_tenant_has_its_component_connector_and_export(stack_runs, stack_f
         assert exported["factory"] == tenant.factory_id
         assert exported["connectorId"] == connector.outputs["connector_id"]
         assert exported["sender"] == mailbox(tenant)
-        assert exported["readiness"] == ("not checked (mocks)" if tenant.provider.type in ("aws-ses", "ses-smtp") else "n/a")
+        assert exported["readiness"] == (NOT_CHECKED if tenant.provider.type in ("aws-ses", "ses-smtp") else "n/a")
         external = not getattr(tenant.provider, "dns", None) or not tenant.provider.dns.in_route53
         records = exported["dnsRecordsToCreate"]
         if tenant.provider.type in ("sendgrid", "postmark") and external:

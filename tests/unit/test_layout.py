@@ -43,3 +43,16 @@ def test_curated_public_surface():
         mod = __import__(module, fromlist=["__all__"])
         missing = [n for n in mod.__all__ if not hasattr(mod, n)]
         assert missing == [], (module, missing)
+
+
+def test_production_code_has_no_mock_handling():
+    """Mocks belong to the test harness (tests/program/harness.py), never to the program."""
+    pattern = re.compile(r"set_mocks|MockMonitor|runtime\.Mocks|under_mocks|\bmocks\b", re.I)
+    offenders = [
+        f"{p.relative_to(ROOT)}:{n}"
+        for base in ("connectors", "infra", "relay", "logto_standin")
+        for p in (ROOT / base).rglob("*.py")
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert offenders == []
