@@ -157,11 +157,11 @@ def test_program_mode_takes_plain_secrets():
 
 
 def test_config_reference_is_current():
-    from connectors.stack.readme_sync import BLOCK, TARGET, synced
+    from connectors.stack.reference_sync import BLOCK, TARGET, synced
 
     text = TARGET.read_text(encoding="utf-8")
     assert BLOCK.search(text), f"{TARGET.name} lost its config-reference markers"
-    assert synced(text) == text, "docs/configuration.md is stale: run python -m connectors.stack.readme_sync"
+    assert synced(text) == text, "docs/configuration.md is stale: run python -m connectors.stack.reference_sync"
 
 
 def test_wrong_shapes_name_the_expected_keys_in_line_order(tmp_path):

@@ -1,4 +1,4 @@
-"""Rewrite the generated config reference in docs/configuration.md: `python -m connectors.stack.readme_sync`."""
+"""Rewrite the generated config reference in docs/configuration.md: `python -m connectors.stack.reference_sync`."""
 
 from __future__ import annotations
 
