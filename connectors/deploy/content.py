@@ -44,13 +44,22 @@ def details_digest(details: Mapping[str, Any]) -> str:
     return digest(json.dumps(dict(details), sort_keys=True, separators=(",", ":"), ensure_ascii=False))
 
 
+_TEXTS: dict[int, tuple["RenderedSet", dict[str, str]]] = {}  # rendered sets are shared: digest each once
+
+
 def texts_of(rendered: "RenderedSet") -> dict[str, str]:
     """Reference → text for every long text of the set (HTML and plain-text bodies)."""
+    hit = _TEXTS.get(id(rendered))
+    if hit is not None and hit[0] is rendered:
+        return hit[1]
     out: dict[str, str] = {}
-    for email in rendered.emails:
+    for email in rendered.emails.values():
         for text in (email.html, email.text):
             if isinstance(text, str) and len(text) >= _MIN_LENGTH:
                 out[ref(text)] = text
+    if len(_TEXTS) >= 64:
+        _TEXTS.clear()
+    _TEXTS[id(rendered)] = (rendered, out)
     return out
 
 
