@@ -12,7 +12,7 @@ rows themselves, is accepted instead, for callers that build rows by hand.)
 
 Outputs: `owned` (the `lang/Type` keys this stack wrote: the only rows it will ever delete),
 `originals` (details of rows that existed before and were taken over: put back, not deleted,
-when given up), `row_ids`, and `digests` (of the live owned rows after every create, update and
+when given up), and `digests` (of the live owned rows after every create, update and
 refresh, so drift shows up as a diff against the declared digests).
 """
 
@@ -48,7 +48,6 @@ def _state(outs: dict[str, Any]) -> core.TemplateState:
     return core.TemplateState(
         owned=list(outs.get("owned") or []),
         originals=dict(outs.get("originals") or {}),
-        row_ids=dict(outs.get("row_ids") or {}),
         live=_recorded(outs),
     )
 
@@ -86,7 +85,6 @@ def _outputs(props: dict[str, Any], state: core.TemplateState) -> dict[str, Any]
     outs["digests"] = dict(state.live)
     outs["owned"] = list(state.owned)
     outs["originals"] = dict(state.originals)
-    outs["row_ids"] = dict(state.row_ids)
     outs["app_secret"] = rpc.wrap_rpc_secret(outs["app_secret"])
     return outs
 
@@ -196,7 +194,6 @@ class LogtoEmailTemplates(pulumi.dynamic.Resource, module="logto", name="EmailTe
     """The rows of `/api/email-templates` this stack owns (one per language × usage type)."""
 
     owned: pulumi.Output[list[str]]
-    row_ids: pulumi.Output[dict[str, str]]
     digests: pulumi.Output[dict[str, str]]
 
     def __init__(
@@ -224,7 +221,6 @@ class LogtoEmailTemplates(pulumi.dynamic.Resource, module="logto", name="EmailTe
             "test_recipient": test_recipient,
             "owned": None,
             "originals": None,
-            "row_ids": None,
         }
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS)))
         super().__init__(LogtoEmailTemplatesProvider(), name, props, opts)

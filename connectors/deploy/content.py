@@ -40,8 +40,9 @@ def is_ref(value: Any) -> bool:
 
 
 def details_digest(details: Mapping[str, Any]) -> str:
-    """One digest for a template row's details (every field, key order irrelevant)."""
-    return digest(json.dumps(dict(details), sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+    """One digest for a template row's details (every field, key order irrelevant). 64 bits:
+    it only tells a changed row from an unchanged one (references, which stand for text, keep 128)."""
+    return digest(json.dumps(dict(details), sort_keys=True, separators=(",", ":"), ensure_ascii=False))[:16]
 
 
 _TEXTS: dict[int, tuple["RenderedSet", dict[str, str]]] = {}  # rendered sets are shared: digest each once

@@ -150,7 +150,6 @@ class TemplateState:
 
     owned: list[str] = field(default_factory=list)
     originals: dict[str, dict[str, Any]] = field(default_factory=dict)
-    row_ids: dict[str, str] = field(default_factory=dict)
     # owned key → digest of its live details: enough to see drift and somebody else's change,
     # without keeping kilobytes of HTML per row in the state
     live: dict[str, str] = field(default_factory=dict)
@@ -256,7 +255,6 @@ def sync(
     new_state = TemplateState(
         owned=sorted(want),
         originals={k: v for k, v in originals.items() if k in want},
-        row_ids={key_of(r): r["id"] for r in now if key_of(r) in want},
         live={k: details_digest(now_by[k]) for k in want},
     )
     return new_state, the_plan
