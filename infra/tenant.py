@@ -58,8 +58,8 @@ class TenantEmail(pulumi.ComponentResource):
 
     connector_id: pulumi.Output[str]
     readiness: pulumi.Output[str]
-    dns_records: pulumi.Output[list[dict[str, Any]]]
-    dns_records_to_create: pulumi.Output[list[dict[str, Any]]]
+    dns_records: pulumi.Input[list[dict[str, Any]]]
+    dns_records_to_create: pulumi.Input[list[dict[str, Any]]]
 
     def __init__(
         self,
@@ -97,7 +97,8 @@ class TenantEmail(pulumi.ComponentResource):
 
         def config(args: dict[str, Any]) -> dict[str, Any]:
             try:
-                model = build_connector_config(tenant, self.rendered, args["generated"], path=f"{where}: connector")
+                generated = {k: v for k, v in args.items() if k != "ready"}
+                model = build_connector_config(tenant, self.rendered, generated, path=f"{where}: connector")
             except ConfigError as exc:
                 raise pulumi.RunError(str(exc)) from None
             # Rendered text by reference: the state keeps digests, the provider renders from `source`.
@@ -111,9 +112,8 @@ class TenantEmail(pulumi.ComponentResource):
         self.render_source = render_source(tenant, project_dir)
         texts = texts_of(self.rendered)
         # `ready` is part of the inputs so the config (and so the connector) waits for readiness.
-        connector_config = pulumi.Output.secret(
-            pulumi.Output.all(generated=pulumi.Output.all(**self.provider.generated), ready=self.readiness).apply(config)
-        )
+        # One flat Output.all (a nested one lifts every value twice); the connector marks it secret.
+        connector_config = pulumi.Output.all(**self.provider.generated, ready=self.readiness).apply(config)
         self.connector = LogtoEmailConnector(
             f"{name}-connector",
             endpoint=tenant.logto.endpoint,
