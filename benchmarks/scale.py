@@ -116,16 +116,21 @@ def render_per_email(repeat: int = 5) -> tuple[float, int]:
 
 def template_state_bytes(locales: list[str] | None = None) -> tuple[int, int]:
     """Bytes of JSON the templates resource keeps for one tenant (inputs + outputs), and its rows."""
-    from connectors.deploy import email_templates as core
-    from connectors.templates import Branding, Sender, available_locales, email_template_rows, render_all
+    import dataclasses
+
+    from connectors.connector_config import render_from_source
+    from connectors.deploy import email_templates as deploy_templates
+    from connectors.templates import Branding, Sender, available_locales, email_template_rows
     from infra.email_templates import _INPUTS, _outputs
 
-    rows = email_template_rows("aws-ses-mail", render_all(Branding(product_name="Bench"), locales or available_locales()),
-                               Sender("no-reply@mail.example.com", "Bench"))
-    inputs = {"endpoint": "https://benchn1.logto.app", "app_id": "app", "app_secret": "x" * 32, "templates": rows,
-              "resource": "https://benchn1.logto.app/api", "test_recipient": None}
-    state = core.TemplateState(owned=sorted(core.by_key(rows)), row_ids={k: "r" * 21 for k in core.by_key(rows)},
-                               live=core.by_key(rows))
+    source = {"branding": dataclasses.asdict(Branding(product_name="Bench")), "locales": locales or available_locales(),
+              "codeLifetime": 600, "overrides": None}
+    sender = Sender("no-reply@mail.example.com", "Bench")
+    rows = email_template_rows("aws-ses-mail", render_from_source(source), sender)
+    inputs = {"endpoint": "https://benchn1.logto.app", "app_id": "app", "app_secret": "x" * 32,
+              "source": {"render": source, "factory_id": "aws-ses-mail", "sender": dataclasses.asdict(sender)},
+              "digests": deploy_templates.digests(rows), "resource": "https://benchn1.logto.app/api", "test_recipient": None}
+    state = deploy_templates.TemplateState(owned=sorted(deploy_templates.by_key(rows)), live=deploy_templates.digests(rows))
     outputs = _outputs(inputs, state)
     outputs["app_secret"] = "[secret]"
     size = len(json.dumps({k: inputs[k] for k in _INPUTS if k != "app_secret"}, ensure_ascii=False).encode())

@@ -6,6 +6,7 @@ Pulumi program (provider outputs known, secrets real), so both always agree on t
 
 from __future__ import annotations
 
+import dataclasses
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Mapping
@@ -76,20 +77,38 @@ def _overrides_stamp(directory: Path | None) -> tuple[Any, ...]:
     return (str(directory.resolve()), *((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files))
 
 
-def render_tenant(tenant: TenantSpec, project_dir: Path | str = ".", *, path: str = "") -> RenderedSet:
-    """All emails of the tenant, every locale. TemplateError → ConfigError naming the tenant.
-
-    Shared: tenants whose rendering inputs (branding, locales, code lifetime, overrides) are equal
-    get the same (immutable) set, rendered once per process; a changed override file is a new key."""
+def render_source(tenant: TenantSpec, project_dir: Path | str = ".") -> dict[str, Any]:
+    """The small, JSON-able inputs the tenant's emails are rendered from (what the Logto
+    resources keep in the state instead of the rendered text; see `connectors.deploy.content`)."""
     directory = Path(project_dir) / tenant.templates.directory if tenant.templates.directory else None
-    branding = template_branding(tenant)
-    lifetime = code_lifetime_seconds(tenant)
-    key = (branding, tuple(tenant.locales), lifetime, _overrides_stamp(directory))
+    return {
+        "branding": dataclasses.asdict(template_branding(tenant)),
+        "locales": list(tenant.locales),
+        "codeLifetime": code_lifetime_seconds(tenant),
+        "overrides": str(directory) if directory is not None else None,
+    }
+
+
+def render_tenant(tenant: TenantSpec, project_dir: Path | str = ".", *, path: str = "") -> RenderedSet:
+    """All emails of the tenant, every locale. TemplateError → ConfigError naming the tenant."""
+    return render_from_source(render_source(tenant, project_dir), path=path)
+
+
+def render_from_source(source: Mapping[str, Any], *, path: str = "") -> RenderedSet:
+    """The emails `render_source` describes. TemplateError → ConfigError at `path`.
+
+    Shared: equal rendering inputs (branding, locales, code lifetime, overrides) get the same
+    (immutable) set, rendered once per process; a changed override file is a new key."""
+    directory = Path(source["overrides"]) if source.get("overrides") else None
+    branding = Branding(**source["branding"])
+    lifetime = int(source["codeLifetime"])
+    locales = list(source["locales"])
+    key = (branding, tuple(locales), lifetime, _overrides_stamp(directory))
     if (hit := _RENDERED.get(key)) is not None:
         _RENDERED.move_to_end(key)
         return hit
     try:
-        rendered = render_all(branding, tenant.locales, directory, code_lifetime_seconds=lifetime)
+        rendered = render_all(branding, locales, directory, code_lifetime_seconds=lifetime)
     except TemplateError as exc:
         raise ConfigError([Problem(path or "templates", str(p)) for p in exc.problems]) from None
     _RENDERED[key] = rendered

@@ -28,6 +28,7 @@ from pulumi.dynamic import (
 from pulumi.runtime import rpc
 
 from connectors import deploy
+from connectors.deploy.content import ContentMismatch, compact, expand, refs_in, texts_of
 from connectors.deploy.diff import config_changes
 from connectors.errors import ConfigError
 from connectors.validators import is_email_address
@@ -43,6 +44,7 @@ _INPUTS = (
     "endpoint", "resource", "app_id", "app_secret", "factory_id", "config",
     "test_recipient", "allow_sign_in_breakage", "allow_untested_changes",
 )
+_INPUTS += ("source",)  # what the config's template references are rendered from (see `_full_config`)
 _REQUIRED = ("endpoint", "app_id", "app_secret", "factory_id", "config")
 
 
@@ -60,10 +62,23 @@ def config_hash(app_secret: str, config: dict[str, Any]) -> str:
     return "hmac-sha256:" + hmac.new(app_secret.encode(), canonical.encode(), hashlib.sha256).hexdigest()
 
 
+def _full_config(props: dict[str, Any]) -> dict[str, Any]:
+    """The config Logto gets: the input with each template reference (`connectors.deploy.content`)
+    replaced by the text rendered here from `source`. The state keeps only the references."""
+    config = props["config"]
+    if not refs_in(config):
+        return config
+    from connectors.connector_config import render_from_source
+
+    if not props.get("source"):
+        raise ContentMismatch("config holds template references but no source to render them from")
+    return expand(config, texts_of(render_from_source(props["source"])))
+
+
 def _desired(props: dict[str, Any]) -> deploy.Desired:
     return deploy.Desired(
         factory_id=props["factory_id"],
-        config=props["config"],
+        config=_full_config(props),
         test_recipient=props.get("test_recipient") or None,
         allow_sign_in_breakage=bool(props.get("allow_sign_in_breakage")),
         allow_untested_changes=bool(props.get("allow_untested_changes")),
@@ -121,9 +136,12 @@ def check_inputs(olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         from connectors.providers import parse_config
 
         try:
-            parse_config(factory, config, path="config")
+            if not is_unknown(news.get("source")):
+                parse_config(factory, _full_config(news), path="config")
         except ConfigError as exc:  # never carries values
             failures.extend(CheckFailure("config", str(p)) for p in exc.problems)
+        except ContentMismatch as exc:
+            failures.append(CheckFailure("config", str(exc)))
     return CheckResult(news, failures)
 
 
@@ -134,6 +152,8 @@ def diff_summary(olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str],
     parts: list[str] = []
     for key in _INPUTS:
         old, new = olds.get(key), news.get(key)
+        if key == "source":  # how the references are rendered, not what: a change of text shows in config
+            continue
         if key == "resource":
             if new is None or is_unknown(new):  # unset: the default, as recorded in the outputs
                 continue
@@ -188,11 +208,13 @@ def read_connector(id_: str, props: dict[str, Any]) -> ReadResult:
         live = deploy.read(client)
     if live is None:
         return ReadResult("", {})  # gone: the next `up` creates it again
-    changes = config_changes(props.get("config") or {}, live.config)
+    # Live template text equal to what the state references is recorded as that reference again.
+    live_config = compact(live.config, refs_in(props.get("config") or {}))
+    changes = config_changes(props.get("config") or {}, live_config)
     if live.id != props.get("connector_id") or live.factory_id != props.get("factory_id") or changes:
         drift = ", ".join(str(c) for c in changes) or "no config change"
         say(f"email connector drift: live {live.factory_id} connector {live.id} ({drift})")
-    return ReadResult(id_, _outputs(props, live, config=live.config))
+    return ReadResult(id_, _outputs(props, live, config=live_config))
 
 
 def delete_connector(id_: str, props: dict[str, Any]) -> None:
@@ -237,6 +259,7 @@ class LogtoEmailConnector(pulumi.dynamic.Resource, module="logto", name="EmailCo
         allow_sign_in_breakage: pulumi.Input[bool] = False,
         allow_untested_changes: pulumi.Input[bool] = False,
         credential_wait: pulumi.Input[float] = 0,
+        source: pulumi.Input[dict[str, Any]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {
@@ -250,6 +273,7 @@ class LogtoEmailConnector(pulumi.dynamic.Resource, module="logto", name="EmailCo
             "allow_sign_in_breakage": allow_sign_in_breakage,
             "allow_untested_changes": allow_untested_changes,
             "credential_wait": credential_wait,
+            "source": source,
             "connector_id": None,
             "config_hash": None,
         }

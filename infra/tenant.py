@@ -12,13 +12,15 @@ Usable from any Pulumi program:
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import pulumi
 from pydantic import BaseModel
 
-from connectors.connector_config import build_connector_config, mailbox, placeholders_in, render_tenant
+from connectors.connector_config import build_connector_config, mailbox, placeholders_in, render_source, render_tenant
+from connectors.deploy.content import compact, texts_of
 from connectors.errors import ConfigError
 from connectors.secret import Secret
 from connectors.stack.models import TenantSpec
@@ -55,8 +57,8 @@ class TenantEmail(pulumi.ComponentResource):
 
     connector_id: pulumi.Output[str]
     readiness: pulumi.Output[str]
-    dns_records: pulumi.Output[list[dict[str, Any]]]
-    dns_records_to_create: pulumi.Output[list[dict[str, Any]]]
+    dns_records: pulumi.Input[list[dict[str, Any]]]
+    dns_records_to_create: pulumi.Input[list[dict[str, Any]]]
 
     def __init__(
         self,
@@ -94,20 +96,23 @@ class TenantEmail(pulumi.ComponentResource):
 
         def config(args: dict[str, Any]) -> dict[str, Any]:
             try:
-                model = build_connector_config(tenant, self.rendered, args["generated"], path=f"{where}: connector")
+                generated = {k: v for k, v in args.items() if k != "ready"}
+                model = build_connector_config(tenant, self.rendered, generated, path=f"{where}: connector")
             except ConfigError as exc:
                 raise pulumi.RunError(str(exc)) from None
-            payload = model.to_logto(reveal=True)
+            # Rendered text by reference: the state keeps digests, the provider renders from `source`.
+            payload = compact(model.to_logto(reveal=True), texts)
             missing = placeholders_in(payload)
             if missing:
                 # Never push a placeholder to Logto.
                 raise pulumi.RunError(f"{where}: connector config incomplete, provider outputs missing for: {', '.join(missing)}")
             return payload
 
+        self.render_source = render_source(tenant, project_dir)
+        texts = texts_of(self.rendered)
         # `ready` is part of the inputs so the config (and so the connector) waits for readiness.
-        connector_config = pulumi.Output.secret(
-            pulumi.Output.all(generated=pulumi.Output.all(**self.provider.generated), ready=self.readiness).apply(config)
-        )
+        # One flat Output.all (a nested one lifts every value twice); the connector marks it secret.
+        connector_config = pulumi.Output.all(**self.provider.generated, ready=self.readiness).apply(config)
         self.connector = LogtoEmailConnector(
             f"{name}-connector",
             endpoint=tenant.logto.endpoint,
@@ -121,6 +126,7 @@ class TenantEmail(pulumi.ComponentResource):
             allow_untested_changes=tenant.allow_untested_changes,
             # a just-created IAM key takes seconds to be accepted: the test-send waits for it, bounded
             credential_wait=SES_KEY_WAIT_SECONDS if tenant.provider.type in ("aws-ses", "ses-smtp") else 0,
+            source=self.render_source,
             opts=pulumi.ResourceOptions(parent=self, depends_on=self.provider.waits_for),
         )
         self.connector_id = self.connector.connector_id
@@ -133,6 +139,7 @@ class TenantEmail(pulumi.ComponentResource):
         The sign-in settings depend on the connector: created after it, relaxed before it goes.
         """
         from connectors.connector_config import template_sender
+        from connectors.deploy.email_templates import digests as template_digests
         from connectors.templates import email_template_rows
         from infra.email_templates import LogtoEmailTemplates
         from infra.sign_in_experience import LogtoSignInEmail
@@ -143,10 +150,13 @@ class TenantEmail(pulumi.ComponentResource):
             "app_id": tenant.logto.app_id,
             "app_secret": pulumi.Output.secret(tenant.logto.app_secret.reveal()),
         }
-        rows = email_template_rows(tenant.factory_id, self.rendered, template_sender(tenant)) if tenant.templates.storage == "logto" else []
+        sender = template_sender(tenant)
+        rows = email_template_rows(tenant.factory_id, self.rendered, sender) if tenant.templates.storage == "logto" else []
+        # Digests, not rows: the provider renders the rows from `source` where it writes them.
+        source = {"render": self.render_source, "factory_id": tenant.factory_id, "sender": dataclasses.asdict(sender)}
         self.email_templates = (
             LogtoEmailTemplates(
-                f"{name}-email-templates", templates=rows, test_recipient=tenant.test_recipient, **access,
+                f"{name}-email-templates", source=source, digests=template_digests(rows), test_recipient=tenant.test_recipient, **access,
                 # after the connector (their test-sends go through it), removed before it
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.connector]),
             )

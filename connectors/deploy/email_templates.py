@@ -11,11 +11,11 @@ Pure Python over `LogtoClient`'s public methods; no Pulumi.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from connectors.deploy.content import details_digest
 from connectors.logto.errors import LogtoError, NotFound
 from connectors.logto.masking import scrubbed_logger
 from connectors.logto_facts import LOGTO_LANGUAGE_TAGS, UsageType
@@ -102,6 +102,14 @@ def details_changes(old: Mapping[str, Mapping[str, Any]], new: Mapping[str, Mapp
     return out
 
 
+def digest_changes(old: Mapping[str, str], new: Mapping[str, str]) -> list[KeyChange]:
+    """Keyed digests → changes (which keys, never which text)."""
+    return [
+        KeyChange(k, "removed" if k not in new else "added" if k not in old else "changed")
+        for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)
+    ]
+
+
 def summarize(changes: Iterable[KeyChange], limit: int = 12) -> str:
     items = [str(c) for c in changes]
     if not items:
@@ -143,16 +151,14 @@ class TemplateState:
 
     owned: list[str] = field(default_factory=list)
     originals: dict[str, dict[str, Any]] = field(default_factory=dict)
-    row_ids: dict[str, str] = field(default_factory=dict)
-    live: dict[str, dict[str, Any]] = field(default_factory=dict)  # owned key → live details
+    # owned key → digest of its live details: enough to see drift and somebody else's change,
+    # without keeping kilobytes of HTML per row in the state
+    live: dict[str, str] = field(default_factory=dict)
 
-    def rows(self) -> list[dict[str, Any]]:
-        """The live owned rows as `{languageTag, templateType, details}`, sorted by key."""
-        out = []
-        for key in sorted(self.live):
-            tag, usage = split_key(key)
-            out.append({"languageTag": tag, "templateType": usage, "details": copy.deepcopy(self.live[key])})
-        return out
+
+def digests(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Key → digest of the details, for rows `{languageTag, templateType, details}`."""
+    return {k: details_digest(v) for k, v in by_key(rows).items()}
 
 
 def make_plan(
@@ -250,8 +256,7 @@ def sync(
     new_state = TemplateState(
         owned=sorted(want),
         originals={k: v for k, v in originals.items() if k in want},
-        row_ids={key_of(r): r["id"] for r in now if key_of(r) in want},
-        live={k: now_by[k] for k in want},
+        live={k: details_digest(now_by[k]) for k in want},
     )
     return new_state, the_plan
 
@@ -340,7 +345,7 @@ def remove(client: LogtoClient, state: TemplateState) -> TemplatePlan:
     changed since is theirs now and is left alone (and named in the log)."""
     live_rows = _read_rows(client, "removed")
     live_by = by_key(live_rows)
-    changed = sorted(k for k, v in state.live.items() if k in live_by and live_by[k] != v and k not in state.originals)
+    changed = sorted(k for k, d in state.live.items() if k in live_by and details_digest(live_by[k]) != d and k not in state.originals)
     if changed:
         log.warning("email templates: left %s in place: changed by somebody else since this stack wrote them", ", ".join(changed))
     the_plan = make_plan(live_rows, [], [k for k in state.owned if k not in changed], state.originals)

@@ -19,7 +19,7 @@ class PlannedRecord:
 
     key: str  # stable part of the Pulumi resource name
     type: str
-    record: pulumi.Output[Record]
+    record: pulumi.Output[Record] | Record  # plain when known while the program runs (no Output to resolve)
 
 
 @dataclass
@@ -36,8 +36,8 @@ class ProviderResult:
     component: pulumi.ComponentResource
     generated: dict[str, Any] = field(default_factory=dict)
     waits_for: list[pulumi.Resource] = field(default_factory=list)
-    dns_records: pulumi.Output[list[dict[str, Any]]] = field(default_factory=lambda: pulumi.Output.from_input([]))
-    dns_to_create: pulumi.Output[list[dict[str, Any]]] = field(default_factory=lambda: pulumi.Output.from_input([]))
+    dns_records: pulumi.Input[list[dict[str, Any]]] = field(default_factory=list)
+    dns_to_create: pulumi.Input[list[dict[str, Any]]] = field(default_factory=list)
     readiness: pulumi.Output[str] = field(default_factory=lambda: pulumi.Output.from_input(NOT_APPLICABLE))
     exports: dict[str, Any] = field(default_factory=dict)  # extra per-tenant stack outputs (nothing secret)
 

@@ -16,17 +16,24 @@ from connectors.stack.models import DnsSpec, TenantSpec
 from infra.providers.base import PlannedRecord
 
 
-def as_dicts(planned: list[PlannedRecord]) -> pulumi.Output[list[dict[str, Any]]]:
+def as_dicts(planned: list[PlannedRecord]) -> pulumi.Input[list[dict[str, Any]]]:
+    if all(isinstance(p.record, Record) for p in planned):  # all known: a plain list, no Output to lift
+        return [p.record.to_dict() for p in planned if isinstance(p.record, Record)]
     return pulumi.Output.all(*[p.record for p in planned]).apply(lambda rs: [r.to_dict() for r in rs])
+
+
+def _field(record: pulumi.Output[Record] | Record, get: Any) -> Any:
+    """A field of a record: plain when the record is known, else an output of it."""
+    return get(record) if isinstance(record, Record) else record.apply(get)
 
 
 def publish(
     name: str, planned: list[PlannedRecord], dns: DnsSpec, parent: pulumi.Resource
-) -> tuple[list[pulumi.Resource], pulumi.Output[list[dict[str, Any]]], pulumi.Output[list[dict[str, Any]]]]:
+) -> tuple[list[pulumi.Resource], pulumi.Input[list[dict[str, Any]]], pulumi.Input[list[dict[str, Any]]]]:
     """(records created, all records, records to create by hand)."""
     everything = as_dicts(planned)
     if not dns.in_route53 or not planned:
-        return [], everything, everything if planned else pulumi.Output.from_input([])
+        return [], everything, everything if planned else []
     import pulumi_aws as aws  # only stacks with Route53 DNS pay for it
 
     zone_id: pulumi.Input[str]
@@ -42,15 +49,15 @@ def publish(
             aws.route53.Record(
                 f"{name}-{p.key}",
                 zone_id=zone_id,
-                name=p.record.apply(lambda r: r.name),
+                name=_field(p.record, lambda r: r.name),
                 type=p.type,
                 ttl=TTL,
-                records=[p.record.apply(lambda r: r.zone_value)],
+                records=[_field(p.record, lambda r: r.zone_value)],
                 allow_overwrite=False,
                 opts=pulumi.ResourceOptions(parent=parent),
             )
         )
-    return created, everything, pulumi.Output.from_input([])
+    return created, everything, []
 
 
 def check_in_zone(name: str, domain: str, dns: DnsSpec) -> None:
@@ -60,8 +67,9 @@ def check_in_zone(name: str, domain: str, dns: DnsSpec) -> None:
         raise pulumi.RunError(f"{name}: {domain} is not in the Route53 zone {zone}; set dns.route53ZoneName to its zone")
 
 
-def known(record: Record) -> pulumi.Output[Record]:
-    return pulumi.Output.from_input(record)
+def known(record: Record) -> Record:
+    """A record known while the program runs: passed on as a plain value."""
+    return record
 
 
 def dmarc_planned(tenant: TenantSpec) -> list[PlannedRecord]:

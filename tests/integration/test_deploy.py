@@ -143,6 +143,32 @@ def test_switch_is_one_post_and_never_two_connectors(driver, logto_target, clien
     no_leaks.extend(driver.texts)
 
 
+def test_calls_noop_is_one_token_and_one_read_switch_is_test_post_read_back(driver, logto_target, client, http_recorder, smtp_sink):
+    """Exact Logto calls. Noop: one token and one read, no write. Switch: the plan's read, the
+    test-send, the compare-and-swap read right before writing, one POST, one read-back."""
+    from connectors.logto.token import TOKENS
+
+    server = logto_target.recorder
+    driver.up("http-email", http_config(http_recorder))
+    client.patch_sign_in_experience(EMAIL_SIGN_IN)
+    TOKENS.clear()  # a fresh process: the token is fetched once and then reused
+    server.clear_requests()
+    driver.up("http-email", http_config(http_recorder), test_recipient="ops@example.com")
+    assert [(r.method, r.path) for r in server.requests] == [("POST", "/oidc/token"), ("GET", "/api/connectors")]
+    TOKENS.clear()
+    server.clear_requests()
+    driver.up("simple-mail-transfer-protocol", smtp_config(smtp_sink), test_recipient="ops@example.com")
+    assert [(r.method, r.path) for r in server.requests] == [
+        ("POST", "/oidc/token"),
+        ("GET", "/api/connectors"),
+        ("POST", "/api/connectors/simple-mail-transfer-protocol/test"),
+        ("GET", "/api/connectors"),
+        ("POST", "/api/connectors"),
+        ("GET", "/api/connectors"),
+    ]
+    assert_one_email_connector(client, logto_target)
+
+
 def test_adopts_an_existing_connector(driver, logto_target, client, http_recorder, no_leaks):
     server = logto_target.recorder
     existing = client.create_connector("http-email", http_config(http_recorder))
