@@ -365,8 +365,8 @@ Written by `{command}` (see the module's docstring for what is measured and how)
 Wall time runs from the first `pulumi` start to the last one's end (split stacks: one process each,
 as many at once as the layout says). Peak memory is the summed resident memory of every process
 the engine started (summed over the stacks running at the same time; a CI matrix runs each stack
-on its own runner, which then needs about the one-stack figure of its size). The state is the sum of the stacks' exported checkpoints, on
-this branch's program (the template resource still keeps its rendered rows in the state).
+on its own runner, which then needs about the one-stack figure of its size). The state is the sum of the stacks' exported checkpoints
+(`pulumi stack export`, indented).
 """
 
 
