@@ -12,7 +12,8 @@ import json
 import sys
 from functools import wraps
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
+from collections.abc import Callable
 
 import click
 
@@ -238,7 +239,7 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
-    except BaseException as exc:  # noqa: BLE001 - the last line of defence, see above
+    except BaseException as exc:  # the last line of defence, see above
         if os.environ.get("LOGTO_EMAIL_DEBUG") == "1":
             raise
         click.secho(f"internal error ({type(exc).__name__}): a bug in logto-email, not in your stack. "

@@ -9,7 +9,8 @@ SES: `<token>._domainkey.<domain>` (DKIM), `<mailFrom>.<domain>` (MX + SPF) and
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
+from collections.abc import Iterable
 
 RecordType = Literal["CNAME", "TXT", "MX"]
 SPF_SES = "v=spf1 include:amazonses.com ~all"

@@ -22,7 +22,7 @@ class SecretUnavailable(RuntimeError):
 
 
 class Secret:
-    __slots__ = ("_value", "_ciphertext")
+    __slots__ = ("_ciphertext", "_value")
 
     def __init__(self, value: str | None = None, *, ciphertext: str | None = None) -> None:
         if (value is None) == (ciphertext is None):
@@ -31,7 +31,7 @@ class Secret:
         self._ciphertext = ciphertext
 
     @classmethod
-    def opaque(cls, ciphertext: str = "") -> "Secret":
+    def opaque(cls, ciphertext: str = "") -> Secret:
         return cls(ciphertext=ciphertext)
 
     @property
@@ -79,7 +79,7 @@ class Secret:
         return {"type": "string", "writeOnly": True, "format": "password"}
 
     @classmethod
-    def _validate(cls, value: Any, info: core_schema.ValidationInfo) -> "Secret":
+    def _validate(cls, value: Any, info: core_schema.ValidationInfo) -> Secret:
         if isinstance(value, Secret):
             return value
         if isinstance(value, dict) and set(value) == {"secure"} and isinstance(value["secure"], str):
@@ -104,7 +104,7 @@ class Secret:
         )
 
     @staticmethod
-    def _serialize(value: "Secret", info: Any) -> str:
+    def _serialize(value: Secret, info: Any) -> str:
         if not isinstance(value, Secret):  # lets a union try its other members
             raise PydanticSerializationUnexpectedValue("not a Secret")
         if (info.context or {}).get("reveal_secrets") and value.known:

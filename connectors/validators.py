@@ -113,7 +113,7 @@ def is_private_host(host: str) -> bool:
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
-        return host == "localhost" or host.endswith(".local") or host.endswith(".localhost") or "." not in host
+        return host == "localhost" or host.endswith((".local", ".localhost")) or "." not in host
     return any(ip in net for net in _PRIVATE_NETS if ip.version == net.version)
 
 

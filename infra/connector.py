@@ -135,9 +135,8 @@ def diff_summary(olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str],
     parts: list[str] = []
     for key in _INPUTS:
         old, new = olds.get(key), news.get(key)
-        if key == "resource":
-            if new is None or is_unknown(new):  # unset: the default, as recorded in the outputs
-                continue
+        if key == "resource" and (new is None or is_unknown(new)):  # unset: the default, as recorded in the outputs
+            continue
         if key in ("allow_sign_in_breakage", "allow_untested_changes"):
             old, new = bool(old), bool(new) if not is_unknown(new) else new
         if key == "config":

@@ -6,9 +6,10 @@ here may hold a client, a secret or any other state.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import logging
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
+from collections.abc import Callable
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
@@ -91,10 +92,8 @@ def client_for(props: dict[str, Any]) -> LogtoClient:
 def say(message: str) -> None:
     """Tell the operator (Pulumi's log) and the Python log; never fail a deployment for it."""
     log.info("%s", message)
-    try:
+    with contextlib.suppress(Exception):  # logging must never fail a deployment
         pulumi.log.info(message)
-    except Exception:  # noqa: BLE001 - logging must never fail a deployment
-        pass
 
 
 class FunctionProvider(ResourceProvider):

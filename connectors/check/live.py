@@ -11,7 +11,8 @@ small protocol, so tests (and other Logto clients) plug in without this module c
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Iterator, Mapping, Protocol
+from typing import Any, Protocol
+from collections.abc import Callable, Iterator, Mapping
 
 from connectors.check.findings import Finding, Severity
 from connectors.deploy.guard import live_email_dependencies

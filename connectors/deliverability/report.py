@@ -9,7 +9,8 @@ no stack secret is read, and suppressed addresses are counted, never listed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from connectors.deliverability.alarms import rate_level
 from connectors.deliverability.dns_checks import DnsCheck, DnsResolver, Resolver, check_dmarc, check_record, check_spf
@@ -86,8 +87,8 @@ def boto_client(service: str, region: str) -> Any:
 class Sources:
     """Where the report reads from; tests point each at a local server."""
 
-    sesv2: Callable[[str], Any] = lambda region: boto_client("sesv2", region)  # noqa: E731
-    cloudwatch: Callable[[str], Any] | None = lambda region: boto_client("cloudwatch", region)  # noqa: E731
+    sesv2: Callable[[str], Any] = lambda region: boto_client("sesv2", region)
+    cloudwatch: Callable[[str], Any] | None = lambda region: boto_client("cloudwatch", region)
     resolver: Resolver | None = None  # default: dnspython with the system's resolvers
 
     def dns(self) -> Resolver:

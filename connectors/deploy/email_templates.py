@@ -12,7 +12,6 @@ Pure Python over `LogtoClient`'s public methods; no Pulumi.
 from __future__ import annotations
 
 import copy
-import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -313,8 +312,10 @@ def _roll_back(
         _delete_rows(client, doomed, now_rows)
     except LogtoError as exc:
         return (
-            f"Rolling back failed too ({exc}); rows touched: {summarize(KeyChange(k, 'changed') for k in sorted(set(written) | set(intended)))}. "
-            "Rows that still hold this stack's content are taken back as its own by the next run (never left as somebody else's).",
+            (
+                f"Rolling back failed too ({exc}); rows touched: {summarize(KeyChange(k, 'changed') for k in sorted(set(written) | set(intended)))}. "
+                "Rows that still hold this stack's content are taken back as its own by the next run (never left as somebody else's)."
+            ),
             "partly rolled back; rows still holding this run's content are owned by the next run",
         )
     left = f"; left {len(theirs)} row(s) somebody else changed meanwhile: {', '.join(theirs)}" if theirs else ""

@@ -12,7 +12,6 @@ else's change → nothing is written and the error names what is live.
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass
 from typing import Any

@@ -56,7 +56,7 @@ def email_dependencies(
     return found
 
 
-def live_email_dependencies(client: "LogtoClient", sign_in_exp: dict[str, Any] | None = None) -> list[str]:
+def live_email_dependencies(client: LogtoClient, sign_in_exp: dict[str, Any] | None = None) -> list[str]:
     """Every dependency on email the tenant has right now (sign-in experience, account center,
     pending organization invitations). Settings this Logto does not have count as off."""
     from connectors.logto.errors import NotFound

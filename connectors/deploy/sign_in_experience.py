@@ -25,7 +25,6 @@ Logto's rules shape the edits:
 from __future__ import annotations
 
 import copy
-import logging
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -99,7 +98,7 @@ class Record:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> "Record":
+    def from_dict(cls, data: dict[str, Any] | None) -> Record:
         known = {f.name for f in fields(cls)}
         return cls(**{k: copy.deepcopy(v) for k, v in (data or {}).items() if k in known})
 

@@ -31,7 +31,7 @@ class StackDocument:
     faithful: bool  # the untouched document re-emits byte for byte
 
     @classmethod
-    def read(cls, path: Path) -> "StackDocument":
+    def read(cls, path: Path) -> StackDocument:
         # the bounded reader first: a hostile file is refused before the unguarded round trips
         text = safe_yaml.decode(safe_yaml.read_bytes(path), str(path))
         safe_yaml.load_text(text, str(path))

@@ -34,18 +34,18 @@ from connectors.spec.models import (
 )
 
 __all__ = [
+    "FACTORY_OF_PROVIDER",
+    "NAMESPACE",
+    "PROVIDER_TYPES",
     "AliyunProvider",
     "AwsSesProvider",
     "BrandingSpec",
     "DnsRecord",
     "DnsSpec",
-    "FACTORY_OF_PROVIDER",
     "HttpProvider",
     "LogtoEmailProvider",
     "LogtoSpec",
     "MailgunProvider",
-    "NAMESPACE",
-    "PROVIDER_TYPES",
     "PostmarkProvider",
     "RelayProvider",
     "SenderSpec",

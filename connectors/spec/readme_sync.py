@@ -8,7 +8,7 @@ from pathlib import Path
 from connectors.spec.reference import reference_markdown
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-BLOCK = re.compile(r"(<!-- config-reference:start[^>]*-->\n).*?(<!-- config-reference:end -->)", re.S)
+BLOCK = re.compile(r"(<!-- config-reference:start[^>]*-->\n).*?(<!-- config-reference:end -->)", re.DOTALL)
 
 
 def synced(text: str) -> str:
