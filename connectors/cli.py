@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 from collections.abc import Callable
 
 import click
@@ -78,7 +79,8 @@ def cli() -> None:
     """
 
 
-class RenderedSummary(NamedTuple):
+@dataclass(frozen=True)
+class RenderedSummary:
     """What `validate` reports of a rendered set, without holding the set."""
 
     count: int

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from typing import Any, ClassVar
-from collections.abc import Callable
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
@@ -103,12 +102,12 @@ class FunctionProvider(ResourceProvider):
     the state is a reference to the class and can carry no client and no secret.
     """
 
-    check_fn: ClassVar[Callable[[dict[str, Any], dict[str, Any]], CheckResult]]
-    diff_fn: ClassVar[Callable[[str, dict[str, Any], dict[str, Any]], DiffResult]]
-    create_fn: ClassVar[Callable[[dict[str, Any]], CreateResult]]
-    read_fn: ClassVar[Callable[[str, dict[str, Any]], ReadResult]]
-    update_fn: ClassVar[Callable[[str, dict[str, Any], dict[str, Any]], UpdateResult]]
-    delete_fn: ClassVar[Callable[[str, dict[str, Any]], None]]
+    check_fn: ClassVar[staticmethod[[dict[str, Any], dict[str, Any]], CheckResult]]
+    diff_fn: ClassVar[staticmethod[[str, dict[str, Any], dict[str, Any]], DiffResult]]
+    create_fn: ClassVar[staticmethod[[dict[str, Any]], CreateResult]]
+    read_fn: ClassVar[staticmethod[[str, dict[str, Any]], ReadResult]]
+    update_fn: ClassVar[staticmethod[[str, dict[str, Any], dict[str, Any]], UpdateResult]]
+    delete_fn: ClassVar[staticmethod[[str, dict[str, Any]], None]]
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return type(self).check_fn(_olds, news)

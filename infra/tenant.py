@@ -13,7 +13,7 @@ Usable from any Pulumi program:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pulumi
 from pydantic import BaseModel
@@ -45,6 +45,15 @@ def opaque_secrets(model: BaseModel, path: str = "") -> list[str]:
             elif isinstance(item, BaseModel):
                 found += opaque_secrets(item, where + ".")
     return found
+
+
+class _LogtoAccess(TypedDict):
+    """The Management API access every Logto resource of a tenant takes (keyword arguments)."""
+
+    endpoint: str
+    resource: str | None
+    app_id: str
+    app_secret: pulumi.Output[str]
 
 
 class TenantEmail(pulumi.ComponentResource):
@@ -106,7 +115,7 @@ class TenantEmail(pulumi.ComponentResource):
             return payload
 
         # `ready` is part of the inputs so the config (and so the connector) waits for readiness.
-        connector_config = pulumi.Output.secret(
+        connector_config: pulumi.Output[dict[str, Any]] = pulumi.Output.secret(
             pulumi.Output.all(generated=pulumi.Output.all(**self.provider.generated), ready=self.readiness).apply(config)
         )
         self.connector = LogtoEmailConnector(
@@ -138,7 +147,7 @@ class TenantEmail(pulumi.ComponentResource):
         from infra.email_templates import LogtoEmailTemplates
         from infra.sign_in_experience import LogtoSignInEmail
 
-        access = {
+        access: _LogtoAccess = {
             "endpoint": tenant.logto.endpoint,
             "resource": tenant.logto.resource,
             "app_id": tenant.logto.app_id,

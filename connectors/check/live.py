@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from collections.abc import Callable, Iterator, Mapping
 
 from connectors.check.findings import Finding, Severity
-from connectors.deploy.guard import live_email_dependencies
+from connectors.deploy.guard import EmailDependencyReader, live_email_dependencies
 from connectors.email_policy import lifetime_mismatch
 from connectors.spec.models import StackSpec, TenantSpec
 
@@ -23,10 +23,9 @@ E, W, I = Severity.error, Severity.warning, Severity.info
 BASE = "config.logto-email:tenants"
 
 
-class LogtoView(Protocol):
+class LogtoView(EmailDependencyReader, Protocol):
     """What the live checks read from a tenant (LogtoClient satisfies it)."""
 
-    def get_sign_in_experience(self) -> dict[str, Any]: ...
     def get_email_connector(self) -> Any | None: ...  # has .factory_id, or None
     def list_factories(self) -> list[Any]: ...  # each has .id
 

@@ -214,6 +214,7 @@ def sync(
     for key in the_plan.adopt:  # remember what was there before we first overwrite it
         originals.setdefault(key, live_by[key])
     written: dict[str, dict[str, Any] | None] = {}  # key -> details this run wrote (None: deleted)
+    now: list[dict[str, Any]] | None  # the live rows after the writes
     try:
         connector = _test_connector(client, test_recipient) if the_plan.upsert else None
         for locale, rows in _by_locale(the_plan.upsert):

@@ -97,6 +97,7 @@ def plan_promotion(
     dst_doc = StackDocument.read(target_path)
     promo = Promotion(source, target, target_path, original=dst_doc.text, faithful=dst_doc.faithful)
     src_tenants = _tenants(src_doc.data)
+    assert src_tenants is not None, "load_stack above proved that the source declares tenants"
     dst_tenants = _tenants(dst_doc.data)
     wanted = list(dict.fromkeys(tenants)) or list(src_tenants)
     unknown = [t for t in wanted if t not in src_tenants]
@@ -204,7 +205,7 @@ class _Walker:
             _delete(dst, key.name)
             self._record(path, "remove", as_data(d), None)
             return
-        if not isinstance(d, Mapping):
+        if not isinstance(d, CommentedMap):  # the target is read round-trip: its mappings are CommentedMaps
             if d is not None:
                 return  # not a mapping: the schema check of the result reports it
             fresh = CommentedMap()
@@ -222,7 +223,7 @@ class _Walker:
         model = model_for(key, src)
         if model is None:
             return
-        if isinstance(d, Mapping) and d.get("type") == new_type:
+        if isinstance(d, CommentedMap) and d.get("type") == new_type:
             self.walk(model, src, d, path)
             return
         old = d if isinstance(d, CommentedMap) else CommentedMap()
@@ -261,10 +262,10 @@ def here_of(path: str, key: Key) -> str:
     return f"{path}.{key.name}"
 
 
-def _tenants(data: Any) -> dict[str, Any] | None:
+def _tenants(data: Any) -> Mapping[str, Any] | None:
     config = data.get("config") if isinstance(data, Mapping) else None
     tenants = config.get(TENANTS_KEY) if isinstance(config, Mapping) else None
-    return tenants if isinstance(tenants, Mapping) else None  # type: ignore[return-value]
+    return tenants if isinstance(tenants, Mapping) else None
 
 
 def _put(parent: CommentedMap, name: str, node: Any, order: list[str]) -> None:
