@@ -13,12 +13,15 @@ import sys
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from collections.abc import Callable
 
 import click
 
 from connectors.errors import ConfigError, Problem
+
+if TYPE_CHECKING:
+    from connectors.spec import StackSpec
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -87,7 +90,7 @@ class RenderedSummary:
     warnings: tuple[Any, ...]
 
 
-def compile_stack(project_dir: Path, stack: str, *, keep_rendered: bool = True):
+def compile_stack(project_dir: Path, stack: str, *, keep_rendered: bool = True) -> tuple[StackSpec, dict[str, tuple[Any, Any]]]:
     """Load a stack and build every tenant's templates and connector config; all problems at once.
 
     `built[tenant]` is `(rendered set, connector model)`; with `keep_rendered=False` (checks that

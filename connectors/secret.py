@@ -8,7 +8,7 @@ calls `reveal()` at the last moment, right before it goes on the wire.
 from __future__ import annotations
 
 import hmac
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import PydanticCustomError, PydanticSerializationUnexpectedValue, core_schema
@@ -61,7 +61,7 @@ class Secret:
     def __hash__(self) -> int:
         return hash(("Secret", self.known))
 
-    def __reduce__(self):  # never let pickling/dill carry a secret by accident
+    def __reduce__(self) -> NoReturn:  # never let pickling/dill carry a secret by accident
         raise TypeError("Secret values are not picklable")
 
     # -- pydantic ---------------------------------------------------------------------------
