@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 from collections.abc import Callable
 
 import click
@@ -41,7 +41,7 @@ def stack_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def fail(error: ConfigError) -> None:
+def fail(error: ConfigError) -> NoReturn:
     """Print every problem (never a traceback) and exit 1."""
     click.secho(str(error), err=True, fg="red")
     sys.exit(EXIT_INVALID)
@@ -62,13 +62,13 @@ class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
 
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name in LAZY_COMMANDS and name not in self.commands:
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
             import importlib
 
-            module, attr = LAZY_COMMANDS[name]
-            self.add_command(getattr(importlib.import_module(module), attr), name)
-        return super().get_command(ctx, name)
+            module, attr = LAZY_COMMANDS[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -16,7 +16,15 @@ from connectors.deliverability.alarms import rate_level
 from connectors.deliverability.dns_checks import DnsCheck, DnsResolver, Resolver, check_dmarc, check_record, check_spf
 from connectors.deliverability.ses_health import SesHealth, read_ses_health
 from connectors.dns_records import Record, dkim_records, dmarc_domain, mail_from_records
-from connectors.spec.models import AwsSesProvider, MailgunProvider, SesSmtpProvider, StackSpec, TenantSpec
+from connectors.spec.models import (
+    AwsSesProvider,
+    MailgunProvider,
+    PostmarkProvider,
+    SendgridProvider,
+    SesSmtpProvider,
+    StackSpec,
+    TenantSpec,
+)
 
 if TYPE_CHECKING:  # the stubs are a dev dependency
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -201,7 +209,7 @@ def _dns(spec: StackSpec, key: str, tenant: TenantSpec, resolver: Resolver, repo
                    for c in check_spf(resolver, spf.name, "amazonses.com")]
     elif isinstance(p, MailgunProvider):
         checks += [(c, "LE222" if c.status == "error" else "LE221", "provider.domain") for c in check_spf(resolver, p.domain, SPF_INCLUDE[p.type])]
-    elif p.type in ("sendgrid", "postmark"):
+    elif isinstance(p, (SendgridProvider, PostmarkProvider)):
         for entry in p.dns_records:
             rec = Record(entry.type, entry.name, entry.value, priority=entry.priority)
             kind = "dkim" if "._domainkey." in entry.name else entry.type.lower()

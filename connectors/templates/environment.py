@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import BaseLoader, ChoiceLoader, Environment, PrefixLoader, StrictUndefined, TemplateNotFound, nodes
+from jinja2.exceptions import SecurityError
 from jinja2.ext import Extension
 from jinja2.loaders import split_template_path
 from jinja2.runtime import Context
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import Cycler, Joiner
 
 from connectors.templates.catalog import DEFAULT_DIR

@@ -14,7 +14,7 @@ from typing import Any
 
 import css_inline
 from jinja2 import Environment, TemplateError as JinjaError, TemplateNotFound, TemplateSyntaxError, UndefinedError
-from jinja2.sandbox import SecurityError
+from jinja2.exceptions import SecurityError
 from markupsafe import Markup, escape
 
 from connectors import email_policy as ep
