@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections import OrderedDict
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from connectors.email_policy import EXPIRATION_DEFAULT
 from connectors.errors import ConfigError, Problem

@@ -8,8 +8,9 @@ SES: `<token>._domainkey.<domain>` (DKIM), `<mailFrom>.<domain>` (MX + SPF) and
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 RecordType = Literal["CNAME", "TXT", "MX"]
 SPF_SES = "v=spf1 include:amazonses.com ~all"

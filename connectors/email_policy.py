@@ -13,6 +13,10 @@ import difflib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from babel.plural import PluralRule  # at run time babel loads on first use, below
 
 # -- verificationCodePolicy ---------------------------------------------------------------------
 EXPIRATION_MIN, EXPIRATION_MAX, EXPIRATION_DEFAULT = 60, 3600, 600  # seconds
@@ -211,7 +215,7 @@ PLURAL_RULES: dict[str, dict[str, str]] = {
 
 
 @lru_cache(maxsize=64)
-def _plural_rule(tag: str):  # type: ignore[no-untyped-def]
+def _plural_rule(tag: str) -> PluralRule:
     from babel import Locale
     from babel.plural import PluralRule
 

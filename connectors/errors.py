@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,9 @@ _MESSAGES = {
 }
 
 
+_Located = tuple[list[int | str], ErrorDetails]  # an error's location (tags removed or not) and the error
+
+
 def problems_from_validation(
     exc: ValidationError, prefix: str = "", *, tags: frozenset[str] = frozenset()
 ) -> list[Problem]:
@@ -62,22 +67,24 @@ def problems_from_validation(
     For a union, pydantic reports every member's errors; only the member that came closest
     (fewest errors) is kept, so the author reads about the shape they meant.
     """
-    tags = _model_names() | tags  # + the values of discriminator fields, which pydantic also puts in loc
-    groups: dict[tuple, dict[str, list[tuple[list, dict]]]] = {}
-    plain: list[tuple[list, dict]] = []
+    known = _model_names() | tags  # + the values of discriminator fields, which pydantic also puts in loc
+    groups: dict[tuple[int | str, ...], dict[str, list[_Located]]] = {}
+    plain: list[_Located] = []
     for err in exc.errors(include_input=False, include_url=False):
         loc = list(err["loc"])
-        tag_at = next((i for i, p in enumerate(loc) if isinstance(p, str) and _is_tag(p, tags)), None)
+        tag_at = next((i for i, p in enumerate(loc) if isinstance(p, str) and _is_tag(p, known)), None)
         if tag_at is None:
             plain.append((loc, err))
             continue
         base = tuple(loc[:tag_at])
-        groups.setdefault(base, {}).setdefault(loc[tag_at], []).append((loc[:tag_at] + loc[tag_at + 1 :], err))
+        tag = str(loc[tag_at])  # a str: _is_tag matched it
+        groups.setdefault(base, {}).setdefault(tag, []).append((loc[:tag_at] + loc[tag_at + 1 :], err))
     for members in groups.values():
-        plain.extend(min(members.values(), key=len))
+        closest: list[_Located] = min(members.values(), key=len)
+        plain.extend(closest)
     problems: list[Problem] = []
     for loc, err in plain:
-        loc = [p for p in loc if not (isinstance(p, str) and _is_tag(p, tags))]
+        loc = [p for p in loc if not (isinstance(p, str) and _is_tag(p, known))]
         message = _MESSAGES.get(err["type"], err["msg"])
         for noise in ("Value error, ", "Assertion failed, "):
             message = message.removeprefix(noise)
@@ -105,7 +112,7 @@ def _model_names() -> set[str]:
     return set(_models())
 
 
-def _expected_keys(err: dict) -> str | None:
+def _expected_keys(err: ErrorDetails) -> str | None:
     model = _models().get((err.get("ctx") or {}).get("class_name", ""))
     fields = getattr(model, "model_fields", None)
     if not fields:
@@ -113,7 +120,7 @@ def _expected_keys(err: dict) -> str | None:
     return "expected keys: " + ", ".join(f.alias or name for name, f in fields.items())
 
 
-def _is_tag(part: str, model_names: set[str]) -> bool:
+def _is_tag(part: str, model_names: AbstractSet[str]) -> bool:
     # pydantic names the union member it tried in `loc`
     return part in model_names or part.startswith(
         ("function-", "constrained-", "literal[", "tagged-union[", "json-or-python[")

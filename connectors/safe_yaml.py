@@ -16,7 +16,7 @@ import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -46,7 +46,7 @@ class YamlRefused(ConfigError):
 
 @dataclass
 class _Frame:
-    kind: str  # "map" | "seq"
+    kind: Literal["map", "seq"]
     path: str
     anchor: str | None
     size: int = 1
@@ -96,8 +96,8 @@ class _Guard:
         if not isinstance(event, NodeEvent):
             return event
         top = self.stack[-1] if self.stack else None
-        is_key = top is not None and top.kind == "map" and top.expect_key
-        path = top.path if is_key else self._child_path()
+        key_of = top if top is not None and top.kind == "map" and top.expect_key else None  # the mapping awaiting a key
+        path = key_of.path if key_of is not None else self._child_path()
         tag = getattr(event, "tag", None)
         tag = getattr(tag, "value", tag)
         if tag is not None and not (isinstance(event, ScalarEvent) and tag == "!"):
@@ -105,9 +105,8 @@ class _Guard:
         anchor = getattr(event, "anchor", None) if not isinstance(event, AliasEvent) else None
         if anchor is not None and (anchor in self.anchors or any(f.anchor == anchor for f in self.stack)):
             self._fail(event, path, "a YAML anchor (&name) is defined twice", "give each anchor its own name")
-        if is_key:
-            assert top is not None
-            self._key(event, top)
+        if key_of is not None:
+            self._key(event, key_of)
         elif isinstance(event, AliasEvent):
             self._completed(self.anchors.get(event.anchor, 1), event)  # an unknown anchor: the composer names it
         elif isinstance(event, ScalarEvent):
@@ -121,7 +120,7 @@ class _Guard:
         else:  # a mapping or sequence starts
             if len(self.stack) >= MAX_DEPTH:
                 self._fail(event, path, f"nested more than {MAX_DEPTH} levels deep", "flatten the structure")
-            kind = "map" if isinstance(event, MappingStartEvent) else "seq"
+            kind: Literal["map", "seq"] = "map" if isinstance(event, MappingStartEvent) else "seq"
             self.stack.append(_Frame(kind, path, event.anchor))
         return event
 
@@ -232,7 +231,7 @@ def load_text(text: str, source: str, *, typ: str = "rt", limit: int = MAX_FILE_
     yaml.allow_duplicate_keys = False
     parser = yaml.parser
     guard = _Guard(parser.get_event)
-    parser.get_event = guard  # type: ignore[method-assign]
+    parser.get_event = guard
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # ruamel's warnings quote lines of the file

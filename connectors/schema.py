@@ -47,7 +47,7 @@ class DnsSpec(Model):
     external: StrictBool | None = Field(None, description="DNS is managed elsewhere: records are exported, not created (the default)")
 
     @model_validator(mode="after")
-    def _one(self) -> "DnsSpec":
+    def _one(self) -> DnsSpec:
         chosen = [n for n, v in (("route53ZoneId", self.route53_zone_id), ("route53ZoneName", self.route53_zone_name), ("external", self.external)) if v]
         if len(chosen) > 1:
             raise ValueError(f"set only one of route53ZoneId, route53ZoneName, external: true (got {', '.join(chosen)})")

@@ -8,10 +8,14 @@ calls `reveal()` at the last moment, right before it goes on the wire.
 from __future__ import annotations
 
 import hmac
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import GetCoreSchemaHandler
-from pydantic_core import PydanticCustomError, PydanticSerializationUnexpectedValue, core_schema
+from pydantic_core import (
+    PydanticCustomError,
+    PydanticSerializationUnexpectedValue,
+    core_schema,
+)
 
 # What `render` and every masked view shows in place of a secret.
 SECRET_MARKER = "<secret>"
@@ -22,7 +26,7 @@ class SecretUnavailable(RuntimeError):
 
 
 class Secret:
-    __slots__ = ("_value", "_ciphertext")
+    __slots__ = ("_ciphertext", "_value")
 
     def __init__(self, value: str | None = None, *, ciphertext: str | None = None) -> None:
         if (value is None) == (ciphertext is None):
@@ -31,7 +35,7 @@ class Secret:
         self._ciphertext = ciphertext
 
     @classmethod
-    def opaque(cls, ciphertext: str = "") -> "Secret":
+    def opaque(cls, ciphertext: str = "") -> Secret:
         return cls(ciphertext=ciphertext)
 
     @property
@@ -61,7 +65,7 @@ class Secret:
     def __hash__(self) -> int:
         return hash(("Secret", self.known))
 
-    def __reduce__(self):  # never let pickling/dill carry a secret by accident
+    def __reduce__(self) -> NoReturn:  # never let pickling/dill carry a secret by accident
         raise TypeError("Secret values are not picklable")
 
     # -- pydantic ---------------------------------------------------------------------------
@@ -79,7 +83,7 @@ class Secret:
         return {"type": "string", "writeOnly": True, "format": "password"}
 
     @classmethod
-    def _validate(cls, value: Any, info: core_schema.ValidationInfo) -> "Secret":
+    def _validate(cls, value: Any, info: core_schema.ValidationInfo) -> Secret:
         if isinstance(value, Secret):
             return value
         if isinstance(value, dict) and set(value) == {"secure"} and isinstance(value["secure"], str):
@@ -104,7 +108,7 @@ class Secret:
         )
 
     @staticmethod
-    def _serialize(value: "Secret", info: Any) -> str:
+    def _serialize(value: Secret, info: Any) -> str:
         if not isinstance(value, Secret):  # lets a union try its other members
             raise PydanticSerializationUnexpectedValue("not a Secret")
         if (info.context or {}).get("reveal_secrets") and value.known:

@@ -40,7 +40,10 @@ def header_text(value: str) -> str:
 
 def email_address(value: str) -> str:
     """A real address (parsed, not pattern-matched); no DNS look-up."""
-    from email_validator import EmailNotValidError, validate_email  # imported on first use: ~0.1 s
+    from email_validator import (  # imported on first use: ~0.1 s
+        EmailNotValidError,
+        validate_email,
+    )
 
     if not isinstance(value, str) or control_characters(value):
         raise ValueError("must be an email address such as no-reply@example.com (no control characters)")
@@ -113,7 +116,7 @@ def is_private_host(host: str) -> bool:
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
-        return host == "localhost" or host.endswith(".local") or host.endswith(".localhost") or "." not in host
+        return host == "localhost" or host.endswith((".local", ".localhost")) or "." not in host
     return any(ip in net for net in _PRIVATE_NETS if ip.version == net.version)
 
 

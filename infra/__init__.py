@@ -13,7 +13,7 @@ _EXPORTS = {
     "LogtoEmailTemplates": "infra.email_templates",
     "LogtoSignInEmail": "infra.sign_in_experience",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = ["LogtoEmailConnector", "LogtoEmailTemplates", "LogtoSignInEmail", "TenantEmail"]
 
 
 def __getattr__(name: str) -> Any:

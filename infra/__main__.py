@@ -9,11 +9,11 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 if str(PROJECT_DIR) not in sys.path:  # `connectors` and `infra` live next to Pulumi.yaml
     sys.path.insert(0, str(PROJECT_DIR))
 
-import pulumi  # noqa: E402
+import pulumi
 
-from connectors.errors import ConfigError  # noqa: E402
-from connectors.stack import NAMESPACE, spec_from_config  # noqa: E402
-from infra.tenant import TenantEmail  # noqa: E402
+from connectors.errors import ConfigError
+from connectors.stack import NAMESPACE, spec_from_config
+from infra.tenant import TenantEmail
 
 
 def main() -> None:

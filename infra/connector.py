@@ -28,23 +28,37 @@ from pulumi.dynamic import (
 from pulumi.runtime import rpc
 
 from connectors import deploy
-from connectors.deploy.content import ContentMismatch, compact, expand, refs_in, texts_of
+from connectors.deploy.content import (
+    ContentMismatch,
+    compact,
+    expand,
+    refs_in,
+    texts_of,
+)
 from connectors.deploy.diff import config_changes
 from connectors.errors import ConfigError
-from connectors.validators import is_email_address
-from connectors.logto_facts import clean_deep
 from connectors.logto.client import Connector
 from connectors.logto.endpoint import normalize_endpoint
 from connectors.logto.errors import LogtoError
-from infra.dynamic_support import FunctionProvider, diff_result, client_for, is_unknown, resource_of, say, tenant_scoped_id, unwrap
-
+from connectors.logto_facts import clean_deep
+from connectors.validators import is_email_address
+from infra.dynamic_support import (
+    FunctionProvider,
+    client_for,
+    diff_result,
+    is_unknown,
+    resource_of,
+    say,
+    tenant_scoped_id,
+    unwrap,
+)
 
 SECRET_OUTPUTS = ("app_secret", "config")
 _INPUTS = (
     "endpoint", "resource", "app_id", "app_secret", "factory_id", "config",
     "test_recipient", "allow_sign_in_breakage", "allow_untested_changes",
+    "source",  # what the config's template references are rendered from (see `_full_config`)
 )
-_INPUTS += ("source",)  # what the config's template references are rendered from (see `_full_config`)
 _REQUIRED = ("endpoint", "app_id", "app_secret", "factory_id", "config")
 
 
@@ -154,9 +168,8 @@ def diff_summary(olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str],
         old, new = olds.get(key), news.get(key)
         if key == "source":  # how the references are rendered, not what: a change of text shows in config
             continue
-        if key == "resource":
-            if new is None or is_unknown(new):  # unset: the default, as recorded in the outputs
-                continue
+        if key == "resource" and (new is None or is_unknown(new)):  # unset: the default, as recorded in the outputs
+            continue
         if key in ("allow_sign_in_breakage", "allow_untested_changes"):
             old, new = bool(old), bool(new) if not is_unknown(new) else new
         if key == "config":

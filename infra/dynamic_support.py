@@ -6,18 +6,26 @@ here may hold a client, a secret or any other state.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import logging
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
 from pulumi.runtime import rpc
 
-from connectors.logto.masking import scrubbed_logger
 from connectors.logto.client import LogtoClient
 from connectors.logto.endpoint import default_resource, normalize_endpoint
 from connectors.logto.errors import LogtoError
+from connectors.logto.masking import scrubbed_logger
 
 log = scrubbed_logger("infra")
 
@@ -91,10 +99,8 @@ def client_for(props: dict[str, Any]) -> LogtoClient:
 def say(message: str) -> None:
     """Tell the operator (Pulumi's log) and the Python log; never fail a deployment for it."""
     log.info("%s", message)
-    try:
+    with contextlib.suppress(Exception):  # logging must never fail a deployment
         pulumi.log.info(message)
-    except Exception:  # noqa: BLE001 - logging must never fail a deployment
-        pass
 
 
 class FunctionProvider(ResourceProvider):
@@ -104,12 +110,12 @@ class FunctionProvider(ResourceProvider):
     the state is a reference to the class and can carry no client and no secret.
     """
 
-    check_fn: ClassVar[Callable[[dict[str, Any], dict[str, Any]], CheckResult]]
-    diff_fn: ClassVar[Callable[[str, dict[str, Any], dict[str, Any]], DiffResult]]
-    create_fn: ClassVar[Callable[[dict[str, Any]], CreateResult]]
-    read_fn: ClassVar[Callable[[str, dict[str, Any]], ReadResult]]
-    update_fn: ClassVar[Callable[[str, dict[str, Any], dict[str, Any]], UpdateResult]]
-    delete_fn: ClassVar[Callable[[str, dict[str, Any]], None]]
+    check_fn: ClassVar[staticmethod[[dict[str, Any], dict[str, Any]], CheckResult]]
+    diff_fn: ClassVar[staticmethod[[str, dict[str, Any], dict[str, Any]], DiffResult]]
+    create_fn: ClassVar[staticmethod[[dict[str, Any]], CreateResult]]
+    read_fn: ClassVar[staticmethod[[str, dict[str, Any]], ReadResult]]
+    update_fn: ClassVar[staticmethod[[str, dict[str, Any], dict[str, Any]], UpdateResult]]
+    delete_fn: ClassVar[staticmethod[[str, dict[str, Any]], None]]
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return type(self).check_fn(_olds, news)

@@ -21,13 +21,29 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    UpdateResult,
+)
 from pulumi.runtime import rpc
 
 from connectors.deploy import email_templates as deploy_templates
 from connectors.errors import ConfigError
-from infra.dynamic_support import FunctionProvider, diff_result, access_failures, client_for, is_unknown, resource_of, say, tenant_scoped_id, unwrap
-
+from infra.dynamic_support import (
+    FunctionProvider,
+    access_failures,
+    client_for,
+    diff_result,
+    is_unknown,
+    resource_of,
+    say,
+    tenant_scoped_id,
+    unwrap,
+)
 
 SECRET_OUTPUTS = ("app_secret",)
 _INPUTS = ("endpoint", "resource", "app_id", "app_secret", "source", "digests", "test_recipient")

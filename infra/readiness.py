@@ -30,7 +30,12 @@ def check_ses(identity: str, region: str, spec: ReadinessSpec, production: bool,
     """Run the boto3 check (blocking, bounded by spec.timeout_seconds); raise RunError if not ready."""
     import boto3
 
-    from connectors.aws.ses_readiness import SesCheckFailed, SesNotReady, SesSandboxed, wait_until_ready
+    from connectors.aws.ses_readiness import (
+        SesCheckFailed,
+        SesNotReady,
+        SesSandboxed,
+        wait_until_ready,
+    )
 
     require = spec.require_production_access if spec.require_production_access is not None else production
     client = boto3.client("sesv2", region_name=region)

@@ -19,13 +19,29 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    UpdateResult,
+)
 from pulumi.runtime import rpc
 
 from connectors.deploy import sign_in_experience as deploy_sign_in
 from connectors.email_policy import ACCOUNT_CENTER_VALUES
-from infra.dynamic_support import FunctionProvider, diff_result, access_failures, client_for, is_unknown, resource_of, say, tenant_scoped_id, unwrap
-
+from infra.dynamic_support import (
+    FunctionProvider,
+    access_failures,
+    client_for,
+    diff_result,
+    is_unknown,
+    resource_of,
+    say,
+    tenant_scoped_id,
+    unwrap,
+)
 
 SECRET_OUTPUTS = ("app_secret",)
 FLAGS = ("email_sign_up", "email_sign_in", "forgot_password", "email_mfa")

@@ -14,12 +14,18 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pulumi
 from pydantic import BaseModel
 
-from connectors.connector_config import build_connector_config, mailbox, placeholders_in, render_source, render_tenant
+from connectors.connector_config import (
+    build_connector_config,
+    mailbox,
+    placeholders_in,
+    render_source,
+    render_tenant,
+)
 from connectors.deploy.content import compact, texts_of
 from connectors.errors import ConfigError
 from connectors.secret import Secret
@@ -46,6 +52,15 @@ def opaque_secrets(model: BaseModel, path: str = "") -> list[str]:
             elif isinstance(item, BaseModel):
                 found += opaque_secrets(item, where + ".")
     return found
+
+
+class _LogtoAccess(TypedDict):
+    """The Management API access every Logto resource of a tenant takes (keyword arguments)."""
+
+    endpoint: str
+    resource: str | None
+    app_id: str
+    app_secret: pulumi.Output[str]
 
 
 class TenantEmail(pulumi.ComponentResource):
@@ -112,7 +127,7 @@ class TenantEmail(pulumi.ComponentResource):
         texts = texts_of(self.rendered)
         # `ready` is part of the inputs so the config (and so the connector) waits for readiness.
         # One flat Output.all (a nested one lifts every value twice); the connector marks it secret.
-        connector_config = pulumi.Output.all(**self.provider.generated, ready=self.readiness).apply(config)
+        connector_config: pulumi.Output[dict[str, Any]] = pulumi.Output.all(**self.provider.generated, ready=self.readiness).apply(config)
         self.connector = LogtoEmailConnector(
             f"{name}-connector",
             endpoint=tenant.logto.endpoint,
@@ -144,7 +159,7 @@ class TenantEmail(pulumi.ComponentResource):
         from infra.email_templates import LogtoEmailTemplates
         from infra.sign_in_experience import LogtoSignInEmail
 
-        access = {
+        access: _LogtoAccess = {
             "endpoint": tenant.logto.endpoint,
             "resource": tenant.logto.resource,
             "app_id": tenant.logto.app_id,

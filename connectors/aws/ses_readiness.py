@@ -8,8 +8,9 @@ not verified would make every Logto email fail. Pure boto3 (SESv2 `GetEmailIdent
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 

@@ -11,10 +11,11 @@ small protocol, so tests (and other Logto clients) plug in without this module c
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Iterator, Mapping, Protocol
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Protocol
 
 from connectors.check.findings import Finding, Severity
-from connectors.deploy.guard import live_email_dependencies
+from connectors.deploy.guard import EmailDependencyReader, live_email_dependencies
 from connectors.email_policy import lifetime_mismatch
 from connectors.stack.models import StackSpec, TenantSpec
 
@@ -22,10 +23,9 @@ E, W, I = Severity.error, Severity.warning, Severity.info
 BASE = "config.logto-email:tenants"
 
 
-class LogtoView(Protocol):
+class LogtoView(EmailDependencyReader, Protocol):
     """What the live checks read from a tenant (LogtoClient satisfies it)."""
 
-    def get_sign_in_experience(self) -> dict[str, Any]: ...
     def get_email_connector(self) -> Any | None: ...  # has .factory_id, or None
     def list_factories(self) -> list[Any]: ...  # each has .id
 

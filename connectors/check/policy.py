@@ -8,9 +8,10 @@ pipeline can ignore one (`--ignore LE142`) and docs/policy-checks.md explains ea
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from connectors.check.findings import Finding, Severity
@@ -91,11 +92,11 @@ def templates_and_config(ctx: Context, key: str, tenant: TenantSpec) -> Iterator
             if (locale, str(usage)) not in rendered.emails:
                 yield Finding(E, "LE102", f"{base}.templates", f"no {usage} email in locale {locale}: Logto refuses a connector without it",
                               f"add {usage} templates (or remove {locale} from locales)", key)
-    for (locale, usage), email in rendered.emails.items():
-        if usage in external:
+    for (locale, usage_name), email in rendered.emails.items():
+        if usage_name in external:
             continue
-        for problem in placeholder_problems(usage, email.subject, email.html, email.text):
-            yield Finding(E, "LE103", f"{base}.templates", f"{usage} ({locale}): {problem}",
+        for problem in placeholder_problems(usage_name, email.subject, email.html, email.text):
+            yield Finding(E, "LE103", f"{base}.templates", f"{usage_name} ({locale}): {problem}",
                           "fix the placeholders in the template; Logto fills only the ones its payload carries", key)
 
 
@@ -119,7 +120,7 @@ def sender_domain(ctx: Context, key: str, tenant: TenantSpec) -> Iterator[Findin
         elif not any(frm == d or frm.endswith("." + d) for d in domains):
             yield Finding(E, "LE111", f"{base}.sender.email",
                           f"sender domain {frm} is not among the domains authenticated at {p.type} ({', '.join(sorted(domains))}); mail fails DMARC or is refused",
-                          f"send from an address @{sorted(domains)[0]}, or authenticate {frm} and declare its records", key)
+                          f"send from an address @{min(domains)}, or authenticate {frm} and declare its records", key)
 
 
 def _authenticated_domains(records: Iterable[Any]) -> set[str]:
@@ -138,7 +139,7 @@ def production_endpoints(ctx: Context, key: str, tenant: TenantSpec) -> Iterator
         reason = dev_like(host)
         if reason:
             yield Finding(E, "LE120", f"{base}.logto.endpoint", f"production stack points at {endpoint}, which looks like {reason}",
-                          "set the production tenant's endpoint (pulumi config set --path 'tenants.%s.logto.endpoint' https://<tenant>.logto.app)" % key, key)
+                          f"set the production tenant's endpoint (pulumi config set --path 'tenants.{key}.logto.endpoint' https://<tenant>.logto.app)", key)
         if url.scheme != "https":
             yield Finding(E, "LE122", f"{base}.logto.endpoint", "production Logto endpoint is plain http: the M2M secret and connector secrets cross the network unencrypted",
                           "use the https:// endpoint", key)
@@ -223,7 +224,7 @@ def _endpoints_elsewhere(project_dir: Path, stack: str) -> dict[str, list[str]]:
                 ep = ((raw or {}).get("logto") or {}).get("endpoint")
                 if isinstance(ep, str):
                     out.setdefault(_norm(ep), []).append(f"stack {other}, tenant {key}")
-        except Exception:  # noqa: BLE001 - another stack's broken file is its own check's business
+        except Exception:  # noqa: BLE001, S112 - another stack's broken file is its own check's business
             continue
     return out
 

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from connectors.errors import ConfigError, Problem
+
+if TYPE_CHECKING:
+    from connectors.stack import StackSpec
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -36,7 +41,7 @@ def stack_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def fail(error: ConfigError) -> None:
+def fail(error: ConfigError) -> NoReturn:
     """Print every problem (never a traceback) and exit 1."""
     click.secho(str(error), err=True, fg="red")
     sys.exit(EXIT_INVALID)
@@ -57,13 +62,13 @@ class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
 
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name in LAZY_COMMANDS and name not in self.commands:
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
             import importlib
 
-            module, attr = LAZY_COMMANDS[name]
-            self.add_command(getattr(importlib.import_module(module), attr), name)
-        return super().get_command(ctx, name)
+            module, attr = LAZY_COMMANDS[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -77,14 +82,15 @@ def cli() -> None:
     """
 
 
-class RenderedSummary(NamedTuple):
+@dataclass(frozen=True)
+class RenderedSummary:
     """What `validate` reports of a rendered set, without holding the set."""
 
     count: int
     warnings: tuple[Any, ...]
 
 
-def compile_stack(project_dir: Path, stack: str, *, keep_rendered: bool = True):
+def compile_stack(project_dir: Path, stack: str, *, keep_rendered: bool = True) -> tuple[StackSpec, dict[str, tuple[Any, Any]]]:
     """Load a stack and build every tenant's templates and connector config; all problems at once.
 
     `built[tenant]` is `(rendered set, connector model)`; with `keep_rendered=False` (checks that
@@ -238,7 +244,7 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
-    except BaseException as exc:  # noqa: BLE001 - the last line of defence, see above
+    except BaseException as exc:  # the last line of defence, see above
         if os.environ.get("LOGTO_EMAIL_DEBUG") == "1":
             raise
         click.secho(f"internal error ({type(exc).__name__}): a bug in logto-email, not in your stack. "

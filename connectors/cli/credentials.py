@@ -101,7 +101,7 @@ class CredentialSource:
         self.pulumi_bin = found if use_pulumi is not False else None
         self._offer_pulumi = use_pulumi is None and not found  # suggest installing it
         if use_pulumi is True and not found:
-            self.problem = "the Pulumi CLI is not installed (pulumi not on PATH)"
+            self.problem: str | None = "the Pulumi CLI is not installed (pulumi not on PATH)"
         else:
             self.problem = None
         self._outputs: dict[str, Any] | None = None

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from connectors.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, fail, stack_options
+from connectors.cli import EXIT_OK, fail, stack_options
 from connectors.errors import ConfigError
 from connectors.validators import is_email_address
 
@@ -93,8 +93,8 @@ def tenant_status(key: str, tenant: Any, rendered: Any, creds: Any) -> dict[str,
     from connectors.deploy import Desired, make_plan
     from connectors.deploy import email_templates as tpl
     from connectors.deploy import sign_in_experience as sie_core
-    from connectors.providers import I18N_TEMPLATE_FACTORIES
     from connectors.logto import LogtoError
+    from connectors.providers import I18N_TEMPLATE_FACTORIES
     from connectors.templates import email_template_rows
 
     fid = tenant.factory_id
@@ -368,10 +368,10 @@ def test_send(stack: str, project_dir: Path, tenant_key: str, to: str, locale: s
     address or locale) · 4 not sent (a secret is missing, Logto refused the config,
     or the provider failed to deliver; Logto's error is shown).
     """
+    from connectors.cli.credentials import CredentialSource
     from connectors.connector_config import build_connector_config
     from connectors.logto import LogtoError
     from connectors.logto_facts import LOGTO_LANGUAGE_TAGS
-    from connectors.cli.credentials import CredentialSource
 
     if not is_email_address(to):
         raise click.BadParameter("must be an email address", param_hint="--to")

@@ -9,13 +9,14 @@ lookup itself failed). Values shown are public DNS data, never a secret.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
 
 from connectors.dns_records import Record, dmarc_value
 
 SPF_LOOKUP_LIMIT = 10  # RFC 7208 §4.6.4: include, a, mx, ptr, exists and redirect count
-_SPF_COUNTED = re.compile(r"^[+\-~?]?(include:|a(?=$|[:/])|mx(?=$|[:/])|ptr(?=$|:)|exists:|redirect=)", re.I)
+_SPF_COUNTED = re.compile(r"^[+\-~?]?(include:|a(?=$|[:/])|mx(?=$|[:/])|ptr(?=$|:)|exists:|redirect=)", re.IGNORECASE)
 
 
 class DnsLookupFailed(RuntimeError):

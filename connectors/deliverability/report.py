@@ -8,14 +8,34 @@ no stack secret is read, and suppressed addresses are counted, never listed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from connectors.deliverability.alarms import rate_level
-from connectors.deliverability.dns_checks import DnsCheck, DnsResolver, Resolver, check_dmarc, check_record, check_spf
+from connectors.deliverability.dns_checks import (
+    DnsCheck,
+    DnsResolver,
+    Resolver,
+    check_dmarc,
+    check_record,
+    check_spf,
+)
 from connectors.deliverability.ses_health import SesHealth, read_ses_health
 from connectors.dns_records import Record, dkim_records, dmarc_domain, mail_from_records
-from connectors.stack.models import AwsSesProvider, SesSmtpProvider, StackSpec, TenantSpec
+from connectors.stack.models import (
+    AwsSesProvider,
+    MailgunProvider,
+    PostmarkProvider,
+    SendgridProvider,
+    SesSmtpProvider,
+    StackSpec,
+    TenantSpec,
+)
+
+if TYPE_CHECKING:  # the stubs are a dev dependency
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_sesv2 import SESV2Client
 
 CRITICAL, WARNING, INFO, UNKNOWN = "critical", "warning", "info", "unknown"
 EXIT_HEALTHY, EXIT_ATTENTION, EXIT_UNKNOWN, EXIT_FAILING = 0, 3, 4, 5
@@ -72,7 +92,11 @@ def exit_code(reports: list[TenantReport]) -> int:
     return EXIT_ATTENTION if "attention" in states else EXIT_HEALTHY
 
 
-def boto_client(service: str, region: str) -> Any:
+@overload
+def boto_client(service: Literal["sesv2"], region: str) -> SESV2Client: ...
+@overload
+def boto_client(service: Literal["cloudwatch"], region: str) -> CloudWatchClient: ...
+def boto_client(service: Literal["sesv2", "cloudwatch"], region: str) -> SESV2Client | CloudWatchClient:
     """boto3's usual credential chain; honours AWS_ENDPOINT_URL_<SERVICE>. A report must answer
     in seconds, so an unreachable endpoint fails fast instead of retrying for minutes."""
     import boto3
@@ -86,8 +110,8 @@ def boto_client(service: str, region: str) -> Any:
 class Sources:
     """Where the report reads from; tests point each at a local server."""
 
-    sesv2: Callable[[str], Any] = lambda region: boto_client("sesv2", region)  # noqa: E731
-    cloudwatch: Callable[[str], Any] | None = lambda region: boto_client("cloudwatch", region)  # noqa: E731
+    sesv2: Callable[[str], Any] = lambda region: boto_client("sesv2", region)
+    cloudwatch: Callable[[str], Any] | None = lambda region: boto_client("cloudwatch", region)
     resolver: Resolver | None = None  # default: dnspython with the system's resolvers
 
     def dns(self) -> Resolver:
@@ -190,12 +214,12 @@ def _dns(spec: StackSpec, key: str, tenant: TenantSpec, resolver: Resolver, repo
         checks.append((check_record(resolver, mx, "mail-from-mx"), "LE224", "provider.mailFromSubdomain"))
         checks += [(c, "LE222" if c.status == "error" else "LE221", "provider.mailFromSubdomain")
                    for c in check_spf(resolver, spf.name, "amazonses.com")]
-    elif p.type in SPF_INCLUDE:
+    elif isinstance(p, MailgunProvider):
         checks += [(c, "LE222" if c.status == "error" else "LE221", "provider.domain") for c in check_spf(resolver, p.domain, SPF_INCLUDE[p.type])]
-    elif p.type in ("sendgrid", "postmark"):
-        for r in p.dns_records:
-            rec = Record(r.type, r.name, r.value, priority=r.priority)
-            kind = "dkim" if "._domainkey." in r.name else r.type.lower()
+    elif isinstance(p, (SendgridProvider, PostmarkProvider)):
+        for entry in p.dns_records:
+            rec = Record(entry.type, entry.name, entry.value, priority=entry.priority)
+            kind = "dkim" if "._domainkey." in entry.name else entry.type.lower()
             checks.append((check_record(resolver, rec, kind), "LE220", "provider.dnsRecords"))
     declared = getattr(p, "dmarc", None)
     domain = dmarc_domain(p, tenant.sender.email if tenant.sender else None)

@@ -8,11 +8,16 @@ Pure boto3 (SESv2 `GetAccount`, `GetConfigurationSet`, `GetEmailIdentity`,
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from connectors.deliverability.alarms import BOUNCE_RATE, COMPLAINT_RATE, NAMESPACE, configuration_set_name
 from connectors.aws.ses_readiness import SesCheckFailed, ses_call
+from connectors.deliverability.alarms import (
+    BOUNCE_RATE,
+    COMPLAINT_RATE,
+    NAMESPACE,
+    configuration_set_name,
+)
 
 SUPPRESSED_COUNT_CAP = 10_000  # count at most this many (pages of 1000); more is reported as "10000+"
 
@@ -113,7 +118,7 @@ def _suppressed_count(sesv2: Any, region: str) -> tuple[int, bool]:
 
 def latest_metric(cloudwatch: Any, metric: str, now: datetime | None = None) -> float | None:
     """The newest hourly maximum of an account-wide SES metric in the last 24 hours, or None."""
-    end = now or datetime.now(timezone.utc)
+    end = now or datetime.now(UTC)
     data = cloudwatch.get_metric_statistics(
         Namespace=NAMESPACE, MetricName=metric, StartTime=end - timedelta(hours=24), EndTime=end,
         Period=3600, Statistics=["Maximum"],

@@ -45,10 +45,10 @@ def details_digest(details: Mapping[str, Any]) -> str:
     return digest(json.dumps(dict(details), sort_keys=True, separators=(",", ":"), ensure_ascii=False))[:16]
 
 
-_TEXTS: dict[int, tuple["RenderedSet", dict[str, str]]] = {}  # rendered sets are shared: digest each once
+_TEXTS: dict[int, tuple[RenderedSet, dict[str, str]]] = {}  # rendered sets are shared: digest each once
 
 
-def texts_of(rendered: "RenderedSet") -> dict[str, str]:
+def texts_of(rendered: RenderedSet) -> dict[str, str]:
     """Reference → text for every long text of the set (HTML and plain-text bodies)."""
     hit = _TEXTS.get(id(rendered))
     if hit is not None and hit[0] is rendered:

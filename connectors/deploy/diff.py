@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.logto_facts import clean_deep
 from connectors.logto.masking import is_secret_key
+from connectors.logto_facts import clean_deep
 
 
 @dataclass(frozen=True)

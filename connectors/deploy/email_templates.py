@@ -222,6 +222,7 @@ def sync(
     for key in the_plan.adopt:  # remember what was there before we first overwrite it
         originals.setdefault(key, live_by[key])
     written: dict[str, dict[str, Any] | None] = {}  # key -> details this run wrote (None: deleted)
+    now: list[dict[str, Any]] | None  # the live rows after the writes
     try:
         connector = _test_connector(client, test_recipient) if the_plan.upsert else None
         for locale, rows in _by_locale(the_plan.upsert):
@@ -319,8 +320,10 @@ def _roll_back(
         _delete_rows(client, doomed, now_rows)
     except LogtoError as exc:
         return (
-            f"Rolling back failed too ({exc}); rows touched: {summarize(KeyChange(k, 'changed') for k in sorted(set(written) | set(intended)))}. "
-            "Rows that still hold this stack's content are taken back as its own by the next run (never left as somebody else's).",
+            (
+                f"Rolling back failed too ({exc}); rows touched: {summarize(KeyChange(k, 'changed') for k in sorted(set(written) | set(intended)))}. "
+                "Rows that still hold this stack's content are taken back as its own by the next run (never left as somebody else's)."
+            ),
             "partly rolled back; rows still holding this run's content are owned by the next run",
         )
     left = f"; left {len(theirs)} row(s) somebody else changed meanwhile: {', '.join(theirs)}" if theirs else ""

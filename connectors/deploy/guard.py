@@ -9,12 +9,17 @@ test-send requirement, the sign-in resource and `check --live`.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from connectors.logto.client import LogtoClient
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
+
+
+class EmailDependencyReader(Protocol):
+    """What `live_email_dependencies` reads from a tenant (LogtoClient satisfies it)."""
+
+    def get_sign_in_experience(self) -> dict[str, Any]: ...
+    def get_account_center(self) -> dict[str, Any]: ...
+    def list_organization_invitations(self) -> list[dict[str, Any]]: ...
 
 _EMAIL_IDENTIFIERS = ("email", "emailOrPhone")
 EMAIL_CODE = "EmailVerificationCode"
@@ -32,7 +37,7 @@ def email_dependencies(
     if primary:
         found.append(f"sign-up identifier {', '.join(primary)} (signUp.identifiers)")
     secondary = [
-        s.get("identifier")
+        s["identifier"]
         for s in sign_up.get("secondaryIdentifiers") or []
         if isinstance(s, dict) and s.get("identifier") in _EMAIL_IDENTIFIERS
     ]
@@ -56,7 +61,7 @@ def email_dependencies(
     return found
 
 
-def live_email_dependencies(client: "LogtoClient", sign_in_exp: dict[str, Any] | None = None) -> list[str]:
+def live_email_dependencies(client: EmailDependencyReader, sign_in_exp: dict[str, Any] | None = None) -> list[str]:
     """Every dependency on email the tenant has right now (sign-in experience, account center,
     pending organization invitations). Settings this Logto does not have count as off."""
     from connectors.logto.errors import NotFound

@@ -100,7 +100,7 @@ class Record:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> "Record":
+    def from_dict(cls, data: dict[str, Any] | None) -> Record:
         known = {f.name for f in fields(cls)}
         return cls(**{k: copy.deepcopy(v) for k, v in (data or {}).items() if k in known})
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Iterable, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -100,8 +101,7 @@ class FactoryModel(BaseModel):
         return dict(stored)
 
     def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
-        for name, value in super().__repr_args__():
-            yield name, value  # Secret values repr as masked themselves
+        yield from super().__repr_args__()  # Secret values repr as masked themselves
 
 
 class Strict(BaseModel):

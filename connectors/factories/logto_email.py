@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator
-from typing_extensions import Annotated
 
 from connectors.factories._base import (
     FactoryModel,
@@ -20,7 +19,7 @@ from connectors.factories._base import (
 URL_RE = re.compile(r"(https?://)?(?:www\.)?[\w#%+.:=@~-]{1,256}\.[\d()A-Za-z]{1,6}\b[\w#%&()+./:=?@~-]*", re.ASCII)
 
 
-def _no_url(what: str):
+def _no_url(what: str) -> AfterValidator:
     def check(value: str) -> str:
         if URL_RE.search(value):
             raise ValueError(f"URL is not allowed in {what}.")

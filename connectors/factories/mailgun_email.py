@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, field_validator
-from typing_extensions import Annotated
 
 from connectors.factories._base import (
     FactoryModel,

@@ -6,10 +6,9 @@ the guard's defaults never apply: what is not set here is nodemailer's default.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
-from typing_extensions import Annotated
 
 from connectors.factories._base import (
     FactoryModel,
@@ -120,7 +119,7 @@ class SimpleMailTransferProtocolConfig(FactoryModel):
         return value
 
     @model_validator(mode="after")
-    def _tls(self) -> "SimpleMailTransferProtocolConfig":
+    def _tls(self) -> SimpleMailTransferProtocolConfig:
         if self.secure and self.ignoreTLS:
             raise ValueError("secure (implicit TLS) and ignoreTLS contradict each other")
         if self.requireTLS and self.ignoreTLS:

@@ -7,7 +7,33 @@ into `validate` and `render`.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what type checkers see; at run time `__getattr__` below loads them on first use
+    from connectors.logto.client import Connector, Factory, LogtoClient
+    from connectors.logto.endpoint import (
+        OSS_RESOURCE,
+        default_resource,
+        is_private_host,
+        normalize_endpoint,
+    )
+    from connectors.logto.errors import (
+        BadRequest,
+        ConnectorSendFailed,
+        Forbidden,
+        InsecureEndpoint,
+        InvalidConfig,
+        LogtoApiError,
+        LogtoError,
+        LogtoUnreachable,
+        MoreThanOneEmailConnector,
+        NotFound,
+        RateLimited,
+        ServerError,
+        Unauthorized,
+        Unprocessable,
+    )
+    from connectors.logto.settings import ClientSettings
 
 _EXPORTS = {
     "Connector": "records", "Factory": "records", "LogtoClient": "client",
@@ -19,7 +45,12 @@ _EXPORTS = {
     "Unauthorized": "errors", "Unprocessable": "errors",
     "ClientSettings": "settings",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [  # the names of _EXPORTS (tests/unit/test_cold_start.py checks they agree)
+    "OSS_RESOURCE", "BadRequest", "ClientSettings", "Connector", "ConnectorSendFailed", "Factory", "Forbidden",
+    "InsecureEndpoint", "InvalidConfig", "LogtoApiError", "LogtoClient", "LogtoError", "LogtoUnreachable",
+    "MoreThanOneEmailConnector", "NotFound", "RateLimited", "ServerError", "Unauthorized", "Unprocessable",
+    "default_resource", "is_private_host", "normalize_endpoint",
+]
 
 
 def __getattr__(name: str) -> Any:

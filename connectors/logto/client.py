@@ -11,7 +11,7 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -89,7 +89,7 @@ class LogtoClient:
     def __repr__(self) -> str:
         return f"LogtoClient({self.endpoint!r}, app_id={self.app_id!r})"
 
-    def __enter__(self) -> "LogtoClient":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -214,7 +214,7 @@ class LogtoClient:
         for renewed in (False, True):
             token = self._token()
 
-            def once() -> httpx.Response:
+            def once(token: str = token) -> httpx.Response:
                 kwargs: dict[str, Any] = {"headers": {"Authorization": f"Bearer {token}"}}
                 if json is not None:
                     kwargs["json"] = json

@@ -24,7 +24,7 @@ def normalize_endpoint(endpoint: str) -> str:
 
     try:
         url = httpx.URL(endpoint.strip())
-    except Exception as exc:  # httpx.InvalidURL and friends
+    except Exception as exc:  # noqa: BLE001 - httpx.InvalidURL and friends: any of them is the same answer
         raise InsecureEndpoint(f"the Logto endpoint is not a valid URL: {exc}") from None
     if url.scheme not in ("http", "https") or not url.host:
         raise InsecureEndpoint(

@@ -138,14 +138,14 @@ class Scrubber:
         self._raw: set[bytes] = set()
         self.add(secrets)
 
-    def add(self, secrets: Iterable[str]) -> "Scrubber":
+    def add(self, secrets: Iterable[str]) -> Scrubber:
         for s in secrets:
             if isinstance(s, str) and len(s) >= _MIN_SCRUB_LEN:
                 self._secrets.update(f for f in encoded_forms(s) if len(f) >= _MIN_SCRUB_LEN)
                 self._raw.add(s.encode("utf-8"))
         return self
 
-    def extended(self, secrets: Iterable[str]) -> "Scrubber":
+    def extended(self, secrets: Iterable[str]) -> Scrubber:
         """A new scrubber knowing these secrets as well."""
         new = Scrubber()
         new._secrets, new._raw = set(self._secrets), set(self._raw)

@@ -23,7 +23,7 @@ class ClientSettings:
     token_margin: float = 60.0  # renew a token this long before it expires (at most a quarter of its life)
 
     @classmethod
-    def from_env(cls, prefix: str = "LOGTO_EMAIL_") -> "ClientSettings":
+    def from_env(cls, prefix: str = "LOGTO_EMAIL_") -> ClientSettings:
         """Defaults, overridden by e.g. LOGTO_EMAIL_READ_TIMEOUT=60."""
         overrides: dict[str, object] = {}
         for f in fields(cls):

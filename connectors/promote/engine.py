@@ -7,9 +7,10 @@ The target document is edited in memory; `Promotion.text` is the file as it woul
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Literal, Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -17,10 +18,21 @@ from ruamel.yaml.error import CommentMark
 from ruamel.yaml.tokens import CommentToken
 
 from connectors.errors import ConfigError, Problem
-from connectors.promote.schema import MISSING, Key, all_portable, as_data, keys_of, model_for
+from connectors.promote.schema import (
+    MISSING,
+    Key,
+    all_portable,
+    as_data,
+    keys_of,
+    model_for,
+)
 from connectors.promote.yamlfile import StackDocument, to_node, write_atomically
-
-from connectors.stack.loader import NAMESPACE, load_stack, stack_file, stack_from_document
+from connectors.stack.loader import (
+    NAMESPACE,
+    load_stack,
+    stack_file,
+    stack_from_document,
+)
 from connectors.stack.models import TenantSpec
 
 TENANTS_KEY = f"{NAMESPACE}:tenants"
@@ -96,6 +108,7 @@ def plan_promotion(
     dst_doc = StackDocument.read(target_path)
     promo = Promotion(source, target, target_path, original=dst_doc.text, faithful=dst_doc.faithful)
     src_tenants = _tenants(src_doc.data)
+    assert src_tenants is not None, "load_stack above proved that the source declares tenants"
     dst_tenants = _tenants(dst_doc.data)
     wanted = list(dict.fromkeys(tenants)) or list(src_tenants)
     unknown = [t for t in wanted if t not in src_tenants]
@@ -203,7 +216,7 @@ class _Walker:
             _delete(dst, key.name)
             self._record(path, "remove", as_data(d), None)
             return
-        if not isinstance(d, Mapping):
+        if not isinstance(d, CommentedMap):  # the target is read round-trip: its mappings are CommentedMaps
             if d is not None:
                 return  # not a mapping: the schema check of the result reports it
             fresh = CommentedMap()
@@ -221,7 +234,7 @@ class _Walker:
         model = model_for(key, src)
         if model is None:
             return
-        if isinstance(d, Mapping) and d.get("type") == new_type:
+        if isinstance(d, CommentedMap) and d.get("type") == new_type:
             self.walk(model, src, d, path)
             return
         old = d if isinstance(d, CommentedMap) else CommentedMap()
@@ -260,10 +273,10 @@ def here_of(path: str, key: Key) -> str:
     return f"{path}.{key.name}"
 
 
-def _tenants(data: Any) -> dict[str, Any] | None:
+def _tenants(data: Any) -> Mapping[str, Any] | None:
     config = data.get("config") if isinstance(data, Mapping) else None
     tenants = config.get(TENANTS_KEY) if isinstance(config, Mapping) else None
-    return tenants if isinstance(tenants, Mapping) else None  # type: ignore[return-value]
+    return tenants if isinstance(tenants, Mapping) else None
 
 
 def _put(parent: CommentedMap, name: str, node: Any, order: list[str]) -> None:

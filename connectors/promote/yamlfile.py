@@ -31,7 +31,7 @@ class StackDocument:
     faithful: bool  # the untouched document re-emits byte for byte
 
     @classmethod
-    def read(cls, path: Path) -> "StackDocument":
+    def read(cls, path: Path) -> StackDocument:
         # the bounded reader first: a hostile file is refused before the unguarded round trips
         text = safe_yaml.decode(safe_yaml.read_bytes(path), str(path))
         safe_yaml.load_text(text, str(path))
@@ -92,15 +92,15 @@ def _dump(yaml: YAML, data: Any) -> str:
 def to_node(value: Any, like: Any = None) -> Any:
     """Plain data as a ruamel node, in the flow/block style of `like` (the node it replaces or copies)."""
     if isinstance(value, dict):
-        node = CommentedMap()
+        mapping = CommentedMap()
         for k, v in value.items():
-            node[k] = to_node(v, like.get(k) if isinstance(like, dict) else None)
-        _copy_style(like, node)
-        return node
+            mapping[k] = to_node(v, like.get(k) if isinstance(like, dict) else None)
+        _copy_style(like, mapping)
+        return mapping
     if isinstance(value, list):
-        node = CommentedSeq(to_node(v) for v in value)
-        _copy_style(like, node)
-        return node
+        seq = CommentedSeq(to_node(v) for v in value)
+        _copy_style(like, seq)
+        return seq
     return value
 
 

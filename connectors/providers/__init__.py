@@ -9,7 +9,7 @@ static union type checkers narrow on; a test keeps both lists equal).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Union
+from typing import Annotated, Any
 
 from pydantic import Field, ValidationError
 
@@ -42,11 +42,7 @@ PROVIDERS: tuple[Provider[Any], ...] = (
 
 # The schema's `provider:` block: one model per provider, picked by `type`.
 ProviderSpec = Annotated[
-    Union[
-        aws_ses.AwsSesProvider, ses_smtp.SesSmtpProvider, smtp.SmtpProvider, http.HttpProvider,
-        mailgun.MailgunProvider, sendgrid.SendgridProvider, postmark.PostmarkProvider,
-        aliyun.AliyunProvider, logto_email.LogtoEmailProvider, relay.RelayProvider,
-    ],
+    aws_ses.AwsSesProvider | ses_smtp.SesSmtpProvider | smtp.SmtpProvider | http.HttpProvider | mailgun.MailgunProvider | sendgrid.SendgridProvider | postmark.PostmarkProvider | aliyun.AliyunProvider | logto_email.LogtoEmailProvider | relay.RelayProvider,
     Field(discriminator="type"),
 ]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from connectors.factories._base import FactoryModel
 from connectors.schema import Model
@@ -121,4 +121,4 @@ class Provider(Generic[M]):
         """The mapping, applied to a tenant's provider settings (checked to be this provider's model)."""
         if not isinstance(spec, self.model):
             raise TypeError(f"{type(spec).__name__} is not a {self.type} provider")
-        return self.connector_config(cast(M, spec), inputs)
+        return self.connector_config(spec, inputs)

@@ -37,7 +37,7 @@ class RateThresholds(Model):
     pause: Percent = Field(description="AWS may pause the account's sending around here")
 
     @model_validator(mode="after")
-    def _ordered(self) -> "RateThresholds":
+    def _ordered(self) -> RateThresholds:
         if not self.warning < self.review < self.pause:
             raise ValueError("thresholds must rise: warning < review < pause")
         return self
@@ -73,7 +73,7 @@ class AlertsSpec(Model):
     )
 
     @model_validator(mode="after")
-    def _https(self) -> "AlertsSpec":
+    def _https(self) -> AlertsSpec:
         for i, url in enumerate(self.webhooks):
             if url.known and not url.reveal().startswith("https://"):
                 raise ValueError(f"webhooks[{i}] must be an https:// URL (SNS sends alerts to HTTPS endpoints only)")

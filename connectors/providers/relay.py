@@ -3,7 +3,7 @@ tenant's templates and sends through the tenant's upstream (aws-ses, smtp, mailg
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictInt, model_validator
 
@@ -32,7 +32,7 @@ class RelaySesUpstream(Model):
     endpoint: HttpUrl | None = Field(None, description="SES API endpoint override (tests)")
 
     @model_validator(mode="after")
-    def _keys(self) -> "RelaySesUpstream":
+    def _keys(self) -> RelaySesUpstream:
         if (self.access_key_id is None) != (self.secret_access_key is None):
             raise ValueError("set both accessKeyId and secretAccessKey, or neither (the relay's AWS role)")
         return self
@@ -60,7 +60,7 @@ class RelayPostmarkUpstream(Model):
 
 
 RelayUpstream = Annotated[
-    Union[RelaySesUpstream, SmtpProvider, RelayMailgunUpstream, RelaySendgridUpstream, RelayPostmarkUpstream],
+    RelaySesUpstream | SmtpProvider | RelayMailgunUpstream | RelaySendgridUpstream | RelayPostmarkUpstream,
     Field(discriminator="type"),
 ]
 RELAY_UPSTREAM_TYPES: tuple[str, ...] = ("aws-ses", "smtp", "mailgun", "sendgrid", "postmark")
@@ -99,7 +99,7 @@ class RelayProvider(Model):
         600, description="how long a code lives: a repeated request within it is not sent again")
 
     @model_validator(mode="after")
-    def _where(self) -> "RelayProvider":
+    def _where(self) -> RelayProvider:
         if (self.endpoint is None) == (self.aws is None):
             raise ValueError("set exactly one of endpoint (a relay you run) or aws (the program deploys it)")
         return self

@@ -26,7 +26,7 @@ class SmtpProvider(Model):
     password: Secret | None = Field(None, description="SMTP password")
 
     @model_validator(mode="after")
-    def _auth(self) -> "SmtpProvider":
+    def _auth(self) -> SmtpProvider:
         if (self.username is None) != (self.password is None):
             raise ValueError("set both username and password, or neither (a relay that authorizes by IP)")
         return self

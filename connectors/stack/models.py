@@ -164,7 +164,7 @@ class EmailBlocklistPolicySpec(Model):
         return v
 
     @model_validator(mode="after")
-    def _allow_not_blocked(self) -> "EmailBlocklistPolicySpec":
+    def _allow_not_blocked(self) -> EmailBlocklistPolicySpec:
         blocked = ep.allowlist_blocked(self.custom_allowlist or [], self.custom_blocklist or [], bool(self.block_subaddressing))
         if blocked:
             raise ValueError("\n".join(
@@ -206,7 +206,7 @@ class SignInExperienceSpec(Model):
         return v
 
     @model_validator(mode="after")
-    def _mfa_not_sign_in(self) -> "SignInExperienceSpec":
+    def _mfa_not_sign_in(self) -> SignInExperienceSpec:
         if self.email_mfa and self.email_sign_in:
             raise ValueError(
                 "emailMfa and emailSignIn cannot both be true: Logto does not let email codes be both a sign-in "
@@ -263,7 +263,7 @@ class TenantSpec(Model):
         return v
 
     @model_validator(mode="after")
-    def _sender_needed(self) -> "TenantSpec":
+    def _sender_needed(self) -> TenantSpec:
         if self.provider.type != "logto-email" and self.sender is None:
             raise ValueError(f"sender (email, name) is required for provider {self.provider.type}")
         if self.provider.type == "logto-email" and self.sender is not None and self.sender.email:
@@ -271,14 +271,14 @@ class TenantSpec(Model):
         return self
 
     @model_validator(mode="after")
-    def _test_recipient_needed(self) -> "TenantSpec":
+    def _test_recipient_needed(self) -> TenantSpec:
         sie = self.sign_in_experience
-        if sie and True in (sie.email_sign_up, sie.email_sign_in, sie.forgot_password):
-            if self.test_recipient is None and not self.allow_untested_changes:
-                raise ValueError(
-                    "signInExperience makes sign-in need email, so every connector change must be test-sent first: "
-                    "set testRecipient (a mailbox that gets the test message), or allowUntestedChanges: true to opt out"
-                )
+        needs_email = sie is not None and True in (sie.email_sign_up, sie.email_sign_in, sie.forgot_password)
+        if needs_email and self.test_recipient is None and not self.allow_untested_changes:
+            raise ValueError(
+                "signInExperience makes sign-in need email, so every connector change must be test-sent first: "
+                "set testRecipient (a mailbox that gets the test message), or allowUntestedChanges: true to opt out"
+            )
         return self
 
     @property
@@ -300,12 +300,49 @@ class StackSpec(BaseModel):
 
 # The provider models are part of the stack schema's surface (each lives in its provider module).
 __all__ = [
-    "BOUNCE_RATE_DEFAULTS", "COMPLAINT_RATE_DEFAULTS", "FACTORY_OF_PROVIDER", "PORTABLE", "PROVIDER_TYPES",
-    "RELAY_UPSTREAM_TYPES", "AlarmsSpec", "AlertsSpec", "AliyunProvider", "AwsSesProvider", "BrandingSpec",
-    "DmarcPolicy", "DmarcSpec", "DnsRecord", "DnsSpec", "EmailBlocklistPolicySpec", "EventsSpec", "HttpProvider",
-    "LogtoEmailProvider", "LogtoSpec", "MailgunProvider", "Model", "Port", "PostmarkProvider", "ProviderSpec",
-    "RateThresholds", "ReadinessSpec", "RelayAwsSpec", "RelayMailgunUpstream", "RelayPostmarkUpstream",
-    "RelayProvider", "RelaySendgridUpstream", "RelaySesUpstream", "RelayUpstream", "SendgridProvider",
-    "SenderSpec", "SesEventType", "SesSmtpProvider", "SignInExperienceSpec", "SmtpProvider", "StackSpec",
-    "TemplatesSpec", "TenantSpec", "VerificationCodePolicySpec", "portable",
+    "BOUNCE_RATE_DEFAULTS",
+    "COMPLAINT_RATE_DEFAULTS",
+    "FACTORY_OF_PROVIDER",
+    "PORTABLE",
+    "PROVIDER_TYPES",
+    "RELAY_UPSTREAM_TYPES",
+    "AlarmsSpec",
+    "AlertsSpec",
+    "AliyunProvider",
+    "AwsSesProvider",
+    "BrandingSpec",
+    "DmarcPolicy",
+    "DmarcSpec",
+    "DnsRecord",
+    "DnsSpec",
+    "EmailBlocklistPolicySpec",
+    "EventsSpec",
+    "HttpProvider",
+    "LogtoEmailProvider",
+    "LogtoSpec",
+    "MailgunProvider",
+    "Model",
+    "Port",
+    "PostmarkProvider",
+    "ProviderSpec",
+    "RateThresholds",
+    "ReadinessSpec",
+    "RelayAwsSpec",
+    "RelayMailgunUpstream",
+    "RelayPostmarkUpstream",
+    "RelayProvider",
+    "RelaySendgridUpstream",
+    "RelaySesUpstream",
+    "RelayUpstream",
+    "SenderSpec",
+    "SendgridProvider",
+    "SesEventType",
+    "SesSmtpProvider",
+    "SignInExperienceSpec",
+    "SmtpProvider",
+    "StackSpec",
+    "TemplatesSpec",
+    "TenantSpec",
+    "VerificationCodePolicySpec",
+    "portable",
 ]

@@ -73,7 +73,8 @@ def reference_markdown() -> str:
         out.append("| key | type | default | portable | meaning |\n|---|---|---|---|---|")
         for name, field in model.model_fields.items():
             key = field.alias or name
-            portable = "yes" if (field.json_schema_extra or {}).get("portable") else ""
+            extra = field.json_schema_extra  # a dict, or pydantic's callable form (not used here)
+            portable = "yes" if isinstance(extra, dict) and extra.get("portable") else ""
             meaning = (field.description or "").replace("|", "\\|")
             out.append(f"| `{key}` | {type_name(field.annotation)} | {_default(field)} | {portable} | {meaning} |")
             for sub in _models_in(field.annotation):

@@ -8,7 +8,7 @@ from pathlib import Path
 from connectors.stack.reference import reference_markdown
 
 TARGET = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
-BLOCK = re.compile(r"(<!-- config-reference:start[^>]*-->\n).*?(<!-- config-reference:end -->)", re.S)
+BLOCK = re.compile(r"(<!-- config-reference:start[^>]*-->\n).*?(<!-- config-reference:end -->)", re.DOTALL)
 
 
 def synced(text: str) -> str:

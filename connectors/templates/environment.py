@@ -24,11 +24,20 @@ from functools import lru_cache, wraps
 from pathlib import Path
 from typing import Any
 
-from jinja2 import BaseLoader, ChoiceLoader, Environment, PrefixLoader, StrictUndefined, TemplateNotFound, nodes
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    PrefixLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    nodes,
+)
+from jinja2.exceptions import SecurityError
 from jinja2.ext import Extension
 from jinja2.loaders import split_template_path
 from jinja2.runtime import Context
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import Cycler, Joiner
 
 from connectors.templates.catalog import DEFAULT_DIR
@@ -61,7 +70,7 @@ class RenderBudget:
     template that stays just under the per-render cap cannot multiply it by every email.
     """
 
-    def __init__(self, ops: int = MAX_OPS, parent: "RenderBudget | None" = None) -> None:
+    def __init__(self, ops: int = MAX_OPS, parent: RenderBudget | None = None) -> None:
         self.limit = self.ops = ops
         self.includes = MAX_INCLUDES
         self.parent = parent
@@ -218,12 +227,12 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
             raise SecurityError("a %-format with a width or precision above 9999")
         return _check_value(super().call_binop(context, operator, left, right))
 
-    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - jinja's signature
+    def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:  # jinja's signature
         _budget().tick()
         _check_args(args, kwargs)
-        return _check_value(super().call(__context, __obj, *args, **kwargs))
+        return _check_value(super().call(context, obj, *args, **kwargs))
 
-    def get_template(self, name: Any, parent: str | None = None, globals: Any = None) -> Any:  # noqa: A002
+    def get_template(self, name: Any, parent: str | None = None, globals: Any = None) -> Any:
         budget = _BUDGET.get()
         if budget is not None:
             budget.includes -= 1

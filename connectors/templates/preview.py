@@ -6,7 +6,11 @@ from html import escape
 from pathlib import Path
 
 from connectors.templates.model import RenderedSet
-from connectors.templates.placeholders import SAMPLE_PAYLOAD, fill_placeholders, preview_payload  # noqa: F401 (re-exported)
+from connectors.templates.placeholders import (  # noqa: F401 (re-exported)
+    SAMPLE_PAYLOAD,
+    fill_placeholders,
+    preview_payload,
+)
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Email templates preview</title>

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import css_inline
-from jinja2 import Environment, TemplateError as JinjaError, TemplateNotFound, TemplateSyntaxError, UndefinedError
-from jinja2.sandbox import SecurityError
+from jinja2 import Environment, TemplateNotFound, TemplateSyntaxError, UndefinedError
+from jinja2 import TemplateError as JinjaError
+from jinja2.exceptions import SecurityError
 from markupsafe import Markup, escape
 
 from connectors import email_policy as ep
@@ -38,8 +39,14 @@ from connectors.templates.catalog import (
     unknown_tag_message,
 )
 from connectors.templates.environment import bounded_render, environment, set_budget
+from connectors.templates.model import (
+    Branding,
+    RenderedEmail,
+    RenderedSet,
+    TemplateError,
+    TemplateProblem,
+)
 from connectors.validators import is_email_address
-from connectors.templates.model import Branding, RenderedEmail, RenderedSet, TemplateError, TemplateProblem
 
 MANIFEST = "templates.yaml"
 PARTS = ("subject", "html", "txt")
@@ -310,8 +317,9 @@ def _render_locales(env: Environment, brand: dict[str, Any], branding: Branding,
     for locale in good:
         catalog = catalogs[locale]
         phrase = _lifetime_phrase(catalog, lifetime, problems if reference is None else [])  # else: missing_keys says it
-        variables = {"product": branding.product_name, "company": branding.company_name or branding.product_name,
-                     "lifetime": phrase}
+        variables: dict[str, str | int] = {
+            "product": branding.product_name, "company": branding.company_name or branding.product_name, "lifetime": phrase,
+        }
         if lifetime.whole_minutes is not None:  # `{minutes}` (older catalogs) only where it is true
             variables["minutes"] = lifetime.whole_minutes
         font = catalog.strings.get("meta.font_family")
@@ -323,28 +331,30 @@ def _render_locales(env: Environment, brand: dict[str, Any], branding: Branding,
         }
         for usage in usage_types:
             got: dict[str, tuple[str, str] | None] = {}
-            for part, suffix, html in (("subject", "subject", False), ("text", "txt", False), ("html", "html", True)):
-                ctx = {**base, "usage_type": usage, "t": _Translator(catalog, variables, html),
-                       "subject": got["subject"][0] if got.get("subject") else ""}
+            for part, suffix, as_html in (("subject", "subject", False), ("text", "txt", False), ("html", "html", True)):
+                rendered_subject = got.get("subject")
+                ctx = {**base, "usage_type": usage, "t": _Translator(catalog, variables, as_html),
+                       "subject": rendered_subject[0] if rendered_subject else ""}
                 got[part] = _render_part(env, f"{usage}.{suffix}", ctx, problems)
-            if None in got.values():
+            parts = {name: out for name, out in got.items() if out is not None}  # (content, source) of each part
+            if len(parts) < len(got):
                 if any("refused by the template sandbox" in p.message for p in problems):
                     return  # the same template would be refused again in every email
                 continue
-            subject = " ".join(got["subject"][0].split())
-            text = _clean_text(got["text"][0])
+            subject = " ".join(parts["subject"][0].split())
+            text = _clean_text(parts["text"][0])
             try:
-                html = _INLINER.inline(got["html"][0]).strip() + "\n"
+                html = _INLINER.inline(parts["html"][0]).strip() + "\n"
             except ValueError as exc:
-                problems.append(TemplateProblem(got["html"][1], f"CSS could not be inlined: {exc}"))
+                problems.append(TemplateProblem(parts["html"][1], f"CSS could not be inlined: {exc}"))
                 continue
             if not subject:
-                problems.append(TemplateProblem(f"{usage} email, locale {locale}, subject ({got['subject'][1]})",
+                problems.append(TemplateProblem(f"{usage} email, locale {locale}, subject ({parts['subject'][1]})",
                                                 "subject is empty"))
             for part, content in (("subject", subject), ("html", html), ("text", text)):
-                problems += _check(usage, locale, part, got[part][1], content, catalog)
+                problems += _check(usage, locale, part, parts[part][1], content, catalog)
             if override and usage in CODE_USAGE_TYPES:  # the default set states {lifetime} only (tested)
-                warnings += _lifetime_warnings(usage, locale, (subject, text), (got["subject"][1], got["text"][1]),
+                warnings += _lifetime_warnings(usage, locale, (subject, text), (parts["subject"][1], parts["text"][1]),
                                                catalog, lifetime)
             emails[(locale, usage)] = RenderedEmail(usage, locale, subject, html, text)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +36,7 @@ class ProviderResult:
 
     component: pulumi.ComponentResource
     generated: dict[str, Any] = field(default_factory=dict)
-    waits_for: list[pulumi.Resource] = field(default_factory=list)
+    waits_for: Sequence[pulumi.Resource] = field(default_factory=list)
     dns_records: pulumi.Input[list[dict[str, Any]]] = field(default_factory=list)
     dns_to_create: pulumi.Input[list[dict[str, Any]]] = field(default_factory=list)
     readiness: pulumi.Output[str] = field(default_factory=lambda: pulumi.Output.from_input(NOT_APPLICABLE))

@@ -29,7 +29,7 @@ def _field(record: pulumi.Output[Record] | Record, get: Any) -> Any:
 
 def publish(
     name: str, planned: list[PlannedRecord], dns: DnsSpec, parent: pulumi.Resource
-) -> tuple[list[pulumi.Resource], pulumi.Input[list[dict[str, Any]]], pulumi.Input[list[dict[str, Any]]]]:
+) -> tuple[list[pulumi.CustomResource], pulumi.Input[list[dict[str, Any]]], pulumi.Input[list[dict[str, Any]]]]:
     """(records created, all records, records to create by hand)."""
     everything = as_dicts(planned)
     if not dns.in_route53 or not planned:
@@ -43,7 +43,7 @@ def publish(
         zone_id = aws.route53.get_zone_output(
             name=dns.route53_zone_name, private_zone=False, opts=pulumi.InvokeOutputOptions(parent=parent)
         ).zone_id
-    created: list[pulumi.Resource] = []
+    created: list[pulumi.CustomResource] = []
     for p in planned:
         created.append(
             aws.route53.Record(

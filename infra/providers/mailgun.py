@@ -7,6 +7,9 @@ emails carry sign-in codes and links, which tracking would rewrite.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import pulumi
 import pulumi_mailgun as mailgun
 
@@ -16,7 +19,7 @@ from infra.providers.base import PlannedRecord, ProviderResult, secret
 from infra.providers.dns import check_in_zone, dmarc_planned, publish
 
 
-def _sending_record(sets: list, kind: str, domain: str) -> Record:
+def _sending_record(sets: Sequence[Any] | None, kind: str, domain: str) -> Record:
     """The SPF or DKIM TXT among Mailgun's sending records."""
     for r in sets or []:
         rtype = getattr(r, "record_type", None) or (r.get("record_type") if isinstance(r, dict) else None)

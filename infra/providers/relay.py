@@ -159,16 +159,23 @@ class EmailRelay(pulumi.ComponentResource):
         up = p.upstream
         ses = isinstance(up, RelaySesUpstream)
         account = aws.get_caller_identity_output().account_id if ses else pulumi.Output.from_input("")
-        sender_domain = tenant.sender.email.rsplit("@", 1)[1]
+        assert tenant.sender is not None  # the schema requires a sender for a relay
+        sender_email = tenant.sender.email
+        sender_domain = sender_email.rsplit("@", 1)[1]
+        ses_up = up if isinstance(up, RelaySesUpstream) else None
+
+        def policy(a: list[Any]) -> str:
+            return role_policy(
+                log_group_arn=a[0], secret_arn=a[1], table_arn=a[3],
+                ses_identity_arn=identity_arn(ses_up, a[2], sender_domain) if ses_up else None,
+                configuration_set_arn=(f"arn:aws:ses:{ses_up.region}:{a[2]}:configuration-set/{ses_up.configuration_set_name}"
+                                       if ses_up and ses_up.configuration_set_name else None),
+                sender=sender_email,
+            )
+
         self.policy = aws.iam.RolePolicy(
             f"{name}-role-policy", role=self.role.id, opts=child,
-            policy=pulumi.Output.all(self.log_group.arn, self.secret.arn, account, self.table.arn).apply(lambda a: role_policy(
-                log_group_arn=a[0], secret_arn=a[1], table_arn=a[3],
-                ses_identity_arn=identity_arn(up, a[2], sender_domain) if ses else None,
-                configuration_set_arn=(f"arn:aws:ses:{up.region}:{a[2]}:configuration-set/{up.configuration_set_name}"
-                                       if ses and up.configuration_set_name else None),
-                sender=tenant.sender.email,
-            )))
+            policy=pulumi.Output.all(self.log_group.arn, self.secret.arn, account, self.table.arn).apply(policy))
 
         # Code: this project's relay + core + the tenant's templates; dependencies as a layer.
         package = project_dir / spec.package

@@ -27,22 +27,28 @@ keeps working (not under `--continue-on-error`). IAM allows two keys per user, e
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from connectors.aws.ses_smtp import smtp_password
 from connectors.deliverability.alarms import (
     CONFIG_SET_DIMENSION,
     METRICS_DESTINATION,
     NAMESPACE,
-    all_alarms,
     alerts_topic_name,
+    all_alarms,
     configuration_set_name,
 )
-from connectors.dns_records import dkim_records, mail_from_domain, mail_from_records
-from connectors.aws.ses_smtp import smtp_password
+from connectors.dns_records import (
+    Record,
+    dkim_records,
+    mail_from_domain,
+    mail_from_records,
+)
 from connectors.stack.models import AwsSesProvider, SesSmtpProvider, TenantSpec
 from infra.providers.base import PlannedRecord, ProviderResult, secret
 from infra.providers.dns import check_in_zone, dmarc_planned, known, publish
@@ -90,6 +96,10 @@ def topic_policy(topic_arn: str, *source_arns: str) -> str:
     )
 
 
+def _dkim_record(domain: str, index: int, tokens: list[str]) -> Record:
+    return dkim_records(domain, [tokens[index]])[0]
+
+
 def dkim_tokens(attributes: Any, domain: str) -> list[str]:
     """Easy DKIM always yields three tokens; anything else is a provider problem worth stopping for."""
     tokens = list(getattr(attributes, "tokens", None) or [])
@@ -128,9 +138,12 @@ class SesDomain(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        tokens = self.identity.dkim_signing_attributes.apply(lambda d: dkim_tokens(d, domain))
+        def tokens_of(attributes: Any) -> list[str]:
+            return dkim_tokens(attributes, domain)
+
+        tokens: pulumi.Output[list[str]] = self.identity.dkim_signing_attributes.apply(tokens_of)
         planned = [
-            PlannedRecord(f"dkim-{i}", "CNAME", tokens.apply(lambda ts, i=i: dkim_records(domain, [ts[i]])[0]))
+            PlannedRecord(f"dkim-{i}", "CNAME", tokens.apply(functools.partial(_dkim_record, domain, i)))
             for i in range(3)
         ]
         # Custom MAIL FROM: MX + SPF on the subdomain only.
@@ -235,10 +248,11 @@ class SesDomain(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False, depends_on=[self.policy]),
         )
         key_id = self.access_key.id
-        key_secret = pulumi.Output.secret(self.access_key.secret)
+        key_secret: pulumi.Output[str] = pulumi.Output.secret(self.access_key.secret)
         creds: dict[str, Any] = {"accessKeyId": key_id, "secretAccessKey": key_secret}
         if isinstance(p, SesSmtpProvider):
-            smtp_pw = pulumi.Output.secret(key_secret.apply(lambda s: smtp_password(s, region) if s else None))
+            smtp_pw: pulumi.Output[str | None] = pulumi.Output.secret(
+                key_secret.apply(lambda s: smtp_password(s, region) if s else None))
             creds |= {"smtpUsername": key_id, "smtpPassword": smtp_pw}
             self.generated: dict[str, Any] = {"smtp_username": key_id, "smtp_password": smtp_pw}
         else:
@@ -248,6 +262,8 @@ class SesDomain(pulumi.ComponentResource):
                 "configuration_set_name": self.configuration_set.configuration_set_name,
                 "identity_arn": self.identity.arn,
             }
+        creds_json: pulumi.Output[str] = pulumi.Output.all(**creds).apply(lambda c: json.dumps(c, sort_keys=True))
+        secret_json: pulumi.Output[str] = pulumi.Output.secret(creds_json)
         self.credentials = aws.secretsmanager.Secret(
             f"{name}-sender-credentials",
             name_prefix=f"logto-email/{tenant_key}/ses-sender-",
@@ -258,7 +274,7 @@ class SesDomain(pulumi.ComponentResource):
         self.credentials_version = aws.secretsmanager.SecretVersion(
             f"{name}-sender-credentials-{p.key_rotation}",
             secret_id=self.credentials.id,
-            secret_string=pulumi.Output.secret(pulumi.Output.all(**creds).apply(lambda c: json.dumps(c, sort_keys=True))),
+            secret_string=secret_json,
             region=region,
             opts=child,
         )

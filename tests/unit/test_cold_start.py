@@ -3,6 +3,7 @@ every module it imports). Run in a fresh interpreter, as an operator would."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -46,3 +47,13 @@ def _imports_client() -> bool:
     run = subprocess.run([sys.executable, "-c", "import connectors.logto.client, sys; print('httpx' in sys.modules)"],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     return run.stdout.strip() == "True"
+
+
+def test_the_lazy_logto_package_exports_what_it_lists() -> None:
+    """`connectors.logto` loads its names on first use; its `__all__` (what type checkers and
+    `import *` see) names exactly the lazy table, and every name resolves."""
+    import connectors.logto as logto
+
+    assert sorted(logto.__all__) == sorted(logto._EXPORTS)
+    for name in logto.__all__:
+        assert getattr(logto, name) is getattr(importlib.import_module(f"connectors.logto.{logto._EXPORTS[name]}"), name)
