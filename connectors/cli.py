@@ -42,14 +42,27 @@ def fail(error: ConfigError) -> None:
     sys.exit(EXIT_INVALID)
 
 
-# Commands that live in their own modules: imported only when invoked (or listed by --help), so
-# `validate` never pays for httpx, boto3 or the promotion engine.
-LAZY_COMMANDS: dict[str, tuple[str, str]] = {
-    "check": ("connectors.check.cli", "check_command"),
-    "deliverability": ("connectors.deliverability.cli", "deliverability_command"),
-    "promote": ("connectors.promote.cli", "promote_command"),
-    "status": ("connectors.operator_cli", "status"),
-    "test-send": ("connectors.operator_cli", "test_send"),
+class Lazy(NamedTuple):
+    """A command in its own module, and the start of its help for the command list of `--help`
+    (a test keeps it equal to the command's own)."""
+
+    module: str
+    attr: str
+    help: str
+
+
+# Commands that live in their own modules: imported only when invoked, so `validate` never pays
+# for httpx, boto3 or the promotion engine, and `--help` for none of them.
+LAZY_COMMANDS: dict[str, Lazy] = {
+    "check": Lazy("connectors.check.cli", "check_command",
+                  "Policy checks of Pulumi.STACK.yaml, without cloud credentials unless --live."),
+    "deliverability": Lazy("connectors.deliverability.cli", "deliverability_command",
+                           "Show, per tenant, whether the provider can send and whether the domain's DNS is right."),
+    "promote": Lazy("connectors.promote.cli", "promote_command", "Copy the portable settings of stack FROM into Pulumi.TO.yaml."),
+    "status": Lazy("connectors.operator_cli", "status", "Show each tenant's live email connector, sign-in settings and i18n "
+                   "template rows, and how they differ from Pulumi.STACK.yaml (secrets are never shown, only named)."),
+    "test-send": Lazy("connectors.operator_cli", "test_send", "Send the declared connector config through Logto's test "
+                      "endpoint (POST /api/connectors/<factory>/test): a real \"Generic\" message with code 000000."),
 }
 
 
@@ -61,9 +74,22 @@ class LazyGroup(click.Group):
         if name in LAZY_COMMANDS and name not in self.commands:
             import importlib
 
-            module, attr = LAZY_COMMANDS[name]
-            self.add_command(getattr(importlib.import_module(module), attr), name)
+            lazy = LAZY_COMMANDS[name]
+            self.add_command(getattr(importlib.import_module(lazy.module), lazy.attr), name)
         return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's command list, with the lazy commands' lines from LAZY_COMMANDS (no import)."""
+        from click.utils import make_default_short_help
+
+        names = [n for n in self.list_commands(ctx) if n in LAZY_COMMANDS or not self.commands[n].hidden]
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = [(n, self.commands[n].get_short_help_str(limit) if n in self.commands
+                 else make_default_short_help(LAZY_COMMANDS[n].help, limit)) for n in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -16,6 +16,7 @@ from connectors.secret import SECRET_MARKER, Secret
 from connectors.spec.models import TenantSpec
 from connectors.email_policy import EXPIRATION_DEFAULT
 from connectors.templates import Branding, RenderedSet, Sender, TemplateError, config_templates, render_all
+from connectors.templates.environment import directory_stamp
 from connectors.templates.formats import format_address
 
 # Shown by `render` where only `pulumi up` can know the value (e.g. a generated access key id).
@@ -59,14 +60,6 @@ _RENDERED: OrderedDict[tuple[Any, ...], RenderedSet] = OrderedDict()
 _RENDERED_MAX = 64  # distinct rendering inputs kept; a stack of 1,000 copies of a few brands renders a few times
 
 
-def _overrides_stamp(directory: Path | None) -> tuple[Any, ...]:
-    """What identifies an override directory's content: every file's path, mtime and size."""
-    if directory is None or not directory.is_dir():
-        return (str(directory),)
-    files = sorted(p for p in directory.rglob("*") if p.is_file())
-    return (str(directory.resolve()), *((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files))
-
-
 def render_tenant(tenant: TenantSpec, project_dir: Path | str = ".", *, path: str = "") -> RenderedSet:
     """All emails of the tenant, every locale. TemplateError → ConfigError naming the tenant.
 
@@ -75,7 +68,7 @@ def render_tenant(tenant: TenantSpec, project_dir: Path | str = ".", *, path: st
     directory = Path(project_dir) / tenant.templates.directory if tenant.templates.directory else None
     branding = template_branding(tenant)
     lifetime = code_lifetime_seconds(tenant)
-    key = (branding, tuple(tenant.locales), lifetime, _overrides_stamp(directory))
+    key = (branding, tuple(tenant.locales), lifetime, directory_stamp(directory))
     if (hit := _RENDERED.get(key)) is not None:
         _RENDERED.move_to_end(key)
         return hit

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
+if TYPE_CHECKING:  # `--help` and a refused file need no pydantic
+    from pydantic import ValidationError
 
 
 @dataclass(frozen=True)
@@ -55,17 +57,21 @@ _MESSAGES = {
 
 
 def problems_from_validation(
-    exc: ValidationError, prefix: str = "", *, tags: frozenset[str] = frozenset()
+    exc: ValidationError, prefix: str = "", *, tags: frozenset[str] = frozenset(), limit: int | None = None
 ) -> list[Problem]:
     """Turn a pydantic error into Problems, without ever echoing the input value.
 
     For a union, pydantic reports every member's errors; only the member that came closest
-    (fewest errors) is kept, so the author reads about the shape they meant.
+    (fewest errors) is kept, so the author reads about the shape they meant. With `limit`, about
+    the first `limit` problems (a hostile file can hold 100,000 unknown keys).
     """
     tags = _model_names() | tags  # + the values of discriminator fields, which pydantic also puts in loc
     groups: dict[tuple, dict[str, list[tuple[list, dict]]]] = {}
     plain: list[tuple[list, dict]] = []
-    for err in exc.errors(include_input=False, include_url=False):
+    errors = exc.errors(include_input=False, include_url=False)
+    if limit is not None:
+        errors = errors[: limit * 4]  # a union member's errors come in groups
+    for err in errors:
         loc = list(err["loc"])
         tag_at = next((i for i, p in enumerate(loc) if isinstance(p, str) and _is_tag(p, tags)), None)
         if tag_at is None:

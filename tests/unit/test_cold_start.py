@@ -46,3 +46,27 @@ def _imports_client() -> bool:
     run = subprocess.run([sys.executable, "-c", "import connectors.logto.client, sys; print('httpx' in sys.modules)"],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     return run.stdout.strip() == "True"
+
+
+HEAVY_FOR_HELP = ("pydantic", "pydantic_core", "jinja2", "rich", "css_inline", "yaml", "ruamel", *HTTP_CLIENTS)
+
+
+@pytest.mark.parametrize("args", [("--help",), ("validate", "--help")])
+def test_help_loads_no_command_module_and_no_heavy_library(args: tuple[str, ...]) -> None:
+    """`--help` lists the lazily loaded commands from their recorded help, importing none of them."""
+    loaded = _top_modules(*args)
+    assert "connectors" in loaded
+    assert not loaded & set(HEAVY_FOR_HELP), f"{' '.join(args)} imported {sorted(loaded & set(HEAVY_FOR_HELP))}"
+
+
+def test_recorded_help_of_lazy_commands_is_their_own() -> None:
+    import importlib
+
+    from click.utils import make_default_short_help
+
+    from connectors.cli import LAZY_COMMANDS
+
+    for name, lazy in LAZY_COMMANDS.items():
+        command = getattr(importlib.import_module(lazy.module), lazy.attr)
+        for limit in (30, 45, 60, 200):
+            assert make_default_short_help(lazy.help, limit) == command.get_short_help_str(limit), name
