@@ -150,7 +150,7 @@ def cpu_seconds(args: list[str], cwd: Path) -> float:
 
 def validate_row(project: Path, n: int, runs: int) -> tuple[tuple[str, str, str, str], float | None]:
     """`validate` of an n-tenant stack beside its floor (interpreter start-up plus the imports it
-    needs); the row and the wall seconds (None if the stack was refused)."""
+    needs); the row and the CPU seconds (None if the stack was refused)."""
     goal = {1: "", 100: "< 1 s", 1000: "< 5 s, < 150 MiB"}[n]
     what = f"`validate`, {n} tenant(s)"
     try:
@@ -162,17 +162,18 @@ def validate_row(project: Path, n: int, runs: int) -> tuple[tuple[str, str, str,
     floor, _ = timed(["-c", _IMPORTS_FOR_VALIDATE], ROOT, runs)
     ok = {1: True, 100: wall < 1, 1000: wall < 5 and rss < 150}[n]
     figure = f"{wall:.2f} s wall ({cpu:.2f} s CPU), {rss:.0f} MiB; floor (start-up + imports): {floor:.2f} s"
-    return (what, figure, goal or "–", verdict(ok) if goal else "–"), wall
+    return (what, figure, goal or "–", verdict(ok) if goal else "–"), cpu
 
 
-def growth_row(walls: dict[int, float]) -> tuple[str, str, str, str]:
-    """Seconds per added tenant from 1 to 100 and from 100 to 1,000: equal when growth is linear."""
-    if not all(walls.get(n) for n in (1, 100, 1000)):
+def growth_row(cpus: dict[int, float]) -> tuple[str, str, str, str]:
+    """CPU per added tenant from 1 to 100 and from 100 to 1,000: equal when growth is linear (CPU,
+    not wall: on a shared machine the wall clock grows with the neighbours' load)."""
+    if not all(cpus.get(n) for n in (1, 100, 1000)):
         return ("`validate` growth 1 → 1,000", "not measured (a size was refused or skipped)", "linear", "NOT met")
-    low = (walls[100] - walls[1]) / 99 * 1000
-    high = (walls[1000] - walls[100]) / 900 * 1000
+    low = (cpus[100] - cpus[1]) / 99 * 1000
+    high = (cpus[1000] - cpus[100]) / 900 * 1000
     ok = high <= max(low, 0.1) * 1.5
-    return ("`validate` growth 1 → 1,000 (ms per added tenant, 1→100 vs 100→1,000)", f"{low:.2f} vs {high:.2f} ms",
+    return ("`validate` growth 1 → 1,000 (CPU ms per added tenant, 1→100 vs 100→1,000)", f"{low:.2f} vs {high:.2f} ms",
             "linear (within 1.5×)", verdict(ok))
 
 
@@ -238,13 +239,13 @@ def render_rows(project: Path | None, repeat: int = 5) -> list[tuple[str, str, s
     rows = [(f"render per distinct email (one set: {one['emails']} emails, every locale, warm; "
              "jinja sandbox + css inlining + checks)",
              f"{one['cpu'] * 1000:.3f} ms CPU ({one['wall'] * 1000:.3f} ms wall), of which css-inline "
-             f"{one['css'] * 1000:.3f} ms", "≤ 0.2 ms", verdict(one["wall"] <= 0.0002))]
+             f"{one['css'] * 1000:.3f} ms", "≤ 0.2 ms (CPU)", verdict(one["cpu"] <= 0.0002))]
     if project is not None:
         stack = _run_json(_RENDER_STACK, str(project))
         rows.append((f"render per email across the {project.name.lstrip('t')}-tenant stack ({stack['emails']} emails, "
                      f"{stack['distinct']} distinct; cold process, templates compiled on first use)",
-                     f"{stack['cpu'] * 1000:.4f} ms CPU ({stack['wall'] * 1000:.4f} ms wall)", "≤ 0.2 ms",
-                     verdict(stack["wall"] <= 0.0002)))
+                     f"{stack['cpu'] * 1000:.4f} ms CPU ({stack['wall'] * 1000:.4f} ms wall)", "≤ 0.2 ms (CPU)",
+                     verdict(stack["cpu"] <= 0.0002)))
     return rows
 
 
@@ -269,14 +270,14 @@ def main() -> None:
     rows: list[tuple[str, str, str, str]] = []  # what, figure, goal, verdict
     state: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="logto-email-bench-") as tmp:
-        walls: dict[int, float] = {}
+        cpus: dict[int, float] = {}
         project = None
         for n in sizes:
             project = make_stack(Path(tmp) / f"t{n}", n)
-            row, wall = validate_row(project, n, runs)
+            row, cpu = validate_row(project, n, runs)
             rows.append(row)
-            if wall is not None:
-                walls[n] = wall
+            if cpu is not None:
+                cpus[n] = cpu
             print(rows[-1], flush=True)
             if args.no_program:
                 continue
@@ -292,7 +293,7 @@ def main() -> None:
             if n == max(sizes):
                 state = inputs_per_tenant(record, n)
         if not args.quick:
-            rows.append(growth_row(walls))
+            rows.append(growth_row(cpus))
             print(rows[-1], flush=True)
         for row in render_rows(project):
             rows.append(row)
