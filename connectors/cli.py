@@ -48,7 +48,7 @@ class Lazy(NamedTuple):
 
     module: str
     attr: str
-    help: str
+    summary: str
 
 
 # Commands that live in their own modules: imported only when invoked, so `validate` never pays
@@ -80,14 +80,18 @@ class LazyGroup(click.Group):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """click's command list, with the lazy commands' lines from LAZY_COMMANDS (no import)."""
-        from click.utils import make_default_short_help
-
         names = [n for n in self.list_commands(ctx) if n in LAZY_COMMANDS or not self.commands[n].hidden]
         if not names:
             return
         limit = formatter.width - 6 - max(len(n) for n in names)
-        rows = [(n, self.commands[n].get_short_help_str(limit) if n in self.commands
-                 else make_default_short_help(LAZY_COMMANDS[n].help, limit)) for n in names]
+
+        def line(name: str) -> str:
+            command = self.commands.get(name)
+            if command is not None:
+                return command.get_short_help_str(limit)
+            return click.Command(name, help=LAZY_COMMANDS[name].summary).get_short_help_str(limit)  # click's own shortening
+
+        rows = [(n, line(n)) for n in names]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 

@@ -6,8 +6,8 @@ Kept in one place so the factory models, the templates and the deploy step agree
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from enum import StrEnum
+from functools import lru_cache
 
 
 class UsageType(StrEnum):

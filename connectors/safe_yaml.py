@@ -17,8 +17,8 @@ from __future__ import annotations
 import codecs
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -81,7 +81,8 @@ def _implicit_resolvers(version: tuple[int, int]) -> dict[str | None, list[tuple
     for versions, tag, pattern, first in implicit_resolvers:
         if version in versions:
             compiled = re.compile(pattern.pattern, pattern.flags)  # ruamel's patterns compile lazily, per access
-            for char in first or [None]:
+            chars: list[str | None] = [*first] if first else [None]
+            for char in chars:
                 table.setdefault(char, []).append((tag, compiled))
     return table
 

@@ -142,7 +142,8 @@ def _build(stack: str, values: dict[str, Any], *, project_dir: Path, source: str
         try:
             tenants[key] = TenantSpec.model_validate(plain, context=ctx)
         except ValidationError as exc:
-            problems.extend(_explain(p, exc, raw) for p in problems_from_validation(exc, path, tags=_TAGS, limit=MAX_PROBLEMS)[:MAX_PROBLEMS + 1])
+            found = problems_from_validation(exc, path, tags=_TAGS, limit=MAX_PROBLEMS)[:MAX_PROBLEMS + 1]
+            problems.extend(_explain(p, exc, raw) for p in found)
     for key, tenant in tenants.items():
         problems.extend(_tenant_checks(key, tenant, project_dir))
     if len(problems) > MAX_PROBLEMS:

@@ -67,7 +67,8 @@ class RenderBudget:
         self.limit = ops
         self.includes = MAX_INCLUDES
         self.parent = parent
-        self.ops = self.start = min(ops, parent.ops) if parent is not None else ops
+        self.start: int = min(ops, parent.ops) if parent is not None else ops
+        self.ops: int = self.start
 
     def tick(self, n: int = 1) -> None:
         self.ops -= n

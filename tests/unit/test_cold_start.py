@@ -69,4 +69,4 @@ def test_recorded_help_of_lazy_commands_is_their_own() -> None:
     for name, lazy in LAZY_COMMANDS.items():
         command = getattr(importlib.import_module(lazy.module), lazy.attr)
         for limit in (30, 45, 60, 200):
-            assert make_default_short_help(lazy.help, limit) == command.get_short_help_str(limit), name
+            assert make_default_short_help(lazy.summary, limit) == command.get_short_help_str(limit), name
