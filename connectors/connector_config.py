@@ -32,6 +32,7 @@ from connectors.templates import (
     config_templates,
     render_all,
 )
+from connectors.templates.environment import directory_stamp
 from connectors.templates.formats import format_address
 
 
@@ -70,14 +71,6 @@ _RENDERED: OrderedDict[tuple[Any, ...], RenderedSet] = OrderedDict()
 _RENDERED_MAX = 64  # distinct rendering inputs kept; a stack of 1,000 copies of a few brands renders a few times
 
 
-def _overrides_stamp(directory: Path | None) -> tuple[Any, ...]:
-    """What identifies an override directory's content: every file's path, mtime and size."""
-    if directory is None or not directory.is_dir():
-        return (str(directory),)
-    files = sorted(p for p in directory.rglob("*") if p.is_file())
-    return (str(directory.resolve()), *((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files))
-
-
 def render_source(tenant: TenantSpec, project_dir: Path | str = ".") -> dict[str, Any]:
     """The small, JSON-able inputs the tenant's emails are rendered from (what the Logto
     resources keep in the state instead of the rendered text; see `connectors.deploy.content`)."""
@@ -104,7 +97,7 @@ def render_from_source(source: Mapping[str, Any], *, path: str = "") -> Rendered
     branding = Branding(**source["branding"])
     lifetime = int(source["codeLifetime"])
     locales = list(source["locales"])
-    key = (branding, tuple(locales), lifetime, _overrides_stamp(directory))
+    key = (branding, tuple(locales), lifetime, directory_stamp(directory))
     if (hit := _RENDERED.get(key)) is not None:
         _RENDERED.move_to_end(key)
         return hit

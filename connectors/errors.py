@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-from pydantic_core import ErrorDetails
+if TYPE_CHECKING:  # `--help` and a refused file need no pydantic
+    from pydantic import ValidationError
+    from pydantic_core import ErrorDetails
 
 
 @dataclass(frozen=True)
@@ -56,21 +58,26 @@ _MESSAGES = {
 }
 
 
-_Located = tuple[list[int | str], ErrorDetails]  # an error's location (tags removed or not) and the error
+if TYPE_CHECKING:
+    _Located = tuple[list[int | str], ErrorDetails]  # an error's location (tags removed or not) and the error
 
 
 def problems_from_validation(
-    exc: ValidationError, prefix: str = "", *, tags: frozenset[str] = frozenset()
+    exc: ValidationError, prefix: str = "", *, tags: frozenset[str] = frozenset(), limit: int | None = None
 ) -> list[Problem]:
     """Turn a pydantic error into Problems, without ever echoing the input value.
 
     For a union, pydantic reports every member's errors; only the member that came closest
-    (fewest errors) is kept, so the author reads about the shape they meant.
+    (fewest errors) is kept, so the author reads about the shape they meant. With `limit`, about
+    the first `limit` problems (a hostile file can hold 100,000 unknown keys).
     """
     known = _model_names() | tags  # + the values of discriminator fields, which pydantic also puts in loc
     groups: dict[tuple[int | str, ...], dict[str, list[_Located]]] = {}
     plain: list[_Located] = []
-    for err in exc.errors(include_input=False, include_url=False):
+    errors = exc.errors(include_input=False, include_url=False)
+    if limit is not None:
+        errors = errors[: limit * 4]  # a union member's errors come in groups
+    for err in errors:
         loc = list(err["loc"])
         tag_at = next((i for i, p in enumerate(loc) if isinstance(p, str) and _is_tag(p, known)), None)
         if tag_at is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 
@@ -66,7 +67,13 @@ PLACEHOLDER_ROOTS: dict[UsageType, frozenset[str]] = {
 
 def placeholder_roots(text: str) -> list[str]:
     """Root keys of the Logto placeholders in `text`, in order of appearance."""
-    return [m.group(1).split(".", 1)[0] for m in PLACEHOLDER_RE.finditer(text)]
+    return list(_placeholder_roots(text))
+
+
+@lru_cache(maxsize=4096)
+def _placeholder_roots(text: str) -> tuple[str, ...]:
+    # cached: tenants that share a rendered set check the same emails in every connector config
+    return tuple(m.group(1).split(".", 1)[0] for m in PLACEHOLDER_RE.finditer(text))
 
 
 def placeholder_problems(usage_type: str, *texts: str, needs_code: bool = True) -> list[str]:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 import click
 
@@ -47,14 +47,27 @@ def fail(error: ConfigError) -> NoReturn:
     sys.exit(EXIT_INVALID)
 
 
-# Commands that live in their own modules: imported only when invoked (or listed by --help), so
-# `validate` never pays for httpx, boto3 or the promotion engine.
-LAZY_COMMANDS: dict[str, tuple[str, str]] = {
-    "check": ("connectors.cli.check", "check_command"),
-    "deliverability": ("connectors.cli.deliverability", "deliverability_command"),
-    "promote": ("connectors.cli.promote", "promote_command"),
-    "status": ("connectors.cli.operator", "status"),
-    "test-send": ("connectors.cli.operator", "test_send"),
+class Lazy(NamedTuple):
+    """A command in its own module, and the start of its help for the command list of `--help`
+    (a test keeps it equal to the command's own)."""
+
+    module: str
+    attr: str
+    summary: str
+
+
+# Commands that live in their own modules: imported only when invoked, so `validate` never pays
+# for httpx, boto3 or the promotion engine, and `--help` for none of them.
+LAZY_COMMANDS: dict[str, Lazy] = {
+    "check": Lazy("connectors.cli.check", "check_command",
+                  "Policy checks of Pulumi.STACK.yaml, without cloud credentials unless --live."),
+    "deliverability": Lazy("connectors.cli.deliverability", "deliverability_command",
+                           "Show, per tenant, whether the provider can send and whether the domain's DNS is right."),
+    "promote": Lazy("connectors.cli.promote", "promote_command", "Copy the portable settings of stack FROM into Pulumi.TO.yaml."),
+    "status": Lazy("connectors.cli.operator", "status", "Show each tenant's live email connector, sign-in settings and i18n "
+                   "template rows, and how they differ from Pulumi.STACK.yaml (secrets are never shown, only named)."),
+    "test-send": Lazy("connectors.cli.operator", "test_send", "Send the declared connector config through Logto's test "
+                      "endpoint (POST /api/connectors/<factory>/test): a real \"Generic\" message with code 000000."),
 }
 
 
@@ -66,9 +79,26 @@ class LazyGroup(click.Group):
         if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
             import importlib
 
-            module, attr = LAZY_COMMANDS[cmd_name]
-            self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
+            lazy = LAZY_COMMANDS[cmd_name]
+            self.add_command(getattr(importlib.import_module(lazy.module), lazy.attr), cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's command list, with the lazy commands' lines from LAZY_COMMANDS (no import)."""
+        names = [n for n in self.list_commands(ctx) if n in LAZY_COMMANDS or not self.commands[n].hidden]
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
+
+        def line(name: str) -> str:
+            command = self.commands.get(name)
+            if command is not None:
+                return command.get_short_help_str(limit)
+            return click.Command(name, help=LAZY_COMMANDS[name].summary).get_short_help_str(limit)  # click's own shortening
+
+        rows = [(n, line(n)) for n in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

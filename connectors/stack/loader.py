@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Mapping
 from functools import lru_cache
@@ -17,6 +18,9 @@ from connectors.providers import PROVIDER_TYPES, provider_of
 from connectors.stack.models import StackSpec, TenantSpec
 
 NAMESPACE = "logto-email"
+# A file with more problems is reported by its first ones: listing (and looking up lines for)
+# every one of 100,000 unknown keys would take longer than fixing the file.
+MAX_PROBLEMS = 100
 _TAGS = frozenset(PROVIDER_TYPES)
 PROJECT_KEYS = {"tenants", "production"}
 TENANT_KEY_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")  # used with fullmatch
@@ -38,7 +42,7 @@ def available_stacks(project_dir: Path | str) -> list[str]:
 
 
 def read_yaml(path: Path) -> Any:
-    """Round-trip YAML (keeps line numbers for messages, comments for `promote`), with bounded work."""
+    """The file's plain data, with bounded work (see `safe_yaml`)."""
     return safe_yaml.load_file(path)
 
 
@@ -52,13 +56,21 @@ def load_stack(project_dir: Path | str = ".", stack: str = "dev") -> StackSpec:
             [Problem("", f"no stack file {path.name} in {project_dir.resolve()}",
                      f"stacks here: {', '.join(known)}" if known else "run in the project directory or pass --project-dir")]
         )
-    doc = read_yaml(path)
-    return stack_from_document(doc, stack, project_dir=project_dir, source=str(path))
+    source = str(path)
+    text = safe_yaml.decode(safe_yaml.read_bytes(path, source), source)
+    doc = safe_yaml.load_text(text, source)
+    return stack_from_document(doc, stack, project_dir=project_dir, source=source, text=text)
 
 
-def stack_from_document(doc: Any, stack: str, *, project_dir: Path | str = ".", source: str = "") -> StackSpec:
-    """A parsed stack file (ruamel round-trip document) as a StackSpec, with the file's rules."""
+def stack_from_document(doc: Any, stack: str, *, project_dir: Path | str = ".", source: str = "",
+                        text: str | None = None) -> StackSpec:
+    """A parsed stack file as a StackSpec, with the file's rules.
+
+    `doc` is plain data read from `text` (whose lines messages name) or a ruamel round-trip
+    document (promote's, which knows its own lines).
+    """
     project_dir = Path(project_dir)
+    lines = _Lines(doc, text)
     if doc is None:
         doc = {}
     if not isinstance(doc, Mapping):
@@ -67,8 +79,8 @@ def stack_from_document(doc: Any, stack: str, *, project_dir: Path | str = ".", 
     if config is None:
         config = {}
     if not isinstance(config, Mapping):
-        raise ConfigError(_with_lines([Problem("config", "must be a mapping of `namespace:key: value` settings",
-                                               f"e.g. `{NAMESPACE}:tenants:` under `config:`")], doc), source=source)
+        raise ConfigError(lines.add([Problem("config", "must be a mapping of `namespace:key: value` settings",
+                                           f"e.g. `{NAMESPACE}:tenants:` under `config:`")]), source=source)
     values: dict[str, Any] = {}
     problems: list[Problem] = []
     for key in config:
@@ -83,15 +95,19 @@ def stack_from_document(doc: Any, stack: str, *, project_dir: Path | str = ".", 
         values[name] = config[key]
     if problems:
         raise ConfigError(problems, source=source)
-    return _build(stack, values, project_dir=project_dir, source=source, doc=doc, from_file=True)
+    return _build(stack, values, project_dir=project_dir, source=source, lines=lines, from_file=True)
 
 
 def spec_from_config(stack: str, values: Mapping[str, Any], project_dir: Path | str = ".") -> StackSpec:
     """The stack from Pulumi's decrypted config (inside the program), keyed without namespace."""
-    return _build(stack, dict(values), project_dir=Path(project_dir), source=f"stack {stack}", doc=None, from_file=False)
+    return _build(stack, dict(values), project_dir=Path(project_dir), source=f"stack {stack}", lines=None, from_file=False)
 
 
-def _build(stack: str, values: dict[str, Any], *, project_dir: Path, source: str, doc: Any, from_file: bool) -> StackSpec:
+def _build(stack: str, values: dict[str, Any], *, project_dir: Path, source: str, lines: _Lines | None,
+           from_file: bool) -> StackSpec:
+    def located(problems: list[Problem]) -> list[Problem]:
+        return lines.add(problems) if lines is not None else problems
+
     problems: list[Problem] = []
     tenants_raw = values.get("tenants")
     base = f"config.{NAMESPACE}:tenants"
@@ -104,10 +120,10 @@ def _build(stack: str, values: dict[str, Any], *, project_dir: Path, source: str
     if tenants_raw is None:
         problems.append(Problem(base, "is required: declare at least one tenant",
                                 f"add `{NAMESPACE}:tenants:` with a tenant key, e.g. `acme:` and its logto/provider/sender"))
-        raise ConfigError(_with_lines(problems, doc), source=source)
+        raise ConfigError(located(problems), source=source)
     if not isinstance(tenants_raw, Mapping) or not tenants_raw:
         problems.append(Problem(base, "must be a mapping of tenant keys to tenant settings"))
-        raise ConfigError(_with_lines(problems, doc), source=source)
+        raise ConfigError(located(problems), source=source)
     tenants: dict[str, TenantSpec] = {}
     ctx = {"secrets_must_be_secure": from_file}
     for key, raw in tenants_raw.items():
@@ -120,18 +136,24 @@ def _build(stack: str, values: dict[str, Any], *, project_dir: Path, source: str
             problems.append(Problem(path, "must be a mapping with logto, provider, sender, …"))
             continue
         plain = safe_yaml.plain(raw)
-        controls = list(_control_problems(plain, path))
+        if len(problems) > MAX_PROBLEMS:
+            break
+        controls = list(itertools.islice(_control_problems(plain, path), MAX_PROBLEMS + 1))
         if controls:
             problems.extend(controls)
             continue
         try:
             tenants[key] = TenantSpec.model_validate(plain, context=ctx)
         except ValidationError as exc:
-            problems.extend(_explain(p, exc, raw) for p in problems_from_validation(exc, path, tags=_TAGS))
+            found = problems_from_validation(exc, path, tags=_TAGS, limit=MAX_PROBLEMS)[:MAX_PROBLEMS + 1]
+            problems.extend(_explain(p, exc, raw) for p in found)
     for key, tenant in tenants.items():
         problems.extend(_tenant_checks(key, tenant, project_dir))
+    if len(problems) > MAX_PROBLEMS:
+        problems = problems[:MAX_PROBLEMS] + [Problem(base, f"more problems after the first {MAX_PROBLEMS} (not listed)",
+                                                      "fix these and validate again")]
     if problems:
-        raise ConfigError(_with_lines(problems, doc), source=source)
+        raise ConfigError(located(problems), source=source)
     return StackSpec(stack=stack, production=production, tenants=tenants, source=source, project_dir=str(project_dir))
 
 
@@ -255,14 +277,29 @@ def _types_in(tp: Any) -> list[Any]:
     return out
 
 
-def _with_lines(problems: list[Problem], doc: Any) -> list[Problem]:
-    if doc is None:
-        return problems
-    out: list[Problem] = []
-    for p in problems:
-        line = _line_of(doc, p.path)
-        out.append(Problem(f"line {line}: {p.path}" if line else p.path, p.message, p.hint))
-    return sorted(out, key=lambda p: _line_number(p.path))
+class _Lines:
+    """Adds `line N:` to problems: from the file's text (parsed again, only when there are
+    problems) or from a round-trip document's own line records."""
+
+    def __init__(self, doc: Any, text: str | None) -> None:
+        self.doc, self.text = doc, text
+
+    def add(self, problems: list[Problem]) -> list[Problem]:
+        if self.text is not None:
+            found = safe_yaml.lines_of(self.text, [tuple(_split(p.path)) for p in problems])
+            lines = [_deepest(found, tuple(_split(p.path))) for p in problems]
+        else:
+            lines = [_line_of(self.doc, p.path) for p in problems]
+        out = [Problem(f"line {line}: {p.path}" if line else p.path, p.message, p.hint) for p, line in zip(problems, lines)]
+        return sorted(out, key=lambda p: _line_number(p.path))
+
+
+def _deepest(found: dict[tuple[Any, ...], int], parts: tuple[Any, ...]) -> int | None:
+    """The line of the longest prefix of `parts` that is in the file."""
+    for end in range(len(parts), 0, -1):
+        if parts[:end] in found:
+            return found[parts[:end]]
+    return None
 
 
 def _line_number(path: str) -> int:

@@ -89,7 +89,7 @@ def _read(path: Path, _stamp: tuple[int, int]) -> Any:
             return json.loads(text)
         except RecursionError:
             raise ValueError("nested too deeply") from None
-    return safe_yaml.plain(safe_yaml.load_text(text, source, typ="safe", limit=MAX_CATALOG_BYTES))
+    return safe_yaml.plain(safe_yaml.load_text(text, source, limit=MAX_CATALOG_BYTES))
 
 
 def _load(path: Path, root: Path | None = None) -> Any:

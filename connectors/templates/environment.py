@@ -67,23 +67,28 @@ class RenderBudget:
     """What one render may still spend; shared by the loop guard, calls, filters and includes.
 
     A render's spending also counts against the template set's budget (`set_budget`), so a
-    template that stays just under the per-render cap cannot multiply it by every email.
+    template that stays just under the per-render cap cannot multiply it by every email: a render
+    starts with what is left of the set's budget, if less, and pays the set when it ends. A tick
+    is one subtraction (it runs for every loop iteration, call and filter).
     """
 
     def __init__(self, ops: int = MAX_OPS, parent: RenderBudget | None = None) -> None:
-        self.limit = self.ops = ops
+        self.limit = ops
         self.includes = MAX_INCLUDES
         self.parent = parent
+        self.start: int = min(ops, parent.ops) if parent is not None else ops
+        self.ops: int = self.start
 
     def tick(self, n: int = 1) -> None:
         self.ops -= n
-        parent = self.parent
-        if parent is not None:
-            parent.ops -= n
-            if parent.ops < 0:
-                parent.tick(0)
         if self.ops < 0:
-            raise SecurityError(f"the templates do more than {self.limit} loop iterations and calls; simplify them")
+            limit = self.parent.limit if self.parent is not None and self.start < self.limit else self.limit
+            raise SecurityError(f"the templates do more than {limit} loop iterations and calls; simplify them")
+
+    def settle(self) -> None:
+        """Charge what this render spent to the set's budget."""
+        if self.parent is not None:
+            self.parent.ops -= self.start - max(self.ops, 0)
 
 
 _BUDGET: contextvars.ContextVar[RenderBudget | None] = contextvars.ContextVar("template_budget", default=None)
@@ -107,23 +112,29 @@ def _budget() -> RenderBudget:
 
 @contextmanager
 def _fresh_budget() -> Iterator[RenderBudget]:
-    token = _BUDGET.set(RenderBudget(parent=_SET_BUDGET.get()))
+    budget = RenderBudget(parent=_SET_BUDGET.get())
+    token = _BUDGET.set(budget)
     try:
-        yield _BUDGET.get()  # type: ignore[misc]
+        yield budget
     finally:
         _BUDGET.reset(token)
+        budget.settle()
+
+
+_BATCH = 64  # output chunks taken at a time; each is at most MAX_VALUE (or a template's literal text)
 
 
 def bounded_render(template: Any, context: dict[str, Any]) -> str:
     """`template.render(context)` within the budget, stopping once the output exceeds MAX_OUTPUT."""
     with _fresh_budget():
+        chunks = template.generate(context)
         out: list[str] = []
         size = 0
-        for chunk in template.generate(context):
-            size += len(chunk)
+        while batch := list(itertools.islice(chunks, _BATCH)):
+            size += sum(map(len, batch))
             if size > MAX_OUTPUT:
                 raise SecurityError(f"the template renders more than {MAX_OUTPUT // 1024} KiB; shorten it")
-            out.append(chunk)
+            out += batch
         return "".join(out)
 
 
@@ -288,9 +299,19 @@ def _autoescape(name: str | None) -> bool:
     return bool(name and name.endswith(".html"))
 
 
+def directory_stamp(directory: Path | None) -> tuple[Any, ...]:
+    """What identifies a template directory's content: every file's path, mtime and size."""
+    if directory is None or not directory.is_dir():
+        return (str(directory),)
+    files = sorted(p for p in directory.rglob("*") if p.is_file())
+    return (str(directory.resolve()), *((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files))
+
+
 @lru_cache(maxsize=32)
-def environment(override_dir: Path | None) -> TemplateSandbox:
-    """One cached environment per directory; jinja re-reads a file only when it changes.
+def environment(override_dir: Path | None, stamp: tuple[Any, ...] = ()) -> TemplateSandbox:
+    """One cached environment per directory and content (`directory_stamp`): every template is
+    compiled once and looked up without asking the file system again (no auto-reload), and a
+    changed override file is a new environment.
 
     Names resolve in the override directory first, then in the default set; `default/<name>`
     always means the default file, so an override can extend the file it replaces.
@@ -304,7 +325,7 @@ def environment(override_dir: Path | None) -> TemplateSandbox:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
-        auto_reload=True,
+        auto_reload=False,
         extensions=[_LoopGuard],
         **DELIMITERS,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import traceback
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,12 @@ from connectors.templates.catalog import (
     missing_keys,
     unknown_tag_message,
 )
-from connectors.templates.environment import bounded_render, environment, set_budget
+from connectors.templates.environment import (
+    bounded_render,
+    directory_stamp,
+    environment,
+    set_budget,
+)
 from connectors.templates.model import (
     Branding,
     RenderedEmail,
@@ -171,6 +177,7 @@ class _Translator:
         return Markup("".join(out)) if self._html else "".join(out)
 
 
+@lru_cache(maxsize=256)
 def _display(filename: str | None) -> str:
     """Override files by their path; default files marked as such (the author did not write them)."""
     if not filename:
@@ -296,7 +303,7 @@ def render_all(branding: Branding, locales: Sequence[str], override_dir: Path | 
     if problems and any(p.where.startswith(("branding.", "code_lifetime")) for p in problems):
         raise TemplateError(_unique(problems))  # nothing sensible renders with a broken palette
 
-    env = environment(override)
+    env = environment(override, directory_stamp(override))
     brand = brand_context(branding)
     emails: dict[tuple[str, str], RenderedEmail] = {}
     lifetime = ep.Lifetime(code_lifetime_seconds)

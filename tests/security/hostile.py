@@ -89,7 +89,10 @@ REFUSED: dict[str, str | bytes] = {
     "binary tag": swap("name: Acme", "name: !!binary QWNtZQ=="),
     "set tag": swap("name: Acme", "name: !!set {a, b}"),
     "huge value": swap("name: Acme", "name: " + "A" * 200_000),
-    "big file": BASE + "# " + "x" * 100_000 + "\n",
+    "big file": BASE + ("# " + "x" * 1000 + "\n") * 4200,  # just over MAX_FILE_BYTES (4 MiB)
+    "many values": BASE + "      extra: [" + "1," * 100_000 + "1]\n",  # just over MAX_NODES, no alias needed
+    "many unknown keys": BASE + "".join(f"      k{i}: v\n" for i in range(49_000)),  # values within the caps
+    "many bad values": BASE + "      extra:\n" + "".join('        - "a\\tb"\n' for i in range(99_000)),
     "very long key": swap("name: Acme", "n" * 5000 + ": Acme"),
     "huge int": swap("port: 587", "port: " + "9" * 5000),
     "port out of range": swap("port: 587", "port: 99999"),
@@ -128,12 +131,14 @@ REFUSED: dict[str, str | bytes] = {
 # What the problem must say for cases that test a rule (not merely a YAML syntax error).
 EXPECTED: dict[str, str] = {
     "nul": "U+0000", "bel in file": "U+0007", "escaped crlf in name": "sender.name: contains a control character",
-    "escaped bel in name": "control character", "lone surrogate": "control character",
+    "escaped bel in name": "control character", "lone surrogate": "line 18, column",
     "deep flow": "nested more than", "deep block": "nested more than", "alias bomb": "values (YAML aliases expanded)",
     "merge bomb": "values (YAML aliases expanded)", "reused anchor": "anchor (&name) is defined twice", "config scalar": "config: must be a mapping",
     "duplicate plain secret": "duplicate key", "duplicate secure secret": "duplicate key",
     "plain secret": "encrypted `secure:` value", "python tag": "YAML tags", "ref tag": "YAML tags",
-    "binary tag": "YAML tags", "set tag": "YAML tags", "huge value": "larger than", "very long key": "line 18",
+    "binary tag": "YAML tags", "set tag": "YAML tags", "huge value": "longer than 8192 characters", "many values": "more than 100000 values",
+    "many unknown keys": "more problems after the first 100", "many bad values": "more problems after the first 100",
+    "big file": "larger than 4 MiB", "very long key": "line 18",
     "huge int": "number", "port out of range": "provider.port", "port negative": "provider.port",
     "port nan": "provider.port", "port inf": "provider.port", "port float": "provider.port",
     "port string": "provider.port", "bool as string": "allowSignInBreakage",
@@ -157,8 +162,17 @@ ACCEPTED: dict[str, str | bytes] = {
     "tab in comment": BASE + "# a\tcomment\n",
     "private http": swap("endpoint: https://acme.logto.app", "endpoint: http://logto:3001"),
     "ses": SES,
+    "comments up to the size cap": BASE + ("# " + "x" * 1000 + "\n") * 4000,
     "multi-line address": swap("productName: Acme", 'productName: Acme\n        companyAddress: "1 Main St\\nSpringfield"'),
 }
+
+
+def many_tenants(count: int, *, port_of_last: int = 587) -> str:
+    """`count` copies of BASE's tenant (acme0, acme1, …): a large stack that is valid."""
+    head, tenant = BASE.split("    acme:\n", 1)
+    copies = [f"    acme{i}:\n" + tenant for i in range(count)]
+    copies[-1] = copies[-1].replace("port: 587", f"port: {port_of_last}")
+    return head + "".join(copies)
 
 
 def project(tmp: Path, content: str | bytes, stack: str = "x") -> Path:

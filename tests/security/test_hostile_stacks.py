@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.security.hostile import ACCEPTED, BASE, EXPECTED, REFUSED, leaked, project, run_cli
+from connectors import safe_yaml
+from tests.security.hostile import ACCEPTED, BASE, EXPECTED, REFUSED, leaked, many_tenants, project, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,7 +72,7 @@ def test_templates_directory_symlink_leaving_the_project(tmp_path: Path) -> None
     assert code == 1 and "templates.directory: must be a directory inside the project" in out
 
 
-@pytest.mark.parametrize("name", ["alias bomb", "deep flow", "huge value", "not utf-8", "python tag"])
+@pytest.mark.parametrize("name", ["alias bomb", "deep flow", "huge value", "not utf-8", "python tag", "big file", "many values", "many unknown keys"])
 def test_whole_process_answers_within_2_s(tmp_path: Path, name: str) -> None:
     """What an operator (and CI) sees: the real entry point, interpreter start-up included."""
     project(tmp_path, REFUSED[name])
@@ -92,8 +93,9 @@ def test_whole_process_answers_within_2_s(tmp_path: Path, name: str) -> None:
     assert "Traceback" not in proc.stdout + proc.stderr
     assert not leaked(proc.stdout + proc.stderr)
     # The work, whatever the neighbours on a shared machine do: under 2 s of CPU in all, and no
-    # more than half a second above a file the parser refuses at once. The wall clock catches a hang.
-    assert cpu < 2.0 and cpu < base_cpu + 0.5, f"{cpu:.2f} s CPU (start-up {base_cpu:.2f} s)"
+    # more than a second above a file the parser refuses at once (the caps admit a 1,000-tenant
+    # stack, so a file at the caps is read in full). The wall clock catches a hang.
+    assert cpu < 2.0 and cpu < base_cpu + 1.0, f"{cpu:.2f} s CPU (start-up {base_cpu:.2f} s)"
     assert wall < max(10.0, 3 * base_wall), f"{wall:.2f} s"
 
 
@@ -116,3 +118,21 @@ def test_stack_names_cannot_leave_the_project(tmp_path: Path, stack: str) -> Non
     project(tmp_path, BASE)
     code, out = run_cli("validate", "-s", stack, "-C", str(tmp_path))
     assert code == 1 and "--stack: is not a stack name" in out and "Traceback" not in out
+
+
+def test_a_thousand_tenants_fit_the_caps(tmp_path: Path) -> None:
+    """The caps bound hostile files, not real stacks: 1,000 tenants read, check and validate."""
+    text = many_tenants(1000)
+    assert len(text.encode()) < safe_yaml.MAX_FILE_BYTES
+    project(tmp_path, text)
+    code, out = run_cli("validate", "-s", "x", "-C", str(tmp_path), "--json")
+    assert code == 0, out[:2000]
+    assert out.count('"tenant": "acme') == 1000
+
+
+def test_a_problem_in_a_large_stack_names_its_exact_line(tmp_path: Path) -> None:
+    text = many_tenants(1000, port_of_last=99999)
+    project(tmp_path, text)
+    code, out = run_cli("validate", "-s", "x", "-C", str(tmp_path))
+    line = text.split("\n").index("        port: 99999") + 1
+    assert code == 1 and f"line {line}: config.logto-email:tenants.acme999.provider.port" in out, out

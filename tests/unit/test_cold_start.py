@@ -57,3 +57,27 @@ def test_the_lazy_logto_package_exports_what_it_lists() -> None:
     assert sorted(logto.__all__) == sorted(logto._EXPORTS)
     for name in logto.__all__:
         assert getattr(logto, name) is getattr(importlib.import_module(f"connectors.logto.{logto._EXPORTS[name]}"), name)
+
+
+HEAVY_FOR_HELP = ("pydantic", "pydantic_core", "jinja2", "rich", "css_inline", "yaml", "ruamel", *HTTP_CLIENTS)
+
+
+@pytest.mark.parametrize("args", [("--help",), ("validate", "--help")])
+def test_help_loads_no_command_module_and_no_heavy_library(args: tuple[str, ...]) -> None:
+    """`--help` lists the lazily loaded commands from their recorded help, importing none of them."""
+    loaded = _top_modules(*args)
+    assert "connectors" in loaded
+    assert not loaded & set(HEAVY_FOR_HELP), f"{' '.join(args)} imported {sorted(loaded & set(HEAVY_FOR_HELP))}"
+
+
+def test_recorded_help_of_lazy_commands_is_their_own() -> None:
+    import importlib
+
+    from click.utils import make_default_short_help
+
+    from connectors.cli import LAZY_COMMANDS
+
+    for name, lazy in LAZY_COMMANDS.items():
+        command = getattr(importlib.import_module(lazy.module), lazy.attr)
+        for limit in (30, 45, 60, 200):
+            assert make_default_short_help(lazy.summary, limit) == command.get_short_help_str(limit), name
