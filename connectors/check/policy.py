@@ -111,8 +111,9 @@ def sender_domain(ctx: Context, key: str, tenant: TenantSpec) -> Iterator[Findin
         yield Finding(E, "LE110", f"{base}.sender.email",
                       f"sender domain {frm} is a parent of the SES identity {p.domain}; SES sends only from the identity's domain and its subdomains",
                       f"send from an address @{p.domain}, or make {frm} the identity (provider.domain)", key)
-    if p.type in ("sendgrid", "postmark"):
-        domains = _authenticated_domains(p.dns_records)
+    signing = provider_of(p.type).signing_of(p)
+    if signing is not None and signing.declared:
+        domains = _authenticated_domains(getattr(p, "dns_records", []))
         if not domains:
             yield Finding(W if ctx.spec.production else I, "LE112", f"{base}.provider.dnsRecords",
                           f"no domain-authentication records are declared for {p.type}, so the sender domain {frm} is not known to be authenticated",
@@ -245,10 +246,11 @@ def dmarc_policy(ctx: Context, key: str, tenant: TenantSpec) -> Iterator[Finding
     if dmarc.enabled and dmarc.policy in ("reject", "quarantine") and tenant.sender is not None:
         frm = _domain_of(tenant.sender.email)
         strict = dmarc.alignment == "strict"
-        dkim, spf = _signing_domains(tenant)
+        signing = provider_of(p.type).signing_of(p)
+        dkim, spf = (list(signing.dkim), list(signing.spf)) if signing is not None else ([], [])
         aligned = [d for d in dkim + spf if (frm == d if strict else _org(frm) == _org(d))]
         # SendGrid/Postmark: a From outside every authenticated domain is LE111 already.
-        covered = p.type in ("sendgrid", "postmark") and not any(frm == d or frm.endswith("." + d) for d in dkim)
+        covered = signing is not None and signing.declared and not any(frm == d or frm.endswith("." + d) for d in dkim)
         if (dkim or spf) and not aligned and not covered:
             what = f"DKIM (d={', '.join(dkim)})" if dkim else "DKIM"
             what += f" nor SPF (MAIL FROM {', '.join(spf)})" if spf else ""
@@ -277,18 +279,6 @@ def dmarc_policy(ctx: Context, key: str, tenant: TenantSpec) -> Iterator[Finding
     elif dmarc.policy == "none" and not dmarc.report_email:
         yield Finding(W if prod else I, "LE145", f"{base}.dmarc.reportEmail", "p=none without a report address: nobody reads the aggregate reports, so the ramp to quarantine cannot be judged",
                       "set dmarc.reportEmail to a mailbox (or a DMARC report service) you read", key)
-
-
-def _signing_domains(tenant: TenantSpec) -> tuple[list[str], list[str]]:
-    """(DKIM d= domains, SPF / MAIL FROM domains) the provider signs and bounces with, as far as the stack says."""
-    p = tenant.provider
-    if isinstance(p, (AwsSesProvider, SesSmtpProvider)):
-        return [p.domain], [f"{p.mail_from_subdomain}.{p.domain}"]
-    if p.type == "mailgun":
-        return [p.domain], [p.domain]
-    if p.type in ("sendgrid", "postmark"):
-        return sorted({n.split("._domainkey.", 1)[1] for n in (r.name.lower().rstrip(".") for r in p.dns_records) if "._domainkey." in n}), []
-    return [], []
 
 
 def ses_policy(ctx: Context, key: str, tenant: TenantSpec) -> Iterator[Finding]:

@@ -10,7 +10,7 @@ sender keys, secret fields) live on the factory model and are read through `Prov
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
@@ -81,6 +81,22 @@ class ConnectorInputs:
 
 
 @dataclass(frozen=True)
+class Signing:
+    """The domains a provider signs with (DKIM d=) and bounces with (SPF / MAIL FROM), as far as
+    the stack says: what the DMARC and sender-domain checks compare the From domain with."""
+
+    dkim: tuple[str, ...]
+    spf: tuple[str, ...] = ()
+    declared: bool = False  # copied by hand from the provider's console into `dnsRecords`
+
+
+def declared_dkim_domains(records: Iterable[Any]) -> tuple[str, ...]:
+    """The d= domains of the DKIM records among declared `dnsRecords` (`<selector>._domainkey.<d>`)."""
+    names = (r.name.lower().rstrip(".") for r in records)
+    return tuple(sorted({n.split("._domainkey.", 1)[1] for n in names if "._domainkey." in n}))
+
+
+@dataclass(frozen=True)
 class Provider(Generic[M]):
     """One provider type and everything the toolkit asks about it."""
 
@@ -98,6 +114,8 @@ class Provider(Generic[M]):
     generated: tuple[GeneratedKey, ...] = ()
     # Why `templates.storage: logto` is refused, as (message, fix), when the factory ignores the rows.
     storage_refusal: tuple[str, str] | None = None
+    # The domains it signs and bounces with; None when the stack cannot say (SMTP, HTTP, ...).
+    signing: Callable[[M], Signing] | None = None
 
     @property
     def factory_id(self) -> str:
@@ -116,6 +134,11 @@ class Provider(Generic[M]):
             f"the {self.type} connector does not read Logto's email templates",
             "use storage: connector (templates live at your endpoint / in Postmark)",
         )
+
+    def signing_of(self, spec: Model) -> Signing | None:
+        if self.signing is None or not isinstance(spec, self.model):
+            return None
+        return self.signing(spec)
 
     def config_of(self, spec: Model, inputs: ConnectorInputs) -> dict[str, Any]:
         """The mapping, applied to a tenant's provider settings (checked to be this provider's model)."""

@@ -13,6 +13,7 @@ from connectors.providers._base import (
     ConnectorInputs,
     GeneratedKey,
     Provider,
+    Signing,
 )
 from connectors.schema import PORTABLE, DmarcSpec, DnsSpec, Model, portable
 from connectors.secret import Secret
@@ -130,7 +131,12 @@ def connector_config(p: AwsSesProvider, inputs: ConnectorInputs) -> dict[str, An
     }
 
 
+def signing(p: AwsSesProvider) -> Signing:
+    return Signing((p.domain,), (f"{p.mail_from_subdomain}.{p.domain}",))
+
+
 PROVIDER = Provider(
+    signing=signing,
     type="aws-ses", model=AwsSesProvider, factory=AwsSesMailConfig, connector_config=connector_config,
     emails="rendered", infra_module="ses",
     generated=(

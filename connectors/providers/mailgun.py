@@ -8,7 +8,7 @@ from pydantic import Field
 
 from connectors.factories.mailgun_email import MailgunEmailConfig
 from connectors.logto_facts import UsageType
-from connectors.providers._base import ConnectorInputs, Provider
+from connectors.providers._base import ConnectorInputs, Provider, Signing
 from connectors.schema import DmarcSpec, DnsSpec, Model, portable
 from connectors.secret import Secret
 from connectors.validators import DnsName
@@ -41,7 +41,12 @@ def connector_config(p: MailgunProvider, inputs: ConnectorInputs) -> dict[str, A
     }
 
 
+def signing(p: MailgunProvider) -> Signing:
+    return Signing((p.domain,), (p.domain,))
+
+
 PROVIDER = Provider(
+    signing=signing,
     type="mailgun", model=MailgunProvider, factory=MailgunEmailConfig, connector_config=connector_config,
     emails="rendered", infra_module="mailgun",
 )

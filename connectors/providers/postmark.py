@@ -8,7 +8,12 @@ from pydantic import Field
 
 from connectors.factories.postmark_mail import PostmarkMailConfig
 from connectors.logto_facts import UsageType
-from connectors.providers._base import ConnectorInputs, Provider
+from connectors.providers._base import (
+    ConnectorInputs,
+    Provider,
+    Signing,
+    declared_dkim_domains,
+)
 from connectors.schema import DmarcSpec, DnsRecord, DnsSpec, Model, portable
 from connectors.secret import Secret
 
@@ -27,7 +32,12 @@ def connector_config(p: PostmarkProvider, inputs: ConnectorInputs) -> dict[str, 
             **inputs.templates(postmark_aliases=p.template_aliases or None)}
 
 
+def signing(p: PostmarkProvider) -> Signing:
+    return Signing(declared_dkim_domains(p.dns_records), declared=True)
+
+
 PROVIDER = Provider(
+    signing=signing,
     type="postmark", model=PostmarkProvider, factory=PostmarkMailConfig, connector_config=connector_config,
     emails="provider", component="Postmark", infra_module="authenticated_domain",
 )

@@ -15,6 +15,7 @@ from connectors.providers._base import (
     ConnectorInputs,
     GeneratedKey,
     Provider,
+    Signing,
 )
 from connectors.providers.aws_ses import SesBase
 from connectors.providers.smtp import tls_options
@@ -41,7 +42,12 @@ def connector_config(p: SesSmtpProvider, inputs: ConnectorInputs) -> dict[str, A
     }
 
 
+def signing(p: SesSmtpProvider) -> Signing:
+    return Signing((p.domain,), (f"{p.mail_from_subdomain}.{p.domain}",))
+
+
 PROVIDER = Provider(
+    signing=signing,
     type="ses-smtp", model=SesSmtpProvider, factory=SimpleMailTransferProtocolConfig, connector_config=connector_config,
     emails="rendered", infra_module="ses",
     generated=(GeneratedKey("smtp_username"), GeneratedKey("smtp_password", secret=True)),

@@ -62,6 +62,9 @@ def test_every_facet_is_declared(provider):
     else:
         assert provider.component, "a settings-only provider names its Pulumi component"
     assert provider_of(provider.type) is provider
+    # signing domains: every provider whose stack model publishes DMARC says what it signs with
+    if "dmarc" in provider.model.model_fields:
+        assert provider.signing is not None, f"{provider.type} has a DMARC record but no signing facet"
 
 
 def test_derived_tables():
