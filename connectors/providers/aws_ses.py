@@ -131,12 +131,13 @@ def connector_config(p: AwsSesProvider, inputs: ConnectorInputs) -> dict[str, An
     }
 
 
-def signing(p: AwsSesProvider) -> Signing:
+def ses_signing(p: SesBase) -> Signing:
+    """SES signs as the identity's domain (Easy DKIM) and bounces from its custom MAIL FROM."""
     return Signing((p.domain,), (f"{p.mail_from_subdomain}.{p.domain}",))
 
 
 PROVIDER = Provider(
-    signing=signing,
+    signing=ses_signing,
     type="aws-ses", model=AwsSesProvider, factory=AwsSesMailConfig, connector_config=connector_config,
     emails="rendered", infra_module="ses",
     generated=(

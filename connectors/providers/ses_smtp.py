@@ -15,9 +15,8 @@ from connectors.providers._base import (
     ConnectorInputs,
     GeneratedKey,
     Provider,
-    Signing,
 )
-from connectors.providers.aws_ses import SesBase
+from connectors.providers.aws_ses import SesBase, ses_signing
 from connectors.providers.smtp import tls_options
 from connectors.schema import Port, portable
 
@@ -42,12 +41,8 @@ def connector_config(p: SesSmtpProvider, inputs: ConnectorInputs) -> dict[str, A
     }
 
 
-def signing(p: SesSmtpProvider) -> Signing:
-    return Signing((p.domain,), (f"{p.mail_from_subdomain}.{p.domain}",))
-
-
 PROVIDER = Provider(
-    signing=signing,
+    signing=ses_signing,
     type="ses-smtp", model=SesSmtpProvider, factory=SimpleMailTransferProtocolConfig, connector_config=connector_config,
     emails="rendered", infra_module="ses",
     generated=(GeneratedKey("smtp_username"), GeneratedKey("smtp_password", secret=True)),
