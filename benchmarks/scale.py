@@ -141,7 +141,7 @@ def verdict(ok: bool) -> str:
 
 # --- validate, render and --help (issue 16 items 1, 2, 5); the program rows are in main() -------------
 
-_IMPORTS_FOR_VALIDATE = "import connectors.spec, connectors.connector_config"
+_IMPORTS_FOR_VALIDATE = "import connectors.stack, connectors.connector_config"
 
 
 def cpu_seconds(args: list[str], cwd: Path) -> float:
@@ -214,7 +214,7 @@ print(json.dumps({"emails": n, "wall": statistics.median(walls) / n, "cpu": stat
 _RENDER_STACK = """
 import json, sys, time
 from pathlib import Path
-from connectors.spec import load_stack
+from connectors.stack import load_stack
 from connectors.connector_config import render_tenant
 project = Path(sys.argv[1])
 spec = load_stack(project, "bench")
