@@ -113,7 +113,7 @@ def sender_domain(ctx: Context, key: str, tenant: TenantSpec) -> Iterator[Findin
                       f"send from an address @{p.domain}, or make {frm} the identity (provider.domain)", key)
     signing = provider_of(p.type).signing_of(p)
     if signing is not None and signing.declared:
-        domains = _authenticated_domains(getattr(p, "dns_records", []))
+        domains = set(signing.dkim) or _record_domains(getattr(p, "dns_records", []))
         if not domains:
             yield Finding(W if ctx.spec.production else I, "LE112", f"{base}.provider.dnsRecords",
                           f"no domain-authentication records are declared for {p.type}, so the sender domain {frm} is not known to be authenticated",
@@ -124,10 +124,10 @@ def sender_domain(ctx: Context, key: str, tenant: TenantSpec) -> Iterator[Findin
                           f"send from an address @{min(domains)}, or authenticate {frm} and declare its records", key)
 
 
-def _authenticated_domains(records: Iterable[Any]) -> set[str]:
+def _record_domains(records: Iterable[Any]) -> set[str]:
+    """Without DKIM records, the parent domains of whatever records are declared (Return-Path, ...)."""
     names = [r.name.lower().rstrip(".") for r in records]
-    dkim = {n.split("._domainkey.", 1)[1] for n in names if "._domainkey." in n}
-    return dkim or {n.split(".", 1)[1] for n in names if n.count(".") >= 2}
+    return {n.split(".", 1)[1] for n in names if n.count(".") >= 2}
 
 
 # -- production pointing at the wrong place -------------------------------------------------------------

@@ -10,9 +10,9 @@ sender keys, secret fields) live on the factory model and are read through `Prov
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
 from connectors.factories._base import FactoryModel
 from connectors.schema import Model
@@ -94,6 +94,18 @@ def declared_dkim_domains(records: Iterable[Any]) -> tuple[str, ...]:
     """The d= domains of the DKIM records among declared `dnsRecords` (`<selector>._domainkey.<d>`)."""
     names = (r.name.lower().rstrip(".") for r in records)
     return tuple(sorted({n.split("._domainkey.", 1)[1] for n in names if "._domainkey." in n}))
+
+
+class DeclaresRecords(Protocol):
+    """A provider whose domain-authentication records are copied by hand into `dnsRecords`."""
+
+    @property
+    def dns_records(self) -> Sequence[Any]: ...
+
+
+def declared_signing(p: DeclaresRecords) -> Signing:
+    """Signing as far as the declared records say (SendGrid, Postmark): their DKIM domains."""
+    return Signing(declared_dkim_domains(p.dns_records), declared=True)
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,7 @@ from connectors.logto_facts import UsageType
 from connectors.providers._base import (
     ConnectorInputs,
     Provider,
-    Signing,
-    declared_dkim_domains,
+    declared_signing,
 )
 from connectors.schema import DmarcSpec, DnsRecord, DnsSpec, Model, portable
 from connectors.secret import Secret
@@ -32,12 +31,8 @@ def connector_config(p: PostmarkProvider, inputs: ConnectorInputs) -> dict[str, 
             **inputs.templates(postmark_aliases=p.template_aliases or None)}
 
 
-def signing(p: PostmarkProvider) -> Signing:
-    return Signing(declared_dkim_domains(p.dns_records), declared=True)
-
-
 PROVIDER = Provider(
-    signing=signing,
+    signing=declared_signing,
     type="postmark", model=PostmarkProvider, factory=PostmarkMailConfig, connector_config=connector_config,
     emails="provider", component="Postmark", infra_module="authenticated_domain",
 )

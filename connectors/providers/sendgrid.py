@@ -10,8 +10,7 @@ from connectors.factories.sendgrid_email_service import SendgridEmailServiceConf
 from connectors.providers._base import (
     ConnectorInputs,
     Provider,
-    Signing,
-    declared_dkim_domains,
+    declared_signing,
 )
 from connectors.schema import DmarcSpec, DnsRecord, DnsSpec, Model
 from connectors.secret import Secret
@@ -29,12 +28,8 @@ def connector_config(p: SendgridProvider, inputs: ConnectorInputs) -> dict[str, 
     return {"apiKey": p.api_key, "fromEmail": inputs.sender.email, "fromName": inputs.sender.name, **inputs.templates()}
 
 
-def signing(p: SendgridProvider) -> Signing:
-    return Signing(declared_dkim_domains(p.dns_records), declared=True)
-
-
 PROVIDER = Provider(
-    signing=signing,
+    signing=declared_signing,
     type="sendgrid", model=SendgridProvider, factory=SendgridEmailServiceConfig, connector_config=connector_config,
     emails="rendered", component="SendGrid", infra_module="authenticated_domain",
 )
