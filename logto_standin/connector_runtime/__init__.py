@@ -42,6 +42,9 @@ FACTORY_PACKAGES: dict[str, str] = {
 }
 
 DEFAULT_TIMEOUT = 30.0
+# Starting Node and loading every connector package is not a request: a short request budget must
+# not fail a cold start on a busy machine.
+START_TIMEOUT = 30.0
 _MIN_NODE = (20, 12)  # nock 14
 
 
@@ -163,7 +166,7 @@ class ConnectorRuntime:
     """A long-lived Node process running the real connector packages.
 
     Thread-safe: one request at a time. A request that takes longer than ``timeout`` seconds
-    kills the process (raising :class:`HarnessError`); a dead process is restarted on the next
+    (starting takes up to ``START_TIMEOUT``) kills the process (raising :class:`HarnessError`); a dead process is restarted on the next
     request. Restarting loses :meth:`intercept` registrations and recordings.
     """
 
@@ -210,7 +213,7 @@ class ConnectorRuntime:
             )
             threading.Thread(target=self._read_stdout, args=(self._proc, self._responses), daemon=True).start()
             threading.Thread(target=self._read_stderr, args=(self._proc,), daemon=True).start()
-            ready = self._next_response(self._proc, self._responses, self._timeout, "start")
+            ready = self._next_response(self._proc, self._responses, max(self._timeout, START_TIMEOUT), "start")
             if not ready.get("ready"):
                 raise HarnessError(f"Harness did not announce readiness: {ready!r}")
             self.versions = ready["versions"]
