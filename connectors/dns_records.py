@@ -96,10 +96,13 @@ def next_dmarc_policy(policy: str) -> str | None:
 
 
 def dmarc_domain(provider: Any, sender_email: str | None) -> str | None:
-    """Where a tenant's DMARC record goes: the SES identity's domain, else the From domain
-    (receivers look DMARC up at `_dmarc.<From domain>`)."""
-    if getattr(provider, "type", None) in ("aws-ses", "ses-smtp"):
-        return provider.domain
+    """Where a tenant's DMARC record goes: where its provider publishes it (SES: the identity's
+    domain), else the From domain (receivers look DMARC up at `_dmarc.<From domain>`)."""
+    from connectors.providers import BY_TYPE  # the registry imports this module
+
+    registered = BY_TYPE.get(getattr(provider, "type", None) or "")
+    if registered is not None and registered.dmarc_at is not None:
+        return registered.dmarc_at(provider)
     if sender_email and "@" in sender_email:
         return sender_email.rsplit("@", 1)[1].lower()
     return None

@@ -22,12 +22,11 @@ from connectors.deliverability.dns_checks import (
     check_spf,
 )
 from connectors.deliverability.ses_health import SesHealth, read_ses_health
-from connectors.dns_records import Record, dkim_records, dmarc_domain, mail_from_records
+from connectors.dns_records import dmarc_domain
+from connectors.providers import provider_of
+from connectors.providers._base import ExpectedDns
 from connectors.stack.models import (
     AwsSesProvider,
-    MailgunProvider,
-    PostmarkProvider,
-    SendgridProvider,
     SesSmtpProvider,
     StackSpec,
     TenantSpec,
@@ -40,7 +39,7 @@ if TYPE_CHECKING:  # the stubs are a dev dependency
 CRITICAL, WARNING, INFO, UNKNOWN = "critical", "warning", "info", "unknown"
 EXIT_HEALTHY, EXIT_ATTENTION, EXIT_UNKNOWN, EXIT_FAILING = 0, 3, 4, 5
 QUOTA_WARNING = 0.8
-SPF_INCLUDE = {"mailgun": "mailgun.org"}  # the provider's published SPF include (SES: its MAIL FROM record)
+RECORD_CODES = {"mail-from-mx": "LE224"}  # every other expected record: LE220
 
 
 @dataclass(frozen=True)
@@ -207,20 +206,12 @@ def _ses(spec: StackSpec, key: str, tenant: TenantSpec, sources: Sources, report
 def _dns(spec: StackSpec, key: str, tenant: TenantSpec, resolver: Resolver, report: TenantReport, tokens: list[str] | None) -> None:
     p = tenant.provider
     checks: list[tuple[DnsCheck, str, str]] = []  # (check, code, path)
-    if isinstance(p, (AwsSesProvider, SesSmtpProvider)):
-        for r in dkim_records(p.domain, tokens or []):
-            checks.append((check_record(resolver, r, "dkim"), "LE220", "provider.domain"))
-        mx, spf = mail_from_records(p.domain, p.mail_from_subdomain, p.region)
-        checks.append((check_record(resolver, mx, "mail-from-mx"), "LE224", "provider.mailFromSubdomain"))
-        checks += [(c, "LE222" if c.status == "error" else "LE221", "provider.mailFromSubdomain")
-                   for c in check_spf(resolver, spf.name, "amazonses.com")]
-    elif isinstance(p, MailgunProvider):
-        checks += [(c, "LE222" if c.status == "error" else "LE221", "provider.domain") for c in check_spf(resolver, p.domain, SPF_INCLUDE[p.type])]
-    elif isinstance(p, (SendgridProvider, PostmarkProvider)):
-        for entry in p.dns_records:
-            rec = Record(entry.type, entry.name, entry.value, priority=entry.priority)
-            kind = "dkim" if "._domainkey." in entry.name else entry.type.lower()
-            checks.append((check_record(resolver, rec, kind), "LE220", "provider.dnsRecords"))
+    facet = provider_of(p.type).expected_dns
+    expected = facet(p, tokens or []) if facet is not None else ExpectedDns()
+    for e in expected.records:
+        checks.append((check_record(resolver, e.record, e.kind), RECORD_CODES.get(e.kind, "LE220"), e.path))
+    for spf in expected.spf:
+        checks += [(c, "LE222" if c.status == "error" else "LE221", spf.path) for c in check_spf(resolver, spf.domain, spf.include)]
     declared = getattr(p, "dmarc", None)
     domain = dmarc_domain(p, tenant.sender.email if tenant.sender else None)
     if domain:
@@ -239,6 +230,4 @@ def _dns(spec: StackSpec, key: str, tenant: TenantSpec, resolver: Resolver, repo
         fix = f"publish at {c.name}: {c.expected}" if c.expected else None
         if c.kind == "dmarc" and declared is None and c.status == "missing":
             fix = f"publish a TXT record at {c.name}, starting with v=DMARC1; p=none; rua=mailto:<a mailbox you read>"
-        if c.kind == "dkim" and p.type in ("aws-ses", "ses-smtp") and not tokens:
-            fix = "the identity has no DKIM tokens yet: run `pulumi up`"
         report.problems.append(Problem(level, code, path, f"{c.kind}: {c.message}", fix))

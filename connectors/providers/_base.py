@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
+from connectors.dns_records import Record
 from connectors.factories._base import FactoryModel
 from connectors.schema import Model
 from connectors.secret import Secret
@@ -90,6 +91,32 @@ class Signing:
     declared: bool = False  # copied by hand from the provider's console into `dnsRecords`
 
 
+@dataclass(frozen=True)
+class ExpectedRecord:
+    """A record the provider needs published exactly as it is; `path` is what a problem points at."""
+
+    kind: str  # dkim, mail-from-mx, cname, txt, mx: how the report names it
+    record: Record
+    path: str
+
+
+@dataclass(frozen=True)
+class ExpectedSpf:
+    """An SPF record at `domain` that must authorise the provider's senders (`include:`)."""
+
+    domain: str
+    include: str
+    path: str
+
+
+@dataclass(frozen=True)
+class ExpectedDns:
+    """What the deliverability report verifies in DNS for a tenant of this provider."""
+
+    records: tuple[ExpectedRecord, ...] = ()
+    spf: tuple[ExpectedSpf, ...] = ()
+
+
 def declared_dkim_domains(records: Iterable[Any]) -> tuple[str, ...]:
     """The d= domains of the DKIM records among declared `dnsRecords` (`<selector>._domainkey.<d>`)."""
     names = (r.name.lower().rstrip(".") for r in records)
@@ -106,6 +133,15 @@ class DeclaresRecords(Protocol):
 def declared_signing(p: DeclaresRecords) -> Signing:
     """Signing as far as the declared records say (SendGrid, Postmark): their DKIM domains."""
     return Signing(declared_dkim_domains(p.dns_records), declared=True)
+
+
+def declared_expected_dns(p: DeclaresRecords, dkim_tokens: Sequence[str]) -> ExpectedDns:
+    """The declared `dnsRecords`, each published as copied from the provider's console."""
+    return ExpectedDns(tuple(
+        ExpectedRecord("dkim" if "._domainkey." in r.name else r.type.lower(),
+                       Record(r.type, r.name, r.value, priority=r.priority), "provider.dnsRecords")
+        for r in p.dns_records
+    ))
 
 
 @dataclass(frozen=True)
@@ -128,6 +164,12 @@ class Provider(Generic[M]):
     storage_refusal: tuple[str, str] | None = None
     # The domains it signs and bounces with; None when the stack cannot say (SMTP, HTTP, ...).
     signing: Callable[[M], Signing] | None = None
+    # What the deliverability report checks in DNS, given the DKIM tokens SES reports (else
+    # empty); None when the stack declares nothing DNS could confirm.
+    expected_dns: Callable[[M, Sequence[str]], ExpectedDns] | None = None
+    # Where the stack publishes the DMARC record when that is not the From domain (SES: the
+    # identity's domain); None: `_dmarc.<From domain>`, where receivers look.
+    dmarc_at: Callable[[M], str] | None = None
 
     @property
     def factory_id(self) -> str:

@@ -3,14 +3,19 @@ identity and configuration set `pulumi up` creates."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, Strict, StrictBool, StrictInt, model_validator
 
+from connectors.dns_records import dkim_records, mail_from_records
 from connectors.factories.aws_ses_mail import AwsSesMailConfig
 from connectors.providers._base import (
     GENERATED,
     ConnectorInputs,
+    ExpectedDns,
+    ExpectedRecord,
+    ExpectedSpf,
     GeneratedKey,
     Provider,
     Signing,
@@ -136,8 +141,23 @@ def ses_signing(p: SesBase) -> Signing:
     return Signing((p.domain,), (f"{p.mail_from_subdomain}.{p.domain}",))
 
 
+def ses_expected_dns(p: SesBase, dkim_tokens: Sequence[str]) -> ExpectedDns:
+    """Easy DKIM's three CNAMEs (once SES has issued the tokens) and the MAIL FROM's MX and SPF."""
+    mx, spf = mail_from_records(p.domain, p.mail_from_subdomain, p.region)
+    return ExpectedDns(
+        (*(ExpectedRecord("dkim", r, "provider.domain") for r in dkim_records(p.domain, dkim_tokens)),
+         ExpectedRecord("mail-from-mx", mx, "provider.mailFromSubdomain")),
+        (ExpectedSpf(spf.name, "amazonses.com", "provider.mailFromSubdomain"),),
+    )
+
+
+def ses_dmarc_at(p: SesBase) -> str:
+    """The record goes beside the identity: the From address is on the identity's domain."""
+    return p.domain
+
+
 PROVIDER = Provider(
-    signing=ses_signing,
+    signing=ses_signing, expected_dns=ses_expected_dns, dmarc_at=ses_dmarc_at,
     type="aws-ses", model=AwsSesProvider, factory=AwsSesMailConfig, connector_config=connector_config,
     emails="rendered", infra_module="ses",
     generated=(

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import Field
 
 from connectors.factories.mailgun_email import MailgunEmailConfig
 from connectors.logto_facts import UsageType
-from connectors.providers._base import ConnectorInputs, Provider, Signing
+from connectors.providers._base import (
+    ConnectorInputs,
+    ExpectedDns,
+    ExpectedSpf,
+    Provider,
+    Signing,
+)
 from connectors.schema import DmarcSpec, DnsSpec, Model, portable
 from connectors.secret import Secret
 from connectors.validators import DnsName
@@ -45,8 +52,13 @@ def signing(p: MailgunProvider) -> Signing:
     return Signing((p.domain,), (p.domain,))
 
 
+def expected_dns(p: MailgunProvider, dkim_tokens: Sequence[str]) -> ExpectedDns:
+    """The domain's SPF must include Mailgun's; its DKIM selector is known only to Mailgun."""
+    return ExpectedDns(spf=(ExpectedSpf(p.domain, "mailgun.org", "provider.domain"),))
+
+
 PROVIDER = Provider(
-    signing=signing,
+    signing=signing, expected_dns=expected_dns,
     type="mailgun", model=MailgunProvider, factory=MailgunEmailConfig, connector_config=connector_config,
     emails="rendered", infra_module="mailgun",
 )

@@ -11,6 +11,7 @@ from connectors.logto_facts import UsageType
 from connectors.providers._base import (
     ConnectorInputs,
     Provider,
+    declared_expected_dns,
     declared_signing,
 )
 from connectors.schema import DmarcSpec, DnsRecord, DnsSpec, Model, portable
@@ -32,7 +33,7 @@ def connector_config(p: PostmarkProvider, inputs: ConnectorInputs) -> dict[str, 
 
 
 PROVIDER = Provider(
-    signing=declared_signing,
+    signing=declared_signing, expected_dns=declared_expected_dns,
     type="postmark", model=PostmarkProvider, factory=PostmarkMailConfig, connector_config=connector_config,
     emails="provider", component="Postmark", infra_module="authenticated_domain",
 )

@@ -10,6 +10,7 @@ from connectors.factories.sendgrid_email_service import SendgridEmailServiceConf
 from connectors.providers._base import (
     ConnectorInputs,
     Provider,
+    declared_expected_dns,
     declared_signing,
 )
 from connectors.schema import DmarcSpec, DnsRecord, DnsSpec, Model
@@ -29,7 +30,7 @@ def connector_config(p: SendgridProvider, inputs: ConnectorInputs) -> dict[str, 
 
 
 PROVIDER = Provider(
-    signing=declared_signing,
+    signing=declared_signing, expected_dns=declared_expected_dns,
     type="sendgrid", model=SendgridProvider, factory=SendgridEmailServiceConfig, connector_config=connector_config,
     emails="rendered", component="SendGrid", infra_module="authenticated_domain",
 )

@@ -16,7 +16,12 @@ from connectors.providers._base import (
     GeneratedKey,
     Provider,
 )
-from connectors.providers.aws_ses import SesBase, ses_signing
+from connectors.providers.aws_ses import (
+    SesBase,
+    ses_dmarc_at,
+    ses_expected_dns,
+    ses_signing,
+)
 from connectors.providers.smtp import tls_options
 from connectors.schema import Port, portable
 
@@ -42,7 +47,7 @@ def connector_config(p: SesSmtpProvider, inputs: ConnectorInputs) -> dict[str, A
 
 
 PROVIDER = Provider(
-    signing=ses_signing,
+    signing=ses_signing, expected_dns=ses_expected_dns, dmarc_at=ses_dmarc_at,
     type="ses-smtp", model=SesSmtpProvider, factory=SimpleMailTransferProtocolConfig, connector_config=connector_config,
     emails="rendered", infra_module="ses",
     generated=(GeneratedKey("smtp_username"), GeneratedKey("smtp_password", secret=True)),

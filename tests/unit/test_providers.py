@@ -65,6 +65,8 @@ def test_every_facet_is_declared(provider):
     # signing domains: every provider whose stack model publishes DMARC says what it signs with
     if "dmarc" in provider.model.model_fields:
         assert provider.signing is not None, f"{provider.type} has a DMARC record but no signing facet"
+        # ... and what the deliverability report can confirm in DNS
+        assert provider.expected_dns is not None, f"{provider.type} has a DMARC record but no expected_dns facet"
 
 
 def test_derived_tables():
@@ -139,3 +141,32 @@ def test_registry_modules_import_cleanly_on_their_own():
     for name in PROVIDER_MODULES:
         assert importlib.import_module(f"connectors.providers.{name}").PROVIDER in PROVIDERS
     assert providers.__all__
+
+
+def test_expected_dns_of_the_domain_providers():
+    """SES: DKIM from the tokens SES issued, MAIL FROM's MX and SPF; Mailgun: SPF only; declared
+    records as declared; DMARC beside the SES identity, elsewhere at the From domain."""
+    from connectors.dns_records import dmarc_domain
+    from connectors.stack.models import AwsSesProvider, MailgunProvider, SendgridProvider
+
+    ses = AwsSesProvider.model_validate({"type": "aws-ses", "region": "eu-west-1", "domain": "mail.example.com"})
+    got = provider_of("aws-ses").expected_dns(ses, ["t1", "t2"])
+    assert [(e.kind, e.record.name, e.path) for e in got.records] == [
+        ("dkim", "t1._domainkey.mail.example.com", "provider.domain"),
+        ("dkim", "t2._domainkey.mail.example.com", "provider.domain"),
+        ("mail-from-mx", "bounce.mail.example.com", "provider.mailFromSubdomain")]
+    assert [(s.domain, s.include) for s in got.spf] == [("bounce.mail.example.com", "amazonses.com")]
+    assert [e.kind for e in provider_of("aws-ses").expected_dns(ses, []).records] == ["mail-from-mx"]
+    assert dmarc_domain(ses, "no-reply@other.example") == "mail.example.com"
+
+    mailgun = MailgunProvider.model_validate({"type": "mailgun", "domain": "mg.example.com", "apiKey": "k"})
+    got = provider_of("mailgun").expected_dns(mailgun, [])
+    assert got.records == () and [(s.domain, s.include) for s in got.spf] == [("mg.example.com", "mailgun.org")]
+    assert dmarc_domain(mailgun, "no-reply@Example.com") == "example.com"
+
+    sendgrid = SendgridProvider.model_validate({"type": "sendgrid", "apiKey": "k", "dnsRecords": [
+        {"type": "CNAME", "name": "s1._domainkey.example.com", "value": "s1.domainkey.u1.wl.sendgrid.net"},
+        {"type": "CNAME", "name": "em1.example.com", "value": "u1.wl.sendgrid.net"}]})
+    got = provider_of("sendgrid").expected_dns(sendgrid, [])
+    assert [(e.kind, e.record.name, e.path) for e in got.records] == [
+        ("dkim", "s1._domainkey.example.com", "provider.dnsRecords"), ("cname", "em1.example.com", "provider.dnsRecords")]
