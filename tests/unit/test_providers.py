@@ -147,7 +147,11 @@ def test_expected_dns_of_the_domain_providers():
     """SES: DKIM from the tokens SES issued, MAIL FROM's MX and SPF; Mailgun: SPF only; declared
     records as declared; DMARC beside the SES identity, elsewhere at the From domain."""
     from connectors.dns_records import dmarc_domain
-    from connectors.stack.models import AwsSesProvider, MailgunProvider, SendgridProvider
+    from connectors.stack.models import (
+        AwsSesProvider,
+        MailgunProvider,
+        SendgridProvider,
+    )
 
     ses = AwsSesProvider.model_validate({"type": "aws-ses", "region": "eu-west-1", "domain": "mail.example.com"})
     got = provider_of("aws-ses").expected_dns(ses, ["t1", "t2"])
