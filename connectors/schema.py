@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
 from pydantic.json_schema import JsonDict
 
 from connectors.validators import DnsName, EmailAddress
@@ -27,6 +28,12 @@ PORTABLE: JsonDict = {"portable": True}
 def portable(default: Any = ..., **kw: Any) -> Any:
     """A field whose value `promote` carries from one stack to the next."""
     return Field(default, json_schema_extra=PORTABLE, **kw)
+
+
+def is_portable(field: FieldInfo) -> bool:
+    """Whether `field` was declared with `portable(...)`."""
+    extra = field.json_schema_extra
+    return isinstance(extra, dict) and extra.get("portable") is True
 
 
 class Model(BaseModel):

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from connectors.schema import is_portable
 from connectors.secret import Secret
 
 MISSING: Any = object()  # "no value": the key is absent and the field has no default
@@ -29,8 +30,7 @@ class Key:
 
     @property
     def portable(self) -> bool:
-        extra = self.field.json_schema_extra
-        return isinstance(extra, dict) and extra.get("portable") is True
+        return is_portable(self.field)
 
     @property
     def required(self) -> bool:

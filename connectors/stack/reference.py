@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from connectors.schema import is_portable
 from connectors.secret import Secret
 from connectors.stack.models import TenantSpec
 
@@ -73,8 +74,7 @@ def reference_markdown() -> str:
         out.append("| key | type | default | portable | meaning |\n|---|---|---|---|---|")
         for name, field in model.model_fields.items():
             key = field.alias or name
-            extra = field.json_schema_extra  # a dict, or pydantic's callable form (not used here)
-            portable = "yes" if isinstance(extra, dict) and extra.get("portable") else ""
+            portable = "yes" if is_portable(field) else ""
             meaning = (field.description or "").replace("|", "\\|")
             out.append(f"| `{key}` | {type_name(field.annotation)} | {_default(field)} | {portable} | {meaning} |")
             for sub in _models_in(field.annotation):
