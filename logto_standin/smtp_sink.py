@@ -14,7 +14,7 @@ import mailbox
 import socket
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -27,28 +27,29 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-class _MaildirHandler:
-    def __init__(self, box: mailbox.Maildir) -> None:
-        self._box = box
+class _Handler:
+    def __init__(self, sink: AuthSmtpServer) -> None:
+        self._sink = sink
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook
-        raw = envelope.original_content or envelope.content
-        self._box.add(mailbox.MaildirMessage(raw))
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        auth = session.auth_data
+        user = auth.login.decode() if isinstance(auth, LoginPassword) else None
+        self._sink.deliver(envelope.original_content or envelope.content, user, envelope)
         return "250 Message accepted"
 
 
-class SmtpSink:
-    """SMTP on `host:port` (plain TCP, loopback), AUTH PLAIN/LOGIN with one user, into a Maildir."""
+class AuthSmtpServer:
+    """SMTP on `host:port` (plain TCP, loopback) that requires AUTH PLAIN/LOGIN with one user;
+    `deliver` files each accepted message (a Maildir here, memory in the test suite's sink)."""
 
-    def __init__(self, mailbox_dir: Path, *, user: str, password: str, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.mailbox_dir = Path(mailbox_dir)
+    def __init__(self, *, user: str, password: str, host: str = "127.0.0.1", port: int = 0) -> None:
         self.user = user
-        self._password = password
+        self.password = password
         self.host = host
         self.port = port or free_port(host)
         self.failed_logins = 0
         self._controller = Controller(
-            _MaildirHandler(mailbox.Maildir(self.mailbox_dir, create=True)),
+            _Handler(self),
             hostname=host,
             port=self.port,
             authenticator=self._authenticate,
@@ -56,21 +57,20 @@ class SmtpSink:
             auth_require_tls=False,
         )
 
+    def deliver(self, raw: bytes, auth_user: str | None, envelope: Any) -> None:
+        raise NotImplementedError
+
     def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
         ok = (
             isinstance(auth_data, LoginPassword)
             and hmac.compare_digest(auth_data.login, self.user.encode())
-            and hmac.compare_digest(auth_data.password, self._password.encode())
+            and hmac.compare_digest(auth_data.password, self.password.encode())
         )
         if not ok:
             self.failed_logins += 1
         return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
-    def messages(self) -> list[mailbox.MaildirMessage]:
-        """Every message filed so far (new and seen)."""
-        return list(mailbox.Maildir(self.mailbox_dir, create=True))
-
-    def start(self) -> SmtpSink:
+    def start(self) -> Self:
         # AUTH without TLS is deliberate here (loopback only); aiosmtpd warns about it on every start.
         logging.getLogger("mail.log").setLevel(logging.ERROR)
         warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
@@ -80,8 +80,24 @@ class SmtpSink:
     def stop(self) -> None:
         self._controller.stop()
 
-    def __enter__(self) -> SmtpSink:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class SmtpSink(AuthSmtpServer):
+    """The local stack's sink: every accepted message filed in a Maildir a person can open."""
+
+    def __init__(self, mailbox_dir: Path, *, user: str, password: str, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.mailbox_dir = Path(mailbox_dir)
+        self._box = mailbox.Maildir(self.mailbox_dir, create=True)
+        super().__init__(user=user, password=password, host=host, port=port)
+
+    def deliver(self, raw: bytes, auth_user: str | None, envelope: Any) -> None:
+        self._box.add(mailbox.MaildirMessage(raw))
+
+    def messages(self) -> list[mailbox.MaildirMessage]:
+        """Every message filed so far (new and seen)."""
+        return list(mailbox.Maildir(self.mailbox_dir, create=True))

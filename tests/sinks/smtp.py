@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import email
 import email.policy
-import logging
 import threading
 import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from typing import Any
 
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
-
+from logto_standin.smtp_sink import AuthSmtpServer
 from tests.sinks._net import free_port
 
 # aiosmtpd warns on every connection; AUTH over plain TCP is deliberate here (loopback only).
@@ -63,76 +61,21 @@ class ReceivedMail:
         return self._part("html")
 
 
-class _Handler:
-    def __init__(self, sink: SmtpSink):
-        self._sink = sink
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook name
-        raw = envelope.original_content or envelope.content
-        auth = session.auth_data
-        user = auth.login.decode() if isinstance(auth, LoginPassword) else None
-        message = email.message_from_bytes(raw, policy=email.policy.default)
-        self._sink._record(
-            ReceivedMail(
-                auth_user=user,
-                mail_from=envelope.mail_from,
-                rcpt_tos=list(envelope.rcpt_tos),
-                message=message,  # type: ignore[arg-type]
-                raw=raw,
-            )
-        )
-        return "250 Message accepted"
-
-
-class SmtpSink:
-    """SMTP on 127.0.0.1:<free port>, AUTH PLAIN/LOGIN required over plain TCP (no TLS)."""
-
-    host = "127.0.0.1"
+class SmtpSink(AuthSmtpServer):
+    """The product's AUTH-requiring sink on 127.0.0.1:<free port>, keeping messages in memory."""
 
     def __init__(self, user: str = "sink-user", password: str = "sink-password-1"):
-        self.user = user
-        self.password = password
-        self.port = free_port()
         self.messages: list[ReceivedMail] = []
-        self.failed_logins = 0
         self._cond = threading.Condition()
-        self._controller = Controller(
-            _Handler(self),
-            hostname=self.host,
-            port=self.port,
-            authenticator=self._authenticate,
-            auth_required=True,
-            auth_require_tls=False,
-        )
+        super().__init__(user=user, password=password, port=free_port())
 
-    def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
-        ok = (
-            isinstance(auth_data, LoginPassword)
-            and auth_data.login.decode() == self.user
-            and auth_data.password.decode() == self.password
-        )
-        if not ok:
-            self.failed_logins += 1
-        return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
-
-    def _record(self, mail: ReceivedMail) -> None:
+    def deliver(self, raw: bytes, auth_user: str | None, envelope: Any) -> None:
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        mail = ReceivedMail(auth_user=auth_user, mail_from=envelope.mail_from, rcpt_tos=list(envelope.rcpt_tos),
+                            message=message, raw=raw)  # type: ignore[arg-type]
         with self._cond:
             self.messages.append(mail)
             self._cond.notify_all()
-
-    def start(self) -> SmtpSink:
-        logging.getLogger("mail.log").setLevel(logging.ERROR)
-        self._controller.start()
-        return self
-
-    def stop(self) -> None:
-        self._controller.stop()
-
-    def __enter__(self) -> SmtpSink:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def clear(self) -> None:
         with self._cond:
