@@ -6,9 +6,12 @@ and raised together as one `TemplateError`, each naming its file, usage type and
 
 from __future__ import annotations
 
+import operator
+import os
 import re
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -62,7 +65,6 @@ MONO_FONT = "'SFMono-Regular', Menlo, Consolas, 'Liberation Mono', 'Courier New'
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, minify_css=True, load_remote_stylesheets=False)
 _CATALOG_VAR = re.compile(r"(?<!\{)\{(\w+)\}(?!\})")
 _LINK_HREF = re.compile(r"""href\s*=\s*["']\{\{\s*link\s*\}\}["']""")
-_STRAY_JINJA = re.compile(r"\{%|%\}|\{#|#\}")
 
 
 # --- inputs ------------------------------------------------------------------------------
@@ -237,6 +239,19 @@ def _catalog_origin(catalog: Catalog, message: str) -> str:
     return f" (from {catalog.where} key {', '.join(keys)})" if keys else ""
 
 
+def _stray_jinja(content: str) -> bool:
+    """Whether `content` holds `{%`, `%}`, `{#` or `#}`: found from its few braces (faster than
+    searching for each pair in a whole email)."""
+    for brace, step in (("{", 1), ("}", -1)):
+        at = content.find(brace)
+        while at >= 0:
+            near = at + step
+            if 0 <= near < len(content) and content[near] in "%#":
+                return True
+            at = content.find(brace, at + 1)
+    return False
+
+
 def _check(usage: str, locale: str, part: str, source: str, content: str, catalog: Catalog) -> list[TemplateProblem]:
     where = f"{usage} email, locale {locale}, {part} ({source})"
     msgs = placeholder_problems(usage, content, needs_code=part != "subject")
@@ -251,7 +266,7 @@ def _check(usage: str, locale: str, part: str, source: str, content: str, catalo
             msgs.append('OrganizationInvitation html must link to the invitation: href="{{link}}"')
         if part == "text" and "{{link}}" not in content.replace(" ", ""):
             msgs.append("OrganizationInvitation text must contain the {{link}} placeholder")
-    if _STRAY_JINJA.search(content):
+    if _stray_jinja(content):
         msgs.append("contains {% … %} or {# … #}: jinja tags in these templates are written [% … %] and [# … #]")
     return [TemplateProblem(where, m) for m in msgs]
 
@@ -321,6 +336,7 @@ def _render_locales(env: Environment, brand: dict[str, Any], branding: Branding,
                     lifetime: ep.Lifetime, override: Path | None, emails: dict[tuple[str, str], RenderedEmail],
                     problems: list[TemplateProblem], warnings: list[TemplateProblem]) -> None:
     """Every (locale, usage type) email into `emails`; stops at the first refusal by the sandbox."""
+    slots = _Slots.of(brand) if _SKELETONS_ON and _default_templates_only(override) else None
     for locale in good:
         catalog = catalogs[locale]
         phrase = _lifetime_phrase(catalog, lifetime, problems if reference is None else [])  # else: missing_keys says it
@@ -336,34 +352,184 @@ def _render_locales(env: Environment, brand: dict[str, Any], branding: Branding,
             "code_ttl_minutes": lifetime.whole_minutes, "code_lifetime_seconds": lifetime.seconds,
             "code_lifetime": phrase,
         }
+        skeletons = _skeletons(env, catalog, phrase, lifetime, slots) if slots is not None else None
         for usage in usage_types:
-            got: dict[str, tuple[str, str] | None] = {}
-            for part, suffix, as_html in (("subject", "subject", False), ("text", "txt", False), ("html", "html", True)):
-                rendered_subject = got.get("subject")
-                ctx = {**base, "usage_type": usage, "t": _Translator(catalog, variables, as_html),
-                       "subject": rendered_subject[0] if rendered_subject else ""}
-                got[part] = _render_part(env, f"{usage}.{suffix}", ctx, problems)
-            parts = {name: out for name, out in got.items() if out is not None}  # (content, source) of each part
-            if len(parts) < len(got):
+            email: _Email | None = None
+            if skeletons is not None and slots is not None:
+                if usage not in skeletons:
+                    skeletons[usage] = _Skeleton.build(
+                        _render_email(env, {**base, "brand": slots.brand}, usage, catalog,
+                                      {**variables, **slots.variables}, []))
+                skeleton = skeletons[usage]
+                if skeleton is not None and skeleton.slots <= slots.verbatim:
+                    email = skeleton.fill(slots.values)
+            if email is None:
+                email = _render_email(env, base, usage, catalog, variables, problems)
+            if email is None:
                 if any("refused by the template sandbox" in p.message for p in problems):
                     return  # the same template would be refused again in every email
                 continue
-            subject = " ".join(parts["subject"][0].split())
-            text = _clean_text(parts["text"][0])
-            try:
-                html = _INLINER.inline(parts["html"][0]).strip() + "\n"
-            except ValueError as exc:
-                problems.append(TemplateProblem(parts["html"][1], f"CSS could not be inlined: {exc}"))
-                continue
+            subject, text, html = email.subject, email.text, email.html
             if not subject:
-                problems.append(TemplateProblem(f"{usage} email, locale {locale}, subject ({parts['subject'][1]})",
+                problems.append(TemplateProblem(f"{usage} email, locale {locale}, subject ({email.sources[0]})",
                                                 "subject is empty"))
-            for part, content in (("subject", subject), ("html", html), ("text", text)):
-                problems += _check(usage, locale, part, parts[part][1], content, catalog)
+            for part, content, source in (("subject", subject, email.sources[0]), ("html", html, email.sources[2]),
+                                          ("text", text, email.sources[1])):
+                problems += _check(usage, locale, part, source, content, catalog)
             if override and usage in CODE_USAGE_TYPES:  # the default set states {lifetime} only (tested)
-                warnings += _lifetime_warnings(usage, locale, (subject, text), (parts["subject"][1], parts["text"][1]),
-                                               catalog, lifetime)
+                warnings += _lifetime_warnings(usage, locale, (subject, text), email.sources[:2], catalog, lifetime)
             emails[(locale, usage)] = RenderedEmail(usage, locale, subject, html, text)
+
+
+@dataclass(frozen=True)
+class _Email:
+    """One email's three parts, cleaned and inlined, and the files they came from (subject, text, html)."""
+
+    subject: str
+    text: str
+    html: str
+    sources: tuple[str, str, str]
+
+
+def _render_email(env: Environment, base: dict[str, Any], usage: str, catalog: Catalog,
+                  variables: dict[str, Any], problems: list[TemplateProblem]) -> _Email | None:
+    """Subject, text and html of one email, or None with the problems recorded."""
+    got: dict[str, tuple[str, str] | None] = {}
+    for part, suffix, as_html in (("subject", "subject", False), ("text", "txt", False), ("html", "html", True)):
+        rendered_subject = got.get("subject")
+        ctx = {**base, "usage_type": usage, "t": _Translator(catalog, variables, as_html),
+               "subject": rendered_subject[0] if rendered_subject else ""}
+        got[part] = _render_part(env, f"{usage}.{suffix}", ctx, problems)
+    parts = {name: out for name, out in got.items() if out is not None}  # (content, source) of each part
+    if len(parts) < len(got):
+        return None
+    try:
+        html = _INLINER.inline(parts["html"][0]).strip() + "\n"
+    except ValueError as exc:
+        problems.append(TemplateProblem(parts["html"][1], f"CSS could not be inlined: {exc}"))
+        return None
+    return _Email(" ".join(parts["subject"][0].split()), _clean_text(parts["text"][0]), html,
+                  (parts["subject"][1], parts["text"][1], parts["html"][1]))
+
+
+# --- skeletons: the default set rendered once per locale and shape of branding -------------
+#
+# Most of an email does not depend on the branding's values: the default templates only print
+# them (`[[ brand.product_name ]]`, `{product}` in a catalog string) or test whether they are
+# set. So the default set is rendered and css-inlined once with a marker in place of every
+# branding value (a "skeleton"), and each branding fills its values into the markers. That is
+# byte for byte the full render when a value reads the same in every place it can land: no
+# character that HTML escaping, the HTML parser of css-inlining or the whitespace clean-up of
+# subject and text would change (`_verbatim`); other values, and override templates (which may
+# do anything with a value), take the full render. The checks still read every finished email.
+
+_SKELETONS_ON = True  # tests switch it off to compare against the full render
+_MARK = re.compile("\ue000(\\d+)\ue001")
+_MARKER_CHARS = re.compile("[\ue000\ue001]")
+_NOT_VERBATIM = re.compile("[&<>\"'\x00-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff]")
+_BRAND_FIELDS = ("product_name", "logo_url", "company_name", "company_address", "support_email", "support_url")
+_DEFAULT_TEMPLATES = tuple(sorted(p.name for p in DEFAULT_DIR.iterdir() if p.is_file() and p.name != MANIFEST))
+_SKELETON_CACHE: dict[tuple[Any, ...], dict[str, _Skeleton | None] | None] = {}
+_SKELETON_CACHE_SIZE = 256  # (environment, locale catalog, lifetime, shape) entries of 9 emails each
+
+
+def _marker(index: int) -> str:
+    return f"\ue000{index}\ue001"
+
+
+def _verbatim(value: str) -> bool:
+    """Whether `value` reads the same after HTML escaping, parsing and whitespace clean-up."""
+    return value == " ".join(value.split()) and not _NOT_VERBATIM.search(value)
+
+
+def _default_templates_only(override: Path | None) -> bool:
+    """No override file takes the place of a default template (catalogs and the manifest may)."""
+    return override is None or not any(os.path.lexists(override / name) for name in _DEFAULT_TEMPLATES)
+
+
+@dataclass(frozen=True)
+class _Slots:
+    """A branding as marker slots: the values, which of them are `_verbatim`, the marked context."""
+
+    shape: tuple[Any, ...]  # what the templates may test: which fields are set, how many address lines
+    values: tuple[str, ...]
+    verbatim: frozenset[int]
+    brand: dict[str, Any]
+    variables: dict[str, str]
+
+    @classmethod
+    def of(cls, brand: dict[str, Any]) -> _Slots:
+        colours: dict[str, str] = brand["color"]
+        lines: list[str] = brand["company_address_lines"]
+        values = (*(brand[f] or "" for f in _BRAND_FIELDS), *colours.values(), *lines)
+        marked = {f: _marker(i) if brand[f] else brand[f] for i, f in enumerate(_BRAND_FIELDS)}
+        first_colour = len(_BRAND_FIELDS)
+        first_line = first_colour + len(colours)
+        marked_brand = {
+            **{k: marked.get(k) for k in brand},
+            "company_address_lines": [_marker(first_line + i) for i in range(len(lines))],
+            "color": {k: _marker(first_colour + i) for i, k in enumerate(colours)},
+        }
+        company = marked["company_name"] if brand["company_name"] else marked["product_name"]
+        return cls(
+            shape=(tuple(brand[f] if not brand[f] else True for f in _BRAND_FIELDS), tuple(colours), len(lines),
+                   tuple(brand)),
+            values=values,
+            verbatim=frozenset(i for i, v in enumerate(values) if v and _verbatim(v)),
+            brand=marked_brand,
+            variables={"product": marked["product_name"], "company": company},
+        )
+
+
+@dataclass(frozen=True)
+class _Skeleton:
+    """One email with markers: each part as its literal pieces and the slot between each two."""
+
+    literals: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]  # subject, text, html
+    slots_of: tuple[Callable[[Sequence[str]], tuple[str, ...]], ...]  # the values between the pieces
+    sources: tuple[str, str, str]
+    slots: frozenset[int]
+
+    @classmethod
+    def build(cls, email: _Email | None) -> _Skeleton | None:
+        """None when the email does not render (the full render reports why) or a marker did not
+        come through whole (a marker character in the output that is not part of a marker)."""
+        if email is None:
+            return None
+        split = [_MARK.split(part) for part in (email.subject, email.text, email.html)]
+        if any(_MARKER_CHARS.search(p) for s in split for p in s[::2]):
+            return None
+        numbers = [tuple(int(p) for p in s[1::2]) for s in split]
+        literals = tuple(tuple(s[::2]) for s in split)
+        return cls((literals[0], literals[1], literals[2]), tuple(_getter(n) for n in numbers), email.sources,
+                   frozenset(n for ns in numbers for n in ns))
+
+    def fill(self, values: Sequence[str]) -> _Email:
+        s, t, h = ("".join([x for pair in zip(lits, get(values)) for x in pair]) + lits[-1]
+                   for lits, get in zip(self.literals, self.slots_of))
+        return _Email(s, t, h, self.sources)
+
+
+def _getter(numbers: tuple[int, ...]) -> Callable[[Sequence[str]], tuple[str, ...]]:
+    """`values -> (values[n] for n in numbers)`, always a tuple (itemgetter of one item is not)."""
+    if len(numbers) == 1:
+        only = numbers[0]
+        return lambda values: (values[only],)
+    return operator.itemgetter(*numbers) if numbers else (lambda values: ())
+
+
+def _skeletons(env: Environment, catalog: Catalog, phrase: str, lifetime: ep.Lifetime,
+               slots: _Slots) -> dict[str, _Skeleton | None] | None:
+    """The skeletons of one locale (by usage type), filled in as they are first needed; None
+    when a catalog string holds a marker character (it would read as a slot)."""
+    strings = tuple(catalog.strings.items())
+    key = (env, catalog.locale, strings, phrase, lifetime.seconds, slots.shape)
+    if key not in _SKELETON_CACHE:
+        if len(_SKELETON_CACHE) >= _SKELETON_CACHE_SIZE:
+            _SKELETON_CACHE.clear()
+        marked = any(_MARKER_CHARS.search(v) for _, v in strings)
+        _SKELETON_CACHE[key] = None if marked else {}
+    return _SKELETON_CACHE[key]
 
 
 def _lifetime_phrase(catalog: Catalog, lifetime: ep.Lifetime, problems: list[TemplateProblem]) -> str:
