@@ -100,3 +100,12 @@ def test_a_second_branding_of_the_same_shape_renders_no_template(monkeypatch: py
     assert "Second Inc." in second.get("de", "SignIn").html and "#0F766E" in second.get("de", "SignIn").html
     render_all(Branding(product_name="Joe's", company_name="Second Inc."), ["en"])  # not verbatim: full render
     assert len(calls) == 9
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.sampled_from(["{", "}", "{{", "}}", " ", "\n", "a", ".", "b.c", "x_1", "é", "code"]), max_size=16).map("".join))
+def test_placeholder_roots_are_what_the_connector_kit_pattern_finds(text: str) -> None:
+    """The brace scan behind the placeholder checks finds exactly the pattern's matches."""
+    from connectors.logto_facts import PLACEHOLDER_RE, placeholder_roots
+
+    assert placeholder_roots(text) == [m.group(1).split(".", 1)[0] for m in PLACEHOLDER_RE.finditer(text)]
