@@ -10,6 +10,7 @@ import operator
 import os
 import re
 import traceback
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -429,8 +430,8 @@ _MARKER_CHARS = re.compile("[\ue000\ue001]")
 _NOT_VERBATIM = re.compile("[&<>\"'\x00-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff]")
 _BRAND_FIELDS = ("product_name", "logo_url", "company_name", "company_address", "support_email", "support_url")
 _DEFAULT_TEMPLATES = tuple(sorted(p.name for p in DEFAULT_DIR.iterdir() if p.is_file() and p.name != MANIFEST))
-_SKELETON_CACHE: dict[tuple[Any, ...], dict[str, _Skeleton | None] | None] = {}
-_SKELETON_CACHE_SIZE = 256  # (environment, locale catalog, lifetime, shape) entries of 9 emails each
+_SKELETON_CACHE: OrderedDict[tuple[Any, ...], dict[str, _Skeleton | None] | None] = OrderedDict()
+_SKELETON_CACHE_SIZE = 128  # least recently used (environment, catalog, lifetime, shape) entries of ≤ 9 emails (~20 KB each)
 
 
 def _marker(index: int) -> str:
@@ -524,12 +525,13 @@ def _skeletons(env: Environment, catalog: Catalog, phrase: str, lifetime: ep.Lif
     when a catalog string holds a marker character (it would read as a slot)."""
     strings = tuple(catalog.strings.items())
     key = (env, catalog.locale, strings, phrase, lifetime.seconds, slots.shape)
-    if key not in _SKELETON_CACHE:
-        if len(_SKELETON_CACHE) >= _SKELETON_CACHE_SIZE:
-            _SKELETON_CACHE.clear()
-        marked = any(_MARKER_CHARS.search(v) for _, v in strings)
-        _SKELETON_CACHE[key] = None if marked else {}
-    return _SKELETON_CACHE[key]
+    if key in _SKELETON_CACHE:
+        _SKELETON_CACHE.move_to_end(key)
+        return _SKELETON_CACHE[key]
+    if len(_SKELETON_CACHE) >= _SKELETON_CACHE_SIZE:
+        _SKELETON_CACHE.popitem(last=False)
+    found = _SKELETON_CACHE[key] = None if any(_MARKER_CHARS.search(v) for _, v in strings) else {}
+    return found
 
 
 def _lifetime_phrase(catalog: Catalog, lifetime: ep.Lifetime, problems: list[TemplateProblem]) -> str:
