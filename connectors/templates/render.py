@@ -360,9 +360,9 @@ def _render_locales(env: Environment, brand: dict[str, Any], branding: Branding,
                 if usage not in skeletons:
                     skeletons[usage] = _Skeleton.build(
                         _render_email(env, {**base, "brand": slots.brand}, usage, catalog,
-                                      {**variables, **slots.variables}, []))
+                                      {**variables, **slots.variables}, []), len(slots.values) // len(_WRITERS))
                 skeleton = skeletons[usage]
-                if skeleton is not None and skeleton.slots <= slots.verbatim:
+                if skeleton is not None and skeleton.slots <= slots.verbatim and skeleton.plain <= slots.plain:
                     email = skeleton.fill(slots.values)
             if email is None:
                 email = _render_email(env, base, usage, catalog, variables, problems)
@@ -419,27 +419,52 @@ def _render_email(env: Environment, base: dict[str, Any], usage: str, catalog: C
 # them (`[[ brand.product_name ]]`, `{product}` in a catalog string) or test whether they are
 # set. So the default set is rendered and css-inlined once with a marker in place of every
 # branding value (a "skeleton"), and each branding fills its values into the markers. That is
-# byte for byte the full render when a value reads the same in every place it can land: no
-# character that HTML escaping, the HTML parser of css-inlining or the whitespace clean-up of
-# subject and text would change (`_verbatim`); other values, and override templates (which may
-# do anything with a value), take the full render. The checks still read every finished email.
+# byte for byte the full render when the value comes through the whitespace clean-up of subject
+# and text unchanged and holds no control or marker character (`_verbatim`), and when each
+# marker's place says how the full render would write the value there: every marker but a
+# colour's carries a probe, `&'"<>`, and what escaping and the HTML parser of css-inlining make
+# of it tells the place (`_PLACES`: as is in subject and text, escaped for HTML text, for an attribute, or kept
+# escaped in a comment). Other values, and override templates (which may do anything with a
+# value), take the full render. The checks still read every finished email.
 
 _SKELETONS_ON = True  # tests switch it off to compare against the full render
-_MARK = re.compile("\ue000(\\d+)\ue001")
+_PROBE = "&'\"<>"
+_MARK = re.compile("\ue000(\\d+)([^\ue000\ue001]*)\ue001")
 _MARKER_CHARS = re.compile("[\ue000\ue001]")
-_NOT_VERBATIM = re.compile("[&<>\"'\x00-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff]")
+_NOT_VERBATIM = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff]")
+_SPECIAL = re.compile("[&<>\"']")
+
+
+def _html_text(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _html_attribute(value: str) -> str:
+    return value.replace("&", "&amp;").replace('"', "&quot;")
+
+
+def _escaped(value: str) -> str:
+    return str(escape(value))
+
+
+# What the probe reads as in each place, and how a value is written there: (place number, how).
+# The place numbers index the ways of writing that `_Slots` prepares.
+_WRITERS: tuple[Callable[[str], str], ...] = (str, _html_text, _html_attribute, _escaped)
+_PLACES = {"": 0, _PROBE: 0, _html_text(_PROBE): 1, _html_attribute(_PROBE): 2, _escaped(_PROBE): 3}
 _BRAND_FIELDS = ("product_name", "logo_url", "company_name", "company_address", "support_email", "support_url")
 _DEFAULT_TEMPLATES = tuple(sorted(p.name for p in DEFAULT_DIR.iterdir() if p.is_file() and p.name != MANIFEST))
 _SKELETON_CACHE: OrderedDict[tuple[Any, ...], dict[str, _Skeleton | None] | None] = OrderedDict()
 _SKELETON_CACHE_SIZE = 128  # least recently used (environment, catalog, lifetime, shape) entries of ≤ 9 emails (~20 KB each)
 
 
-def _marker(index: int) -> str:
-    return f"\ue000{index}\ue001"
+def _marker(index: int, probe: str = _PROBE) -> str:
+    """Slot `index`; colours (`#RRGGBB`, in CSS too, where a probe would break the rule) carry none."""
+    return f"\ue000{index}{probe}\ue001"
 
 
 def _verbatim(value: str) -> bool:
-    """Whether `value` reads the same after HTML escaping, parsing and whitespace clean-up."""
+    """Whether `value` comes through the whitespace clean-up unchanged and holds no control or
+    marker character (HTML's special characters are written per place, see `_PLACES`)."""
     return value == " ".join(value.split()) and not _NOT_VERBATIM.search(value)
 
 
@@ -453,8 +478,9 @@ class _Slots:
     """A branding as marker slots: the values, which of them are `_verbatim`, the marked context."""
 
     shape: tuple[Any, ...]  # what the templates may test: which fields are set, how many address lines
-    values: tuple[str, ...]
-    verbatim: frozenset[int]
+    values: tuple[str, ...]  # each value written in each place: place p of slot i at p * slots + i
+    verbatim: frozenset[int]  # slots whose value is `_verbatim`
+    plain: frozenset[int]  # ... and has none of HTML's special characters
     brand: dict[str, Any]
     variables: dict[str, str]
 
@@ -469,14 +495,15 @@ class _Slots:
         marked_brand = {
             **{k: marked.get(k) for k in brand},
             "company_address_lines": [_marker(first_line + i) for i in range(len(lines))],
-            "color": {k: _marker(first_colour + i) for i, k in enumerate(colours)},
+            "color": {k: _marker(first_colour + i, "") for i, k in enumerate(colours)},
         }
         company = marked["company_name"] if brand["company_name"] else marked["product_name"]
         return cls(
             shape=(tuple(brand[f] if not brand[f] else True for f in _BRAND_FIELDS), tuple(colours), len(lines),
                    tuple(brand)),
-            values=values,
-            verbatim=frozenset(i for i, v in enumerate(values) if v and _verbatim(v)),
+            values=tuple(write(v) for write in _WRITERS for v in values),
+            verbatim=(verbatim := frozenset(i for i, v in enumerate(values) if v and _verbatim(v))),
+            plain=frozenset(i for i in verbatim if not _SPECIAL.search(values[i])),
             brand=marked_brand,
             variables={"product": marked["product_name"], "company": company},
         )
@@ -489,21 +516,33 @@ class _Skeleton:
     literals: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]  # subject, text, html
     slots_of: tuple[Callable[[Sequence[str]], tuple[str, ...]], ...]  # the values between the pieces
     sources: tuple[str, str, str]
-    slots: frozenset[int]
+    slots: frozenset[int]  # the slots it shows: their values must be `_verbatim`
+    plain: frozenset[int]  # ... shown as is in the HTML (unescaped): their values must be plain too
 
     @classmethod
-    def build(cls, email: _Email | None) -> _Skeleton | None:
-        """None when the email does not render (the full render reports why) or a marker did not
-        come through whole (a marker character in the output that is not part of a marker)."""
+    def build(cls, email: _Email | None, count: int) -> _Skeleton | None:
+        """None when the email does not render (the full render reports why), a marker did not
+        come through whole (a marker character outside a marker) or its probe reads in a way
+        `_PLACES` does not know. `count`: the number of slots."""
         if email is None:
             return None
         split = [_MARK.split(part) for part in (email.subject, email.text, email.html)]
-        if any(_MARKER_CHARS.search(p) for s in split for p in s[::2]):
+        if any(_MARKER_CHARS.search(p) for s in split for p in s[::3]):
             return None
-        numbers = [tuple(int(p) for p in s[1::2]) for s in split]
-        literals = tuple(tuple(s[::2]) for s in split)
+        numbers: list[tuple[int, ...]] = []
+        shown: set[int] = set()
+        plain: set[int] = set()
+        for part, pieces in zip(("subject", "text", "html"), split):
+            marks = list(zip(map(int, pieces[1::3]), pieces[2::3]))
+            if any(probe not in _PLACES for _, probe in marks):
+                return None
+            numbers.append(tuple(_PLACES[probe] * count + slot for slot, probe in marks))
+            shown.update(slot for slot, _ in marks)
+            if part == "html":
+                plain.update(slot for slot, probe in marks if _PLACES[probe] == 0)
+        literals = tuple(tuple(s[::3]) for s in split)
         return cls((literals[0], literals[1], literals[2]), tuple(_getter(n) for n in numbers), email.sources,
-                   frozenset(n for ns in numbers for n in ns))
+                   frozenset(shown), frozenset(plain))
 
     def fill(self, values: Sequence[str]) -> _Email:
         s, t, h = ("".join([x for pair in zip(lits, get(values)) for x in pair]) + lits[-1]

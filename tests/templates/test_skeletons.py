@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from connectors.templates import Branding, TemplateError, render_all
 from connectors.templates import render as r
+from tests.templates.test_render_matrix import BRANDINGS
 
 PROPERTY = settings(max_examples=60, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -66,6 +67,12 @@ def test_any_branding_renders_as_the_full_render_does(product: str, company: str
     _same_as_full_render(branding, locales, code_lifetime_seconds=lifetime)
 
 
+@pytest.mark.parametrize("name", sorted(BRANDINGS))
+def test_the_matrix_brandings_render_as_the_full_render_does(name: str) -> None:
+    """Among them: a logo (the name in an attribute), quotes, ampersands and angle brackets everywhere."""
+    _same_as_full_render(BRANDINGS[name], ["en", "ja", "de"], code_lifetime_seconds=90)
+
+
 def test_a_catalog_string_with_marker_characters_renders_in_full(tmp_path: Path) -> None:
     (tmp_path / "locales").mkdir()
     (tmp_path / "locales" / "en.yaml").write_text('SignIn:\n  heading: "Hi \\ue0000\\ue001 {product}"\n', encoding="utf-8")
@@ -98,7 +105,10 @@ def test_a_second_branding_of_the_same_shape_renders_no_template(monkeypatch: py
     second = render_all(Branding(product_name="Second", primary_color="#0F766E", company_name="Second Inc."), ["en", "de"])
     assert calls == []
     assert "Second Inc." in second.get("de", "SignIn").html and "#0F766E" in second.get("de", "SignIn").html
-    render_all(Branding(product_name="Joe's", company_name="Second Inc."), ["en"])  # not verbatim: full render
+    joes = render_all(Branding(product_name="Joe's <Q&A>", company_name="Second Inc."), ["en"])  # escaped per place
+    assert calls == []
+    assert "Joe's &lt;Q&amp;A&gt;" in joes.get("en", "SignIn").html and "Joe's <Q&A>" in joes.get("en", "SignIn").text
+    render_all(Branding(product_name="Joe  Doe", company_name="Second Inc."), ["en"])  # whitespace: full render
     assert len(calls) == 9
 
 
