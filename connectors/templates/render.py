@@ -253,9 +253,12 @@ def _stray_jinja(content: str) -> bool:
     return False
 
 
-def _check(usage: str, locale: str, part: str, source: str, content: str, catalog: Catalog) -> list[TemplateProblem]:
+def _check(usage: str, locale: str, part: str, source: str, content: str, catalog: Catalog,
+           known: _Known = (None, None)) -> list[TemplateProblem]:
+    """`known`: what a skeleton already knows of `content` (see `_Known`)."""
     where = f"{usage} email, locale {locale}, {part} ({source})"
-    msgs = placeholder_problems(usage, content, needs_code=part != "subject")
+    scan, stray = known
+    msgs = placeholder_problems(usage, content if scan is None else scan, needs_code=part != "subject")
     for i, m in enumerate(msgs):
         origin = "" if m.endswith("(the one-time code)") else _catalog_origin(catalog, m)
         if origin:
@@ -267,7 +270,7 @@ def _check(usage: str, locale: str, part: str, source: str, content: str, catalo
             msgs.append('OrganizationInvitation html must link to the invitation: href="{{link}}"')
         if part == "text" and "{{link}}" not in content.replace(" ", ""):
             msgs.append("OrganizationInvitation text must contain the {{link}} placeholder")
-    if _stray_jinja(content):
+    if _stray_jinja(content) if stray is None else stray:
         msgs.append("contains {% … %} or {# … #}: jinja tags in these templates are written [% … %] and [# … #]")
     return [TemplateProblem(where, m) for m in msgs]
 
@@ -363,7 +366,7 @@ def _render_locales(env: Environment, brand: dict[str, Any], branding: Branding,
                                       {**variables, **slots.variables}, []), len(slots.values) // len(_WRITERS))
                 skeleton = skeletons[usage]
                 if skeleton is not None and skeleton.slots <= slots.verbatim and skeleton.plain <= slots.plain:
-                    email = skeleton.fill(slots.values)
+                    email = skeleton.fill(slots)
             if email is None:
                 email = _render_email(env, base, usage, catalog, variables, problems)
             if email is None:
@@ -374,9 +377,10 @@ def _render_locales(env: Environment, brand: dict[str, Any], branding: Branding,
             if not subject:
                 problems.append(TemplateProblem(f"{usage} email, locale {locale}, subject ({email.sources[0]})",
                                                 "subject is empty"))
-            for part, content, source in (("subject", subject, email.sources[0]), ("html", html, email.sources[2]),
-                                          ("text", text, email.sources[1])):
-                problems += _check(usage, locale, part, source, content, catalog)
+            for part, content, source, known in (("subject", subject, email.sources[0], email.known[0]),
+                                                 ("html", html, email.sources[2], email.known[2]),
+                                                 ("text", text, email.sources[1], email.known[1])):
+                problems += _check(usage, locale, part, source, content, catalog, known)
             if override and usage in CODE_USAGE_TYPES:  # the default set states {lifetime} only (tested)
                 warnings += _lifetime_warnings(usage, locale, (subject, text), email.sources[:2], catalog, lifetime)
             emails[(locale, usage)] = RenderedEmail(usage, locale, subject, html, text)
@@ -390,6 +394,12 @@ class _Email:
     text: str
     html: str
     sources: tuple[str, str, str]
+    known: tuple[_Known, _Known, _Known] = ((None, None), (None, None), (None, None))
+
+
+# What a skeleton knows of a part without reading it: a text with the same Logto placeholders
+# (None: read the part) and whether it holds a stray jinja tag (None: look).
+_Known = tuple[str | None, bool | None]
 
 
 def _render_email(env: Environment, base: dict[str, Any], usage: str, catalog: Catalog,
@@ -433,6 +443,8 @@ _MARK = re.compile("\ue000(\\d+)([^\ue000\ue001]*)\ue001")
 _MARKER_CHARS = re.compile("[\ue000\ue001]")
 _NOT_VERBATIM = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff]")
 _SPECIAL = re.compile("[&<>\"']")
+_TAG_CHARS = re.compile("[{}%#]")
+_IN_PLACEHOLDER = re.compile(r"\{\{[\s\w.]*\ue000")  # a marker (as joined in `_Part`) where a placeholder could begin
 
 
 def _html_text(value: str) -> str:
@@ -481,6 +493,9 @@ class _Slots:
     values: tuple[str, ...]  # each value written in each place: place p of slot i at p * slots + i
     verbatim: frozenset[int]  # slots whose value is `_verbatim`
     plain: frozenset[int]  # ... and has none of HTML's special characters
+    tagged: frozenset[int]  # written values (numbered as `values`) with a character of a jinja tag pair: {}%#
+    braced: frozenset[int]  # ... with a brace
+    stray: frozenset[int]  # ... with a whole pair (`_stray_jinja`)
     brand: dict[str, Any]
     variables: dict[str, str]
 
@@ -501,20 +516,57 @@ class _Slots:
         return cls(
             shape=(tuple(brand[f] if not brand[f] else True for f in _BRAND_FIELDS), tuple(colours), len(lines),
                    tuple(brand)),
-            values=tuple(write(v) for write in _WRITERS for v in values),
+            values=(written := tuple(write(v) for write in _WRITERS for v in values)),
             verbatim=(verbatim := frozenset(i for i, v in enumerate(values) if v and _verbatim(v))),
             plain=frozenset(i for i in verbatim if not _SPECIAL.search(values[i])),
+            **_written_facts(written),
             brand=marked_brand,
             variables={"product": marked["product_name"], "company": company},
         )
 
 
+def _written_facts(written: Sequence[str]) -> dict[str, frozenset[int]]:
+    """`_Slots.tagged`, `braced` and `stray` of the written values."""
+    return {"tagged": frozenset(i for i, v in enumerate(written) if _TAG_CHARS.search(v)),
+            "braced": frozenset(i for i, v in enumerate(written) if "{" in v or "}" in v),
+            "stray": frozenset(i for i, v in enumerate(written) if _stray_jinja(v))}
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One part of a skeleton: literal pieces, the written values between them, and what the
+    checks need. A check's match lies in one literal unless it touches a value: so without a
+    value that could reach one, the literals answer it (`fill`)."""
+
+    literals: tuple[str, ...]
+    get: Callable[[Sequence[str]], tuple[str, ...]]  # the written values between the pieces
+    used: frozenset[int]  # their numbers
+    scan: str | None  # the literals joined by a marker character: their placeholders, None if a value could be in one
+    stray: bool  # a jinja tag pair within a literal
+    touching: frozenset[int]  # values next to one of {}%# or to another value (a pair could straddle)
+
+    @classmethod
+    def of(cls, pieces: list[str], numbers: tuple[int, ...]) -> _Part:
+        literals = tuple(pieces)
+        joined = "\ue000".join(literals)
+        touching = {n for k, n in enumerate(numbers)
+                    if not literals[k] or not literals[k + 1] or literals[k][-1] in "{}%#" or literals[k + 1][0] in "{}%#"}
+        return cls(literals, _getter(numbers), frozenset(numbers), None if _IN_PLACEHOLDER.search(joined) else joined,
+                   any(_stray_jinja(lit) for lit in literals), frozenset(touching))
+
+    def fill(self, values: Sequence[str], slots: _Slots) -> tuple[str, _Known]:
+        text = "".join([x for pair in zip(self.literals, self.get(values)) for x in pair]) + self.literals[-1]
+        tagged = self.used & slots.tagged
+        scan = None if tagged & slots.braced else self.scan
+        stray = None if tagged & self.touching else bool(tagged & slots.stray) or self.stray
+        return text, (scan, stray)
+
+
 @dataclass(frozen=True)
 class _Skeleton:
-    """One email with markers: each part as its literal pieces and the slot between each two."""
+    """One email with markers: subject, text and html as `_Part`s, and the slots they show."""
 
-    literals: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]  # subject, text, html
-    slots_of: tuple[Callable[[Sequence[str]], tuple[str, ...]], ...]  # the values between the pieces
+    parts: tuple[_Part, _Part, _Part]
     sources: tuple[str, str, str]
     slots: frozenset[int]  # the slots it shows: their values must be `_verbatim`
     plain: frozenset[int]  # ... shown as is in the HTML (unescaped): their values must be plain too
@@ -529,25 +581,22 @@ class _Skeleton:
         split = [_MARK.split(part) for part in (email.subject, email.text, email.html)]
         if any(_MARKER_CHARS.search(p) for s in split for p in s[::3]):
             return None
-        numbers: list[tuple[int, ...]] = []
+        parts: list[_Part] = []
         shown: set[int] = set()
         plain: set[int] = set()
         for part, pieces in zip(("subject", "text", "html"), split):
             marks = list(zip(map(int, pieces[1::3]), pieces[2::3]))
             if any(probe not in _PLACES for _, probe in marks):
                 return None
-            numbers.append(tuple(_PLACES[probe] * count + slot for slot, probe in marks))
+            parts.append(_Part.of(pieces[::3], tuple(_PLACES[probe] * count + slot for slot, probe in marks)))
             shown.update(slot for slot, _ in marks)
             if part == "html":
                 plain.update(slot for slot, probe in marks if _PLACES[probe] == 0)
-        literals = tuple(tuple(s[::3]) for s in split)
-        return cls((literals[0], literals[1], literals[2]), tuple(_getter(n) for n in numbers), email.sources,
-                   frozenset(shown), frozenset(plain))
+        return cls((parts[0], parts[1], parts[2]), email.sources, frozenset(shown), frozenset(plain))
 
-    def fill(self, values: Sequence[str]) -> _Email:
-        s, t, h = ("".join([x for pair in zip(lits, get(values)) for x in pair]) + lits[-1]
-                   for lits, get in zip(self.literals, self.slots_of))
-        return _Email(s, t, h, self.sources)
+    def fill(self, slots: _Slots) -> _Email:
+        (s, ks), (t, kt), (h, kh) = (part.fill(slots.values, slots) for part in self.parts)
+        return _Email(s, t, h, self.sources, (ks, kt, kh))
 
 
 def _getter(numbers: tuple[int, ...]) -> Callable[[Sequence[str]], tuple[str, ...]]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from connectors.templates import Branding, TemplateError, render_all
 from connectors.templates import render as r
@@ -119,3 +119,29 @@ def test_placeholder_roots_are_what_the_connector_kit_pattern_finds(text: str) -
     from connectors.logto_facts import PLACEHOLDER_RE, placeholder_roots
 
     assert placeholder_roots(text) == [m.group(1).split(".", 1)[0] for m in PLACEHOLDER_RE.finditer(text)]
+
+
+PIECE = st.lists(st.sampled_from(["{", "}", "{{", "}}", "%", "#", " ", "a", ".", "code", "\ue000"]), max_size=6).map("".join)
+
+
+@settings(max_examples=1500, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.tuples(PIECE, st.integers(0, 2)), min_size=1, max_size=5), PIECE,
+       st.lists(PIECE.filter(bool), min_size=3, max_size=3))
+@example([("{{ ", 0), ("", 1)], " }}", ["code", "a.b", "x"])  # values inside a placeholder
+@example([("{", 0)], "", ["%", "a", "b"])  # a pair across a value's edge
+def test_what_a_skeleton_part_knows_is_what_reading_the_filled_text_finds(
+        marked: list[tuple[str, int]], last: str, values: list[str]) -> None:
+    """The placeholder text and the stray-tag answer a part gives without reading the email agree
+    with reading it, wherever values sit and whatever braces they hold."""
+    from connectors.logto_facts import placeholder_roots
+
+    literals = [lit.replace("\ue000", "") for lit, _ in marked] + [last.replace("\ue000", "")]
+    part = r._Part.of(literals, tuple(n for _, n in marked))
+    slots = r._Slots(shape=(), values=tuple(values), verbatim=frozenset(), plain=frozenset(), brand={}, variables={},
+                     **r._written_facts(values))
+    text, (scan, stray) = part.fill(values, slots)
+    assert text == "".join(lit + values[n] for lit, (_, n) in zip(literals, marked)) + literals[-1]
+    if scan is not None:
+        assert placeholder_roots(scan) == placeholder_roots(text)
+    if stray is not None:
+        assert stray == r._stray_jinja(text)
