@@ -433,9 +433,11 @@ def _render_email(env: Environment, base: dict[str, Any], usage: str, catalog: C
 # and text unchanged and holds no control or marker character (`_verbatim`), and when each
 # marker's place says how the full render would write the value there: every marker but a
 # colour's carries a probe, `&'"<>`, and what escaping and the HTML parser of css-inlining make
-# of it tells the place (`_PLACES`: as is in subject and text, escaped for HTML text, for an attribute, or kept
-# escaped in a comment). Other values, and override templates (which may do anything with a
-# value), take the full render. The checks still read every finished email.
+# of it tells the place (`_PLACES`: as is in subject and text, escaped for HTML text, for an
+# attribute, or kept escaped in a comment). Other values, and override templates (which may do
+# anything with a value), take the full render. The checks give the same answers as on the
+# full render: from the skeleton's literals where no value can be part of a match (`_Part`),
+# else from the finished email.
 
 _SKELETONS_ON = True  # tests switch it off to compare against the full render
 _PROBE = "&'\"<>"
