@@ -72,8 +72,19 @@ def placeholder_roots(text: str) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def _placeholder_roots(text: str) -> tuple[str, ...]:
-    # cached: tenants that share a rendered set check the same emails in every connector config
-    return tuple(m.group(1).split(".", 1)[0] for m in PLACEHOLDER_RE.finditer(text))
+    # cached: tenants that share a rendered set check the same emails in every connector config.
+    # Every match starts at a "{": trying the pattern at each brace finds what finditer finds,
+    # without the regex engine walking the rest of a 6 KB email.
+    roots: list[str] = []
+    at = text.find("{")
+    while at >= 0:
+        m = PLACEHOLDER_RE.match(text, at)
+        if m:
+            roots.append(m.group(1).split(".", 1)[0])
+            at = text.find("{", m.end())
+        else:
+            at = text.find("{", at + 1)
+    return tuple(roots)
 
 
 def placeholder_problems(usage_type: str, *texts: str, needs_code: bool = True) -> list[str]:

@@ -142,13 +142,32 @@ def load_catalogs(override_dir: Path | None) -> tuple[dict[str, Catalog], list[T
             if not isinstance(data, Mapping):
                 problems.append(TemplateProblem(str(path), "must be a mapping of keys to strings"))
                 continue
-            for key, value in _flatten(data):
-                if not isinstance(value, str):
-                    problems.append(TemplateProblem(str(path), f"key {key!r} must be a string, not {type(value).__name__}"))
-                    continue
-                strings[key] = value
+            pairs, not_strings = _strings(data)
+            problems += [TemplateProblem(str(path), f"key {key!r} must be a string, not {kind}") for key, kind in not_strings]
+            strings.update(pairs)
         catalogs[tag] = Catalog(tag, strings, tuple(layers))
     return catalogs, problems
+
+
+_FLAT: dict[int, tuple[Any, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]] = {}
+
+
+def _strings(data: Mapping[str, Any]) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """A catalog file's (dotted key, string) pairs and its (key, type) of non-string values, in
+    file order. Flattened once per file content: `_read` returns the same object while the file
+    is unchanged (the entry keeps it alive, so its id is not reused)."""
+    found = _FLAT.get(id(data))
+    if found is None or found[0] is not data:
+        pairs, not_strings = [], []
+        for key, value in _flatten(data):
+            if isinstance(value, str):
+                pairs.append((key, value))
+            else:
+                not_strings.append((key, type(value).__name__))
+        if len(_FLAT) >= 256:
+            _FLAT.clear()
+        found = _FLAT[id(data)] = (data, tuple(pairs), tuple(not_strings))
+    return found[1], found[2]
 
 
 PLURAL_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
@@ -165,16 +184,22 @@ def missing_keys(catalog: Catalog, reference: Catalog) -> list[str]:
     A plural group needs the CLDR categories of *this* locale that a code lifetime can reach
     (ja: other; de: one, other; pl-PL: one, few, many), not those of English.
     """
+    return list(_missing_keys(catalog.locale, tuple(catalog.strings), tuple(reference.strings)))
+
+
+@lru_cache(maxsize=256)
+def _missing_keys(locale: str, keys: tuple[str, ...], reference: tuple[str, ...]) -> tuple[str, ...]:
     from connectors.email_policy import plural_categories
 
-    groups = plural_groups(reference.strings)
+    have = set(keys)
+    groups = plural_groups(dict.fromkeys(reference, ""))
     out: list[str] = []
-    for key in reference.strings:
+    for key in reference:
         base, _, last = key.rpartition(".")
         if key.startswith("meta.") or (base in groups and last in PLURAL_CATEGORIES):
             continue
-        if key not in catalog.strings:
+        if key not in have:
             out.append(key)
     for group in sorted(groups):
-        out += [f"{group}.{c}" for c in plural_categories(catalog.locale) if f"{group}.{c}" not in catalog.strings]
-    return out
+        out += [f"{group}.{c}" for c in plural_categories(locale) if f"{group}.{c}" not in have]
+    return tuple(out)

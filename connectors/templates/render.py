@@ -6,9 +6,13 @@ and raised together as one `TemplateError`, each naming its file, usage type and
 
 from __future__ import annotations
 
+import operator
+import os
 import re
 import traceback
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -62,7 +66,6 @@ MONO_FONT = "'SFMono-Regular', Menlo, Consolas, 'Liberation Mono', 'Courier New'
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, minify_css=True, load_remote_stylesheets=False)
 _CATALOG_VAR = re.compile(r"(?<!\{)\{(\w+)\}(?!\})")
 _LINK_HREF = re.compile(r"""href\s*=\s*["']\{\{\s*link\s*\}\}["']""")
-_STRAY_JINJA = re.compile(r"\{%|%\}|\{#|#\}")
 
 
 # --- inputs ------------------------------------------------------------------------------
@@ -237,9 +240,25 @@ def _catalog_origin(catalog: Catalog, message: str) -> str:
     return f" (from {catalog.where} key {', '.join(keys)})" if keys else ""
 
 
-def _check(usage: str, locale: str, part: str, source: str, content: str, catalog: Catalog) -> list[TemplateProblem]:
+def _stray_jinja(content: str) -> bool:
+    """Whether `content` holds `{%`, `%}`, `{#` or `#}`: found from its few braces (faster than
+    searching for each pair in a whole email)."""
+    for brace, step in (("{", 1), ("}", -1)):
+        at = content.find(brace)
+        while at >= 0:
+            near = at + step
+            if 0 <= near < len(content) and content[near] in "%#":
+                return True
+            at = content.find(brace, at + 1)
+    return False
+
+
+def _check(usage: str, locale: str, part: str, source: str, content: str, catalog: Catalog,
+           known: _Known = (None, None)) -> list[TemplateProblem]:
+    """`known`: what a skeleton already knows of `content` (see `_Known`)."""
     where = f"{usage} email, locale {locale}, {part} ({source})"
-    msgs = placeholder_problems(usage, content, needs_code=part != "subject")
+    scan, stray = known
+    msgs = placeholder_problems(usage, content if scan is None else scan, needs_code=part != "subject")
     for i, m in enumerate(msgs):
         origin = "" if m.endswith("(the one-time code)") else _catalog_origin(catalog, m)
         if origin:
@@ -251,7 +270,7 @@ def _check(usage: str, locale: str, part: str, source: str, content: str, catalo
             msgs.append('OrganizationInvitation html must link to the invitation: href="{{link}}"')
         if part == "text" and "{{link}}" not in content.replace(" ", ""):
             msgs.append("OrganizationInvitation text must contain the {{link}} placeholder")
-    if _STRAY_JINJA.search(content):
+    if _stray_jinja(content) if stray is None else stray:
         msgs.append("contains {% … %} or {# … #}: jinja tags in these templates are written [% … %] and [# … #]")
     return [TemplateProblem(where, m) for m in msgs]
 
@@ -321,6 +340,7 @@ def _render_locales(env: Environment, brand: dict[str, Any], branding: Branding,
                     lifetime: ep.Lifetime, override: Path | None, emails: dict[tuple[str, str], RenderedEmail],
                     problems: list[TemplateProblem], warnings: list[TemplateProblem]) -> None:
     """Every (locale, usage type) email into `emails`; stops at the first refusal by the sandbox."""
+    slots = _Slots.of(brand) if _SKELETONS_ON and _default_templates_only(override) else None
     for locale in good:
         catalog = catalogs[locale]
         phrase = _lifetime_phrase(catalog, lifetime, problems if reference is None else [])  # else: missing_keys says it
@@ -336,34 +356,272 @@ def _render_locales(env: Environment, brand: dict[str, Any], branding: Branding,
             "code_ttl_minutes": lifetime.whole_minutes, "code_lifetime_seconds": lifetime.seconds,
             "code_lifetime": phrase,
         }
+        skeletons = _skeletons(env, catalog, phrase, lifetime, slots) if slots is not None else None
         for usage in usage_types:
-            got: dict[str, tuple[str, str] | None] = {}
-            for part, suffix, as_html in (("subject", "subject", False), ("text", "txt", False), ("html", "html", True)):
-                rendered_subject = got.get("subject")
-                ctx = {**base, "usage_type": usage, "t": _Translator(catalog, variables, as_html),
-                       "subject": rendered_subject[0] if rendered_subject else ""}
-                got[part] = _render_part(env, f"{usage}.{suffix}", ctx, problems)
-            parts = {name: out for name, out in got.items() if out is not None}  # (content, source) of each part
-            if len(parts) < len(got):
+            email: _Email | None = None
+            if skeletons is not None and slots is not None:
+                if usage not in skeletons:
+                    skeletons[usage] = _Skeleton.build(
+                        _render_email(env, {**base, "brand": slots.brand}, usage, catalog,
+                                      {**variables, **slots.variables}, []), len(slots.values) // len(_WRITERS))
+                skeleton = skeletons[usage]
+                if skeleton is not None and skeleton.slots <= slots.verbatim and skeleton.plain <= slots.plain:
+                    email = skeleton.fill(slots)
+            if email is None:
+                email = _render_email(env, base, usage, catalog, variables, problems)
+            if email is None:
                 if any("refused by the template sandbox" in p.message for p in problems):
                     return  # the same template would be refused again in every email
                 continue
-            subject = " ".join(parts["subject"][0].split())
-            text = _clean_text(parts["text"][0])
-            try:
-                html = _INLINER.inline(parts["html"][0]).strip() + "\n"
-            except ValueError as exc:
-                problems.append(TemplateProblem(parts["html"][1], f"CSS could not be inlined: {exc}"))
-                continue
+            subject, text, html = email.subject, email.text, email.html
             if not subject:
-                problems.append(TemplateProblem(f"{usage} email, locale {locale}, subject ({parts['subject'][1]})",
+                problems.append(TemplateProblem(f"{usage} email, locale {locale}, subject ({email.sources[0]})",
                                                 "subject is empty"))
-            for part, content in (("subject", subject), ("html", html), ("text", text)):
-                problems += _check(usage, locale, part, parts[part][1], content, catalog)
+            for part, content, source, known in (("subject", subject, email.sources[0], email.known[0]),
+                                                 ("html", html, email.sources[2], email.known[2]),
+                                                 ("text", text, email.sources[1], email.known[1])):
+                problems += _check(usage, locale, part, source, content, catalog, known)
             if override and usage in CODE_USAGE_TYPES:  # the default set states {lifetime} only (tested)
-                warnings += _lifetime_warnings(usage, locale, (subject, text), (parts["subject"][1], parts["text"][1]),
-                                               catalog, lifetime)
+                warnings += _lifetime_warnings(usage, locale, (subject, text), email.sources[:2], catalog, lifetime)
             emails[(locale, usage)] = RenderedEmail(usage, locale, subject, html, text)
+
+
+@dataclass(frozen=True)
+class _Email:
+    """One email's three parts, cleaned and inlined, and the files they came from (subject, text, html)."""
+
+    subject: str
+    text: str
+    html: str
+    sources: tuple[str, str, str]
+    known: tuple[_Known, _Known, _Known] = ((None, None), (None, None), (None, None))
+
+
+# What a skeleton knows of a part without reading it: a text with the same Logto placeholders
+# (None: read the part) and whether it holds a stray jinja tag (None: look).
+_Known = tuple[str | None, bool | None]
+
+
+def _render_email(env: Environment, base: dict[str, Any], usage: str, catalog: Catalog,
+                  variables: dict[str, Any], problems: list[TemplateProblem]) -> _Email | None:
+    """Subject, text and html of one email, or None with the problems recorded."""
+    got: dict[str, tuple[str, str] | None] = {}
+    for part, suffix, as_html in (("subject", "subject", False), ("text", "txt", False), ("html", "html", True)):
+        rendered_subject = got.get("subject")
+        ctx = {**base, "usage_type": usage, "t": _Translator(catalog, variables, as_html),
+               "subject": rendered_subject[0] if rendered_subject else ""}
+        got[part] = _render_part(env, f"{usage}.{suffix}", ctx, problems)
+    parts = {name: out for name, out in got.items() if out is not None}  # (content, source) of each part
+    if len(parts) < len(got):
+        return None
+    try:
+        html = _INLINER.inline(parts["html"][0]).strip() + "\n"
+    except ValueError as exc:
+        problems.append(TemplateProblem(parts["html"][1], f"CSS could not be inlined: {exc}"))
+        return None
+    return _Email(" ".join(parts["subject"][0].split()), _clean_text(parts["text"][0]), html,
+                  (parts["subject"][1], parts["text"][1], parts["html"][1]))
+
+
+# --- skeletons: the default set rendered once per locale and shape of branding -------------
+#
+# Most of an email does not depend on the branding's values: the default templates only print
+# them (`[[ brand.product_name ]]`, `{product}` in a catalog string) or test whether they are
+# set. So the default set is rendered and css-inlined once with a marker in place of every
+# branding value (a "skeleton"), and each branding fills its values into the markers. That is
+# byte for byte the full render when the value comes through the whitespace clean-up of subject
+# and text unchanged and holds no control or marker character (`_verbatim`), and when each
+# marker's place says how the full render would write the value there: every marker but a
+# colour's carries a probe, `&'"<>`, and what escaping and the HTML parser of css-inlining make
+# of it tells the place (`_PLACES`: as is in subject and text, escaped for HTML text, for an
+# attribute, or kept escaped in a comment). Other values, and override templates (which may do
+# anything with a value), take the full render. The checks give the same answers as on the
+# full render: from the skeleton's literals where no value can be part of a match (`_Part`),
+# else from the finished email.
+
+_SKELETONS_ON = True  # tests switch it off to compare against the full render
+_PROBE = "&'\"<>"
+_MARK = re.compile("\ue000(\\d+)([^\ue000\ue001]*)\ue001")
+_MARKER_CHARS = re.compile("[\ue000\ue001]")
+_NOT_VERBATIM = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff]")
+_SPECIAL = re.compile("[&<>\"']")
+_TAG_CHARS = re.compile("[{}%#]")
+_IN_PLACEHOLDER = re.compile(r"\{\{[\s\w.]*\ue000")  # a marker (as joined in `_Part`) where a placeholder could begin
+
+
+def _html_text(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _html_attribute(value: str) -> str:
+    return value.replace("&", "&amp;").replace('"', "&quot;")
+
+
+def _escaped(value: str) -> str:
+    return str(escape(value))
+
+
+# What the probe reads as in each place, and how a value is written there: (place number, how).
+# The place numbers index the ways of writing that `_Slots` prepares.
+_WRITERS: tuple[Callable[[str], str], ...] = (str, _html_text, _html_attribute, _escaped)
+_PLACES = {"": 0, _PROBE: 0, _html_text(_PROBE): 1, _html_attribute(_PROBE): 2, _escaped(_PROBE): 3}
+_BRAND_FIELDS = ("product_name", "logo_url", "company_name", "company_address", "support_email", "support_url")
+_DEFAULT_TEMPLATES = tuple(sorted(p.name for p in DEFAULT_DIR.iterdir() if p.is_file() and p.name != MANIFEST))
+_SKELETON_CACHE: OrderedDict[tuple[Any, ...], dict[str, _Skeleton | None] | None] = OrderedDict()
+_SKELETON_CACHE_SIZE = 128  # least recently used (environment, catalog, lifetime, shape) entries of ≤ 9 emails (~20 KB each)
+
+
+def _marker(index: int, probe: str = _PROBE) -> str:
+    """Slot `index`; colours (`#RRGGBB`, in CSS too, where a probe would break the rule) carry none."""
+    return f"\ue000{index}{probe}\ue001"
+
+
+def _verbatim(value: str) -> bool:
+    """Whether `value` comes through the whitespace clean-up unchanged and holds no control or
+    marker character (HTML's special characters are written per place, see `_PLACES`)."""
+    return value == " ".join(value.split()) and not _NOT_VERBATIM.search(value)
+
+
+def _default_templates_only(override: Path | None) -> bool:
+    """No override file takes the place of a default template (catalogs and the manifest may)."""
+    return override is None or not any(os.path.lexists(override / name) for name in _DEFAULT_TEMPLATES)
+
+
+@dataclass(frozen=True)
+class _Slots:
+    """A branding as marker slots: the values, which of them are `_verbatim`, the marked context."""
+
+    shape: tuple[Any, ...]  # what the templates may test: which fields are set, how many address lines
+    values: tuple[str, ...]  # each value written in each place: place p of slot i at p * slots + i
+    verbatim: frozenset[int]  # slots whose value is `_verbatim`
+    plain: frozenset[int]  # ... and has none of HTML's special characters
+    tagged: frozenset[int]  # written values (numbered as `values`) with a character of a jinja tag pair: {}%#
+    braced: frozenset[int]  # ... with a brace
+    stray: frozenset[int]  # ... with a whole pair (`_stray_jinja`)
+    brand: dict[str, Any]
+    variables: dict[str, str]
+
+    @classmethod
+    def of(cls, brand: dict[str, Any]) -> _Slots:
+        colours: dict[str, str] = brand["color"]
+        lines: list[str] = brand["company_address_lines"]
+        values = (*(brand[f] or "" for f in _BRAND_FIELDS), *colours.values(), *lines)
+        marked = {f: _marker(i) if brand[f] else brand[f] for i, f in enumerate(_BRAND_FIELDS)}
+        first_colour = len(_BRAND_FIELDS)
+        first_line = first_colour + len(colours)
+        marked_brand = {
+            **{k: marked.get(k) for k in brand},
+            "company_address_lines": [_marker(first_line + i) for i in range(len(lines))],
+            "color": {k: _marker(first_colour + i, "") for i, k in enumerate(colours)},
+        }
+        company = marked["company_name"] if brand["company_name"] else marked["product_name"]
+        return cls(
+            shape=(tuple(brand[f] if not brand[f] else True for f in _BRAND_FIELDS), tuple(colours), len(lines),
+                   tuple(brand)),
+            values=(written := tuple(write(v) for write in _WRITERS for v in values)),
+            verbatim=(verbatim := frozenset(i for i, v in enumerate(values) if v and _verbatim(v))),
+            plain=frozenset(i for i in verbatim if not _SPECIAL.search(values[i])),
+            **_written_facts(written),
+            brand=marked_brand,
+            variables={"product": marked["product_name"], "company": company},
+        )
+
+
+def _written_facts(written: Sequence[str]) -> dict[str, frozenset[int]]:
+    """`_Slots.tagged`, `braced` and `stray` of the written values."""
+    return {"tagged": frozenset(i for i, v in enumerate(written) if _TAG_CHARS.search(v)),
+            "braced": frozenset(i for i, v in enumerate(written) if "{" in v or "}" in v),
+            "stray": frozenset(i for i, v in enumerate(written) if _stray_jinja(v))}
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One part of a skeleton: literal pieces, the written values between them, and what the
+    checks need. A check's match lies in one literal unless it touches a value: so without a
+    value that could reach one, the literals answer it (`fill`)."""
+
+    literals: tuple[str, ...]
+    get: Callable[[Sequence[str]], tuple[str, ...]]  # the written values between the pieces
+    used: frozenset[int]  # their numbers
+    scan: str | None  # the literals joined by a marker character: their placeholders, None if a value could be in one
+    stray: bool  # a jinja tag pair within a literal
+    touching: frozenset[int]  # values next to one of {}%# or to another value (a pair could straddle)
+
+    @classmethod
+    def of(cls, pieces: list[str], numbers: tuple[int, ...]) -> _Part:
+        literals = tuple(pieces)
+        joined = "\ue000".join(literals)
+        touching = {n for k, n in enumerate(numbers)
+                    if not literals[k] or not literals[k + 1] or literals[k][-1] in "{}%#" or literals[k + 1][0] in "{}%#"}
+        return cls(literals, _getter(numbers), frozenset(numbers), None if _IN_PLACEHOLDER.search(joined) else joined,
+                   any(_stray_jinja(lit) for lit in literals), frozenset(touching))
+
+    def fill(self, values: Sequence[str], slots: _Slots) -> tuple[str, _Known]:
+        text = "".join([x for pair in zip(self.literals, self.get(values)) for x in pair]) + self.literals[-1]
+        tagged = self.used & slots.tagged
+        scan = None if tagged & slots.braced else self.scan
+        stray = None if tagged & self.touching else bool(tagged & slots.stray) or self.stray
+        return text, (scan, stray)
+
+
+@dataclass(frozen=True)
+class _Skeleton:
+    """One email with markers: subject, text and html as `_Part`s, and the slots they show."""
+
+    parts: tuple[_Part, _Part, _Part]
+    sources: tuple[str, str, str]
+    slots: frozenset[int]  # the slots it shows: their values must be `_verbatim`
+    plain: frozenset[int]  # ... shown as is in the HTML (unescaped): their values must be plain too
+
+    @classmethod
+    def build(cls, email: _Email | None, count: int) -> _Skeleton | None:
+        """None when the email does not render (the full render reports why), a marker did not
+        come through whole (a marker character outside a marker) or its probe reads in a way
+        `_PLACES` does not know. `count`: the number of slots."""
+        if email is None:
+            return None
+        split = [_MARK.split(part) for part in (email.subject, email.text, email.html)]
+        if any(_MARKER_CHARS.search(p) for s in split for p in s[::3]):
+            return None
+        parts: list[_Part] = []
+        shown: set[int] = set()
+        plain: set[int] = set()
+        for part, pieces in zip(("subject", "text", "html"), split):
+            marks = list(zip(map(int, pieces[1::3]), pieces[2::3]))
+            if any(probe not in _PLACES for _, probe in marks):
+                return None
+            parts.append(_Part.of(pieces[::3], tuple(_PLACES[probe] * count + slot for slot, probe in marks)))
+            shown.update(slot for slot, _ in marks)
+            if part == "html":
+                plain.update(slot for slot, probe in marks if _PLACES[probe] == 0)
+        return cls((parts[0], parts[1], parts[2]), email.sources, frozenset(shown), frozenset(plain))
+
+    def fill(self, slots: _Slots) -> _Email:
+        (s, ks), (t, kt), (h, kh) = (part.fill(slots.values, slots) for part in self.parts)
+        return _Email(s, t, h, self.sources, (ks, kt, kh))
+
+
+def _getter(numbers: tuple[int, ...]) -> Callable[[Sequence[str]], tuple[str, ...]]:
+    """`values -> (values[n] for n in numbers)`, always a tuple (itemgetter of one item is not)."""
+    if len(numbers) == 1:
+        only = numbers[0]
+        return lambda values: (values[only],)
+    return operator.itemgetter(*numbers) if numbers else (lambda values: ())
+
+
+def _skeletons(env: Environment, catalog: Catalog, phrase: str, lifetime: ep.Lifetime,
+               slots: _Slots) -> dict[str, _Skeleton | None] | None:
+    """The skeletons of one locale (by usage type), filled in as they are first needed; None
+    when a catalog string holds a marker character (it would read as a slot)."""
+    strings = tuple(catalog.strings.items())
+    key = (env, catalog.locale, strings, phrase, lifetime.seconds, slots.shape)
+    if key in _SKELETON_CACHE:
+        _SKELETON_CACHE.move_to_end(key)
+        return _SKELETON_CACHE[key]
+    if len(_SKELETON_CACHE) >= _SKELETON_CACHE_SIZE:
+        _SKELETON_CACHE.popitem(last=False)
+    found = _SKELETON_CACHE[key] = None if any(_MARKER_CHARS.search(v) for _, v in strings) else {}
+    return found
 
 
 def _lifetime_phrase(catalog: Catalog, lifetime: ep.Lifetime, problems: list[TemplateProblem]) -> str:
