@@ -23,6 +23,7 @@ the same mocks (one run each, fresh interpreters).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import platform
 import re
@@ -195,7 +196,7 @@ def growth_row(tmp: Path, runs: int) -> tuple[str, str, str, str]:
     for n in GROWTH_SIZES:
         project = str(make_stack(tmp / f"g{n}", n))
         cpu[n] = statistics.median(_run_json(_VALIDATE_WARM, warm, project)["cpu"] for _ in range(runs))
-    steps = [(a, b, (cpu[b] - cpu[a]) / (b - a) * 1000) for a, b in zip(GROWTH_SIZES, GROWTH_SIZES[1:])]
+    steps = [(a, b, (cpu[b] - cpu[a]) / (b - a) * 1000) for a, b in itertools.pairwise(GROWTH_SIZES)]
     per = [ms for _, _, ms in steps]
     ok = min(per) > 0 and max(per) <= 1.5 * min(per)
     figure = ", ".join(f"{a:,}→{b:,}: {ms:.2f}" for a, b, ms in steps) + " ms; " + ", ".join(
