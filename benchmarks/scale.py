@@ -166,7 +166,8 @@ def validate_row(project: Path, n: int, runs: int) -> tuple[tuple[str, str, str,
                             for _ in range(runs))
     floor, _ = timed(["-c", _IMPORTS_FOR_VALIDATE], ROOT, runs)
     ok = {1: True, 100: wall < 1, 1000: wall < 5 and rss < 150}[n]
-    figure = f"{wall:.2f} s wall ({cpu:.2f} s CPU), {rss:.0f} MiB; floor (start-up + imports): {floor:.2f} s"
+    load = open("/proc/loadavg").read().split()[0] if Path("/proc/loadavg").exists() else "?"
+    figure = f"{wall:.2f} s wall ({cpu:.2f} s CPU), {rss:.0f} MiB; floor (start-up + imports): {floor:.2f} s; load {load}"
     return (what, figure, goal or "–", verdict(ok) if goal else "–"), cpu
 
 
