@@ -9,7 +9,8 @@ Pulumi.yaml plus the generated Pulumi.bench.yaml). Each figure is measured in fr
 (cold imports count), median of several runs, and printed with its goal as met / not met.
 
 Measured: `validate` wall time, CPU time and peak RSS beside its floor (start-up plus the imports
-it needs), and its growth per added tenant from 1 to 100 and from 100 to 1,000; rendering alone,
+it needs), and its growth per added tenant between 1, 10, 100 and 1,000 (in-process, after the fixed
+cost); rendering alone,
 per distinct email (one set of every shipped locale, warm, css-inline's share shown) and per email
 across the largest stack (tenants with equal rendering inputs share a set); `--help` cold beside
 the bare interpreter; the state the templates resource would keep per tenant (its inputs plus
