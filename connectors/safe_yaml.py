@@ -362,8 +362,25 @@ def _size(limit: int) -> str:
 
 
 _NUMBER_LIKE = re.compile(r"[-+]?[0-9_.,:eExXoObBa-fA-F]+")
-_QUOTED_OR_COMMENT = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"|#[^\n]*")
+_QUOTED_OR_COMMENT = re.compile(r"'[^']*'|\"[^\"\\]*(?:\\.[^\"\\]*)*\"|#[^\n]*")  # quotes unrolled: one step per run
 _BRACKET = re.compile(r"[\[\]{}]")
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def _deeper_than(brackets: str, limit: int) -> bool:
+    """Whether the opening and closing brackets in `brackets` nest more than `limit` deep
+    (a stray closing bracket counts as nothing, as in `_flow_depth_problem`)."""
+    if brackets.count("[") + brackets.count("{") <= limit:
+        return False
+    depth = 0
+    for c in brackets:
+        if c in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif depth:
+            depth -= 1
+    return False
 
 
 def _flow_depth_problem(text: str) -> Problem | None:
@@ -372,7 +389,11 @@ def _flow_depth_problem(text: str) -> Problem | None:
     Quoted text and comments are skipped; an unquoted bracket inside a plain value may
     over-count, which only matters past MAX_DEPTH levels.
     """
-    stripped = _QUOTED_OR_COMMENT.sub(lambda m: " " * len(m.group()), text)
+    # The common case first, in C: the brackets outside quotes and comments, in order, as one string.
+    brackets = _NOT_BRACKET.sub("", "".join(_QUOTED_OR_COMMENT.split(text)))
+    if not _deeper_than(brackets, MAX_DEPTH):
+        return None
+    stripped = _QUOTED_OR_COMMENT.sub(lambda m: " " * len(m.group()), text)  # again, keeping positions
     depth = 0
     for m in _BRACKET.finditer(stripped):
         depth = depth + 1 if m.group() in "[{" else max(depth - 1, 0)

@@ -68,7 +68,9 @@ class I18nRows:
 class FactoryModel(BaseModel):
     """Base of every connector config model. Field names are Logto's exact JSON names."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True, strict=False)
+    # defer_build: a model is built when first used, so a command pays only for the factories its
+    # stack uses (every factory is imported by the provider registry).
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True, strict=False, defer_build=True)
 
     FACTORY_ID: ClassVar[str]
     # Which top-level keys hold secrets (masked in every view, revealed only on the wire).
@@ -107,7 +109,7 @@ class FactoryModel(BaseModel):
 class Strict(BaseModel):
     """Nested objects: unknown keys rejected, like the top level."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True, defer_build=True)  # as above
 
 
 def check_templates(

@@ -136,3 +136,15 @@ def test_a_problem_in_a_large_stack_names_its_exact_line(tmp_path: Path) -> None
     code, out = run_cli("validate", "-s", "x", "-C", str(tmp_path))
     line = text.split("\n").index("        port: 99999") + 1
     assert code == 1 and f"line {line}: config.logto-email:tenants.acme999.provider.port" in out, out
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("a: " + "[" * 25 + "]" * 25, "line 1, column 28"),  # the 25th bracket
+    ("a: '" + "[" * 30 + "'\nb: " + "{" * 24 + "}" * 24, None),  # quoted brackets do not count
+    ("# " + "[" * 30 + "\na: \"\\\"" + "[" * 30 + "\"\nb: [1]", None),  # nor commented or escaped-quote ones
+    ("a: " + "]" * 5 + "[" * 25 + "]" * 25, "line 1, column 33"),  # a stray closing bracket counts as nothing
+    ("a: [\n" + "[" * 24 + "1" + "]" * 25, "line 2, column 24"),
+])
+def test_flow_depth_is_counted_outside_quotes_and_comments(text: str, where: str | None) -> None:
+    problem = safe_yaml._flow_depth_problem(text)
+    assert (problem.path if problem else None) == where

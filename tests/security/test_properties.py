@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from connectors import validators
 from connectors.errors import ConfigError
@@ -114,6 +114,55 @@ def test_value_rules_accept_only_clean_values(value: str) -> None:
         if rule is not validators.header_text and rule is not validators.mailbox:
             assert not any(c.isspace() for c in value), (rule.__name__, value)
 
+
+
+_EMAIL_PARTS = ["a", "Z", "0", "9", "_", "+", "-", ".", "@", "xn--", "ab--", "é", "A", "-x", "x-", "..", "a" * 63, "a" * 64]
+_TLDS = ["com", "c", "co-m", "c0m", "1", "x-", "-x", "COM", *("arpa", "invalid", "local", "localhost", "onion", "test")]
+
+
+@PROPERTY
+@given(value=st.one_of(
+    st.from_regex(validators._PLAIN_EMAIL_RE, fullmatch=True),
+    st.builds(lambda local, labels, tld: f"{local}@{'.'.join([*labels, tld])}",
+              st.lists(st.sampled_from(_EMAIL_PARTS), min_size=1, max_size=4).map("".join),
+              st.lists(st.lists(st.sampled_from(_EMAIL_PARTS), min_size=1, max_size=5).map("".join), min_size=1, max_size=5),
+              st.sampled_from(_TLDS)),
+))
+@example(value='a@-x.com')
+@example(value='a@x-.com')
+@example(value='a@ab--c.com')
+@example(value='a@xn--ls8h.com')
+@example(value='a..b@x.com')
+@example(value='.a@x.com')
+@example(value='a.@x.com')
+@example(value='a@x.1')
+@example(value='a@x')
+@example(value='a@x..com')
+@example(value='a@x.com.')
+@example(value='a@x.-com')
+@example(value='a@x.com-')
+@example(value='a@x.local')
+@example(value='a@aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com')
+@example(value='aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@x.com')
+@example(value='a@aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com')
+def test_plain_email_is_a_subset_of_email_validator(value: str) -> None:
+    """The fast path of `email_address` accepts only what email_validator accepts (with the
+    options the rule passes it); everything else is decided, and explained, by the library."""
+    from email_validator import EmailNotValidError, validate_email
+
+    if validators.plain_email(value):
+        try:
+            validate_email(value, check_deliverability=False, test_environment=True)
+        except EmailNotValidError as exc:
+            raise AssertionError(f"plain_email accepts {value!r}, email_validator refuses it: {exc}") from None
+
+
+def test_plain_email_leaves_special_use_names_to_email_validator() -> None:
+    from email_validator import SPECIAL_USE_DOMAIN_NAMES
+
+    for name in SPECIAL_USE_DOMAIN_NAMES:
+        assert not validators.plain_email(f"a@x.{name}"), name
+    assert validators.plain_email("no-reply@mail.example.com")
 
 PIECES = [
     "[[ ", " ]]", "[% ", " %]", "''", "'x'", "__class__", "__mro__", "__globals__", "__init__", ".", "|attr('__class__')",
