@@ -100,16 +100,22 @@ def compact(value: Any, known: Mapping[str, Any] | Iterable[str]) -> Any:
     reference (a structure whole where it is known, else its parts).
 
     Only known texts and parts (rendered templates) are ever replaced, so a secret never becomes a
-    digest."""
+    digest. With a mapping, only a list or object of a known part's type and length is digested
+    (the config around it never is); with bare references (refresh), every one is."""
     refs = known if isinstance(known, (set, frozenset, Mapping)) else set(known)
-    if isinstance(value, (dict, list)) and value:
+    shapes = {(type(v), len(v)) for v in refs.values() if isinstance(v, (dict, list))} if isinstance(refs, Mapping) else None
+    return _compact(value, refs, shapes)
+
+
+def _compact(value: Any, refs: Mapping[str, Any] | set[str] | frozenset[str], shapes: set[tuple[type, int]] | None) -> Any:
+    if isinstance(value, (dict, list)) and value and (shapes is None or (type(value), len(value)) in shapes):
         whole = ref(value)
         if whole in refs:
             return whole
     if isinstance(value, dict):
-        return {k: compact(v, refs) for k, v in value.items()}
+        return {k: _compact(v, refs, shapes) for k, v in value.items()}
     if isinstance(value, list):
-        return [compact(v, refs) for v in value]
+        return [_compact(v, refs, shapes) for v in value]
     if isinstance(value, str) and len(value) >= _MIN_LENGTH and not is_ref(value):
         r = ref(value)
         return r if r in refs else value
