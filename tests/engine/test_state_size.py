@@ -27,7 +27,7 @@ def test_exported_state_of_the_local_stack_is_at_most_30_kb_per_tenant(engine_bi
     wanted = ["en", "de", *(loc for loc in available_locales() if loc not in ("en", "de"))] if locales == "every" else None
     export = deploy_and_export(engine_bin, tmp_path, locales=wanted)
     per_tenant, compact = export.printed_bytes / export.tenants, export.compact_bytes / export.tenants
-    print(f"exported state ({locales or 'en, de'}): {export.printed_bytes} bytes as printed, {export.compact_bytes} as compact "
+    print(f"exported state ({'every locale' if wanted else 'en, de'}): {export.printed_bytes} bytes as printed, {export.compact_bytes} as compact "
           f"JSON, {export.tenants} tenant(s); by resource (compact): {export.by_resource()}")
     assert per_tenant <= LIMIT_PER_TENANT, f"{per_tenant / 1024:.1f} KB per tenant as printed (limit 30 KB; compact {compact / 1024:.1f} KB)"
     # The template text is in Logto, not in the state: one digest per row, and the config is still ciphertext.
