@@ -5,6 +5,10 @@ secret (the SDK dill-pickles it into the stack state), and works from the stored
 on update, read and delete. Secrets live only under `app_secret` and `config`, which are
 returned wrapped as Pulumi secrets and also listed in `additional_secret_outputs`.
 
+Small state: the config keeps one reference for its rendered template part (see
+`connectors.deploy.content`), `source` is one line of JSON, flags at their default are left out,
+and the outputs keep what diff, read and delete need (not `source` nor `credential_wait`).
+
 The engine runs the provider in `python -m pulumi.dynamic` inside the project's venv, so this
 package must be importable there (`uv sync` installs it in editable mode).
 """
@@ -47,9 +51,12 @@ from infra.dynamic_support import (
     client_for,
     diff_result,
     is_unknown,
+    lifted,
+    packed,
     resource_of,
     say,
     tenant_scoped_id,
+    unpacked,
     unwrap,
 )
 
@@ -60,6 +67,8 @@ _INPUTS = (
     "source",  # what the config's template references are rendered from (see `_full_config`)
 )
 _REQUIRED = ("endpoint", "app_id", "app_secret", "factory_id", "config")
+_FLAGS = ("allow_sign_in_breakage", "allow_untested_changes")  # recorded only when true
+_KEPT = ("endpoint", "app_id", "app_secret", "factory_id", "test_recipient")  # outputs besides those computed
 
 
 # -- helpers (module level: nothing is captured by the pickled provider) ------------------------
@@ -76,17 +85,35 @@ def config_hash(app_secret: str, config: dict[str, Any]) -> str:
     return "hmac-sha256:" + hmac.new(app_secret.encode(), canonical.encode(), hashlib.sha256).hexdigest()
 
 
-def _full_config(props: dict[str, Any]) -> dict[str, Any]:
-    """The config Logto gets: the input with each template reference (`connectors.deploy.content`)
-    replaced by the text rendered here from `source`. The state keeps only the references."""
-    config = props["config"]
-    if not refs_in(config):
-        return config
+def _known_parts(props: dict[str, Any]) -> dict[str, Any]:
+    """Reference → text or config part, rendered here from `source` for the factory."""
     from connectors.connector_config import render_from_source
 
     if not props.get("source"):
         raise ContentMismatch("config holds template references but no source to render them from")
-    return expand(config, texts_of(render_from_source(props["source"])))
+    return texts_of(render_from_source(unpacked(props["source"])), props.get("factory_id"))
+
+
+def _full_config(props: dict[str, Any]) -> dict[str, Any]:
+    """The config Logto gets: the input with each template reference (`connectors.deploy.content`)
+    replaced by the text or part rendered here from `source`. The state keeps only the references."""
+    config = props["config"]
+    if not refs_in(config):
+        return config
+    return expand(config, _known_parts(props))
+
+
+def _comparable(config: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
+    """A config as far as the texts rendered from the new `source` explain it: a recorded config
+    whose references differ in form only (an older version kept one per body) compares equal, and
+    a changed rendered part stays one reference (its old text is in no state)."""
+    if not refs_in(config) or is_unknown(news.get("source")) or is_unknown(news.get("factory_id")):
+        return config
+    try:
+        known = _known_parts(news)
+    except (ContentMismatch, ConfigError):
+        return config
+    return compact(expand(config, known) if refs_in(config) <= set(known) else config, known)
 
 
 def _desired(props: dict[str, Any]) -> deploy.Desired:
@@ -101,12 +128,11 @@ def _desired(props: dict[str, Any]) -> deploy.Desired:
 
 
 def _outputs(props: dict[str, Any], connector: Connector, config: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Every input plus connector_id/config_hash; secrets only under app_secret and config."""
-    outs: dict[str, Any] = {k: props.get(k) for k in _INPUTS}
+    """What diff, read and delete need, plus connector_id/config_hash; secrets only under
+    app_secret and config."""
+    outs: dict[str, Any] = {k: props.get(k) for k in _KEPT}
     outs["resource"] = resource_of(props)
-    outs["allow_sign_in_breakage"] = bool(props.get("allow_sign_in_breakage"))
-    outs["allow_untested_changes"] = bool(props.get("allow_untested_changes"))
-    outs["credential_wait"] = props.get("credential_wait") or 0
+    outs.update({flag: True for flag in _FLAGS if props.get(flag)})
     cfg = props["config"] if config is None else config
     outs["config"] = cfg
     outs["factory_id"] = connector.factory_id
@@ -137,11 +163,9 @@ def check_inputs(olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
     recipient = news.get("test_recipient")
     if isinstance(recipient, str) and recipient and not is_unknown(recipient) and not is_email_address(recipient):
         failures.append(CheckFailure("test_recipient", "test_recipient must be an email address"))
-    for flag in ("allow_sign_in_breakage", "allow_untested_changes"):
+    for flag in _FLAGS:
         allow = news.get(flag)
-        if allow is None:
-            news[flag] = False
-        elif not is_unknown(allow) and not isinstance(allow, bool):
+        if allow is not None and not is_unknown(allow) and not isinstance(allow, bool):
             failures.append(CheckFailure(flag, f"{flag} must be true or false"))
     config, factory = news.get("config"), news.get("factory_id")
     if config is not None and not is_unknown(config) and not isinstance(config, dict):
@@ -177,7 +201,7 @@ def diff_summary(olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str],
                 changed.append(key)
                 parts.append("config (known after apply)")
                 continue
-            changes = config_changes(old or {}, new or {})
+            changes = config_changes(_comparable(old or {}, news), _comparable(new or {}, news))
             if changes:
                 changed.append(key)
                 parts.append("config: " + ", ".join(str(c) for c in changes))
@@ -286,10 +310,14 @@ class LogtoEmailConnector(pulumi.dynamic.Resource, module="logto", name="EmailCo
             "allow_sign_in_breakage": allow_sign_in_breakage,
             "allow_untested_changes": allow_untested_changes,
             "credential_wait": credential_wait,
-            "source": source,
+            # one line in the state; the flags and the wait only when not at their default
+            "source": lifted(source, packed),
             "connector_id": None,
             "config_hash": None,
         }
+        for key in (*_FLAGS, "credential_wait"):
+            if isinstance(props[key], (bool, int, float)) and not props[key]:
+                props[key] = None
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
         )

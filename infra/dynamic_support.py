@@ -2,12 +2,19 @@
 
 Module-level functions only: the SDK dill-pickles providers into the stack state, so nothing
 here may hold a client, a secret or any other state.
+
+The state stays small (issue 16: at most 30 KB per tenant as `pulumi stack export` prints it,
+indented): outputs keep only what diff, read and delete need, not a copy of every input, and
+nested bookkeeping that no one edits (`source`) is kept as one line of compact JSON (`packed`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import inspect
+import json
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pulumi
@@ -45,6 +52,43 @@ def unwrap(value: Any) -> Any:
         return {k: unwrap(v) for k, v in value.items()}
     if isinstance(value, list):
         return [unwrap(v) for v in value]
+    return value
+
+
+def packed(value: Any) -> str:
+    """`value` as one compact JSON text (keys sorted, `None` left out): `pulumi stack export`
+    indents every nested object and list, which would triple a small mapping's size in the state."""
+    return json.dumps(_without_none(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def unpacked(value: Any) -> Any:
+    """What `packed` packed; an object as older versions recorded it, unchanged."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def lifted(value: Any, fn: Callable[[Any], Any]) -> Any:
+    """`fn(value)` for a resource's input: at once for plain data (no Output to wait for, as the
+    program passes it), else once the value is known; `None` stays `None`."""
+    if value is None:
+        return None
+    if _has_output(value):
+        return pulumi.Output.from_input(value).apply(fn)
+    return fn(value)
+
+
+def _has_output(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_has_output(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_output(v) for v in value)
+    return isinstance(value, pulumi.Output) or inspect.isawaitable(value)
+
+
+def _without_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_none(v) for v in value]
     return value
 
 
@@ -107,8 +151,12 @@ class FunctionProvider(ResourceProvider):
     """A provider that is only a table of module-level functions.
 
     Subclasses name the functions; instances hold nothing, so the pickle the engine stores in
-    the state is a reference to the class and can carry no client and no secret.
+    the state is a reference to the class and can carry no client and no secret. So the pickle
+    is stored as it is, not as a secret (the SDK's default, for providers that might capture
+    one): still a secret if it ever captured a secret Output.
     """
+
+    serialize_as_secret_always = False
 
     check_fn: ClassVar[staticmethod[[dict[str, Any], dict[str, Any]], CheckResult]]
     diff_fn: ClassVar[staticmethod[[str, dict[str, Any], dict[str, Any]], DiffResult]]

@@ -6,18 +6,21 @@ update, read and delete, and the only secret is `app_secret` (wrapped, and liste
 `additional_secret_outputs`). Template content is not secret.
 
 Small state: the program passes `source` (what the rows are rendered from: rendering inputs,
-factory, sender) and `digests` (`lang/Type` → digest of the row's details); the provider renders
-the rows where it writes them and refuses when they do not match the digests. (`templates`, the
-rows themselves, is accepted instead, for callers that build rows by hand.)
+factory, sender; one line of JSON, see `infra.dynamic_support.packed`) and `digest` (one digest
+of the whole set of rows); the provider renders the rows where it writes them, and where it
+diffs, and refuses when they do not match the digest. (`templates`, the rows themselves, is
+accepted instead, for callers that build rows by hand.)
 
-Outputs: `owned` (the `lang/Type` keys this stack wrote: the only rows it will ever delete),
-`originals` (details of rows that existed before and were taken over: put back, not deleted,
-when given up), and `digests` (of the live owned rows after every create, update and
-refresh, so drift shows up as a diff against the declared digests).
+Outputs: the tenant access (`endpoint`, `resource`, `app_id`, `app_secret`), `owned` (the
+`lang/Type` keys this stack wrote, the only rows it will ever delete: packed, see
+`TemplateState.to_outputs`), `live` (a 48-bit digest per owned row, of the live row after every
+create, update and refresh, so drift shows up as a diff naming the rows), and `originals`
+(details of rows that existed before and were taken over: put back, not deleted, when given up).
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import pulumi
@@ -39,68 +42,67 @@ from infra.dynamic_support import (
     client_for,
     diff_result,
     is_unknown,
+    lifted,
+    packed,
     resource_of,
     say,
     tenant_scoped_id,
+    unpacked,
     unwrap,
 )
 
 SECRET_OUTPUTS = ("app_secret",)
-_INPUTS = ("endpoint", "resource", "app_id", "app_secret", "source", "digests", "test_recipient")
+_ACCESS = ("endpoint", "resource", "app_id", "app_secret")  # kept in the outputs: read and delete need them
 
 
 def pulumi_id(endpoint: str, resource: str) -> str:
     return tenant_scoped_id("logto-email-templates", endpoint, resource)
 
 
-def _recorded(outs: dict[str, Any]) -> dict[str, str]:
-    """Digests of the live owned rows as recorded (older states recorded the rows themselves)."""
-    if outs.get("digests") is not None:
-        return dict(outs["digests"])
-    return deploy_templates.digests(outs.get("templates") or [])
-
-
 def _state(outs: dict[str, Any]) -> deploy_templates.TemplateState:
-    return deploy_templates.TemplateState(
-        owned=list(outs.get("owned") or []),
-        originals=dict(outs.get("originals") or {}),
-        live=_recorded(outs),
-    )
+    return deploy_templates.TemplateState.from_outputs(outs)
 
 
 def _wanted(news: dict[str, Any]) -> Any:
-    """The declared digests (unknown in a preview while an input is)."""
+    """Key → digest of every declared row (unknown in a preview while an input is)."""
     if news.get("templates") is not None:
         rows = news["templates"]
         return rows if is_unknown(rows) else deploy_templates.digests(rows)
-    return news.get("digests")
+    source, digest = news.get("source"), news.get("digest")
+    if is_unknown(source) or is_unknown(digest):
+        return rpc.UNKNOWN
+    return dict(_rendered_digests(source if isinstance(source, str) else packed(source), digest))
+
+
+@lru_cache(maxsize=64)
+def _rendered_digests(source: str, digest: str) -> tuple[tuple[str, str], ...]:
+    """The row digests of what `source` renders, once per process (check renders, diff asks again)."""
+    return tuple(deploy_templates.digests(desired_rows({"source": source, "digest": digest})).items())
 
 
 def desired_rows(props: dict[str, Any]) -> list[dict[str, Any]]:
-    """The rows to write: given, or rendered from `source` and checked against `digests`."""
+    """The rows to write: given, or rendered from `source` and checked against `digest`."""
     if props.get("templates") is not None:
         return list(props["templates"])
     from connectors.connector_config import render_from_source
     from connectors.templates import Sender, email_template_rows
 
-    source = props["source"]
+    source = unpacked(props["source"])
     rows = email_template_rows(source["factory_id"], render_from_source(source["render"]), Sender(**source["sender"]))
-    got, want = deploy_templates.digests(rows), dict(props.get("digests") or {})
-    if got != want:
-        differ = deploy_templates.summarize(deploy_templates.digest_changes(want, got))
+    if deploy_templates.set_digest(deploy_templates.digests(rows)) != props.get("digest"):
         raise deploy_templates.TemplateSyncError(
-            f"email templates: the rows rendered here differ from the program's at {differ} (a template or an override file "
+            "email templates: the rows rendered here differ from the program's (a template or an override file "
             "changed during the run?); nothing was written, run `pulumi up` again", state="unchanged (nothing was written)",
         )
     return rows
 
 
 def _outputs(props: dict[str, Any], state: deploy_templates.TemplateState) -> dict[str, Any]:
-    outs: dict[str, Any] = {k: props.get(k) for k in _INPUTS}
-    outs["resource"] = resource_of(props)
-    outs["digests"] = dict(state.live)
-    outs["owned"] = list(state.owned)
-    outs["originals"] = dict(state.originals)
+    """The tenant access and the recorded rows; nothing else (diff reads the declared rows from
+    the inputs, read and delete need no more)."""
+    outs: dict[str, Any] = {k: props.get(k) for k in _ACCESS}
+    outs["resource"] = props.get("resource") or None  # unset: derived from the endpoint (`resource_of`)
+    outs.update(state.to_outputs())
     outs["app_secret"] = rpc.wrap_rpc_secret(outs["app_secret"])
     return outs
 
@@ -108,16 +110,16 @@ def _outputs(props: dict[str, Any], state: deploy_templates.TemplateState) -> di
 def check_inputs(olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
     news = unwrap(dict(news))
     failures = access_failures(news)
-    rows, source, digests = news.get("templates"), news.get("source"), news.get("digests")
+    rows, source, digest = news.get("templates"), news.get("source"), news.get("digest")
     if rows is not None:
         if not is_unknown(rows) and not isinstance(rows, list):
             failures.append(CheckFailure("templates", "templates must be a list of {languageTag, templateType, details}"))
         elif isinstance(rows, list) and not is_unknown(rows):
             failures.extend(CheckFailure("templates", p) for p in deploy_templates.row_problems(rows))
-            news["digests"] = deploy_templates.digests(rows)  # what diff and the state compare
-    elif not (isinstance(source, dict) and isinstance(digests, dict)):
-        failures.append(CheckFailure("templates", "give either templates (the rows) or source and digests"))
-    elif not is_unknown(source) and not is_unknown(digests):
+            news["digest"] = deploy_templates.set_digest(deploy_templates.digests(rows))
+    elif not (isinstance(source, str) and isinstance(digest, str)):
+        failures.append(CheckFailure("templates", "give either templates (the rows) or source and digest"))
+    elif not is_unknown(source) and not is_unknown(digest):
         try:
             failures.extend(CheckFailure("templates", p) for p in deploy_templates.row_problems(desired_rows(news)))
         except (deploy_templates.TemplateSyncError, ConfigError) as exc:
@@ -133,6 +135,8 @@ def diff_summary(olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str],
         old, new = olds.get(key), news.get(key)
         if key == "resource" and (new is None or is_unknown(new)):
             continue
+        if key == "resource":  # recorded only when given: else the endpoint's default
+            old = resource_of(olds)
         if old != new:
             changed.append(key)
             parts.append(f"{key}: {old} → {new}" if not is_unknown(new) else f"{key} (known after apply)")
@@ -144,8 +148,7 @@ def diff_summary(olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str],
         changed.append("templates")
         parts.append("templates (known after apply)")
     else:
-        old_digests, new_digests = _recorded(olds), dict(wanted or {})
-        changes = deploy_templates.digest_changes(old_digests, new_digests)
+        changes = deploy_templates.digest_changes(_state(olds).live, dict(wanted or {}))
         if changes:
             changed.append("templates")
             parts.append("templates: " + deploy_templates.summarize(changes))
@@ -209,8 +212,8 @@ class LogtoEmailTemplatesProvider(FunctionProvider):
 class LogtoEmailTemplates(pulumi.dynamic.Resource, module="logto", name="EmailTemplates"):
     """The rows of `/api/email-templates` this stack owns (one per language × usage type)."""
 
-    owned: pulumi.Output[list[str]]
-    digests: pulumi.Output[dict[str, str]]
+    owned: pulumi.Output[dict[str, str]]
+    live: pulumi.Output[str]
 
     def __init__(
         self,
@@ -232,10 +235,12 @@ class LogtoEmailTemplates(pulumi.dynamic.Resource, module="logto", name="EmailTe
             "app_id": app_id,
             "app_secret": pulumi.Output.secret(app_secret),
             "templates": templates,
-            "source": source,
-            "digests": digests,
+            # one line each in the state: `source` as compact JSON, the rows' digests as one digest
+            "source": lifted(source, packed),
+            "digest": lifted(digests, deploy_templates.set_digest),
             "test_recipient": test_recipient,
             "owned": None,
+            "live": None,
             "originals": None,
         }
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS)))

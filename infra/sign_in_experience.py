@@ -11,7 +11,8 @@ Inputs `email_sign_up`, `email_sign_in`, `forgot_password`, `email_mfa` are true
 (None = leave alone); `verification_code_policy` / `email_blocklist_policy` are mappings of
 Logto's keys (only those keys are managed); `account_center_email` is Off/ReadOnly/Edit. Outputs carry the same keys with the *live* value of every managed setting (so drift
 shows as a diff after `pulumi refresh`), `record` (what this stack changed: all that destroy
-takes back) and `notes` (fallbacks and settings left alone, in words).
+takes back; one line of JSON, its fields at their defaults left out) and `notes` (fallbacks and
+settings left alone, in words; only when there are any).
 """
 
 from __future__ import annotations
@@ -37,9 +38,11 @@ from infra.dynamic_support import (
     client_for,
     diff_result,
     is_unknown,
+    packed,
     resource_of,
     say,
     tenant_scoped_id,
+    unpacked,
     unwrap,
 )
 
@@ -78,10 +81,11 @@ def _outputs(
     props: dict[str, Any], sie: dict[str, Any], record: deploy_sign_in.Record, notes: list[str], account_center: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     outs: dict[str, Any] = {k: props.get(k) for k in _INPUTS}
-    outs["resource"] = resource_of(props)
+    outs["resource"] = props.get("resource") or None  # unset: derived from the endpoint (`resource_of`)
     outs.update(_live(props, sie, account_center))
-    outs["record"] = record.to_dict()
-    outs["notes"] = list(notes)
+    outs["record"] = packed(record.to_dict())  # one line in the state (see `packed`)
+    if notes:
+        outs["notes"] = list(notes)
     outs["needs_email_connector"] = deploy_sign_in.email_dependencies(sie, account_center)
     outs["app_secret"] = rpc.wrap_rpc_secret(outs["app_secret"])
     return outs
@@ -114,6 +118,8 @@ def diff_summary(olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str],
         old, new = olds.get(key), news.get(key)
         if key == "resource" and (new is None or is_unknown(new)):
             continue
+        if key == "resource":  # recorded only when given: else the endpoint's default
+            old = resource_of(olds)
         if old != new:
             changed.append(key)
             if key in SETTINGS and new is None:
@@ -148,7 +154,7 @@ def create_settings(props: dict[str, Any]) -> CreateResult:
 
 def update_settings(id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
     olds, news = unwrap(dict(olds)), unwrap(dict(news))
-    return UpdateResult(_apply(news, deploy_sign_in.Record.from_dict(olds.get("record"))))
+    return UpdateResult(_apply(news, deploy_sign_in.Record.from_dict(unpacked(olds.get("record")))))
 
 
 def read_settings(id_: str, props: dict[str, Any]) -> ReadResult:
@@ -156,7 +162,7 @@ def read_settings(id_: str, props: dict[str, Any]) -> ReadResult:
     with client_for(props) as client:
         sie = client.get_sign_in_experience()
         account_center = client.get_account_center() if props.get("account_center_email") is not None else None
-    outs = _outputs(props, sie, deploy_sign_in.Record.from_dict(props.get("record")), list(props.get("notes") or []), account_center)
+    outs = _outputs(props, sie, deploy_sign_in.Record.from_dict(unpacked(props.get("record"))), list(props.get("notes") or []), account_center)
     drift = deploy_sign_in.policy_drift(_want(props), sie, account_center)
     drift += [f"{k} is {outs[k]}" for k in ("email_sign_up", "email_sign_in", "forgot_password") if props.get(k) is not None and outs[k] != props.get(k)]
     if drift:
@@ -168,7 +174,7 @@ def delete_settings(id_: str, props: dict[str, Any]) -> None:
     """Relax what we changed (runs before the connector's delete: it depends on the connector)."""
     props = unwrap(dict(props))
     with client_for(props) as client:
-        edit = deploy_sign_in.relax(client, deploy_sign_in.Record.from_dict(props.get("record")))
+        edit = deploy_sign_in.relax(client, deploy_sign_in.Record.from_dict(unpacked(props.get("record"))))
     say("sign-in experience: relaxed " + (", ".join(edit.patch) or "nothing (no email setting of ours left)")
          + "".join(f"; {n}" for n in edit.notes))
 
@@ -194,7 +200,7 @@ class LogtoSignInEmail(pulumi.dynamic.Resource, module="logto", name="SignInEmai
     verification_code_policy: pulumi.Output[dict[str, Any] | None]
     email_blocklist_policy: pulumi.Output[dict[str, Any] | None]
     account_center_email: pulumi.Output[str | None]
-    record: pulumi.Output[dict[str, Any]]
+    record: pulumi.Output[str]
     needs_email_connector: pulumi.Output[list[str]]
 
     def __init__(

@@ -124,7 +124,7 @@ class TenantEmail(pulumi.ComponentResource):
             return payload
 
         self.render_source = render_source(tenant, project_dir)
-        texts = texts_of(self.rendered)
+        texts = texts_of(self.rendered, tenant.factory_id)  # and the config part built from them: one reference
         # `ready` is part of the inputs so the config (and so the connector) waits for readiness.
         # One flat Output.all (a nested one lifts every value twice); the connector marks it secret.
         connector_config: pulumi.Output[dict[str, Any]] = pulumi.Output.all(**self.provider.generated, ready=self.readiness).apply(config)

@@ -15,7 +15,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from connectors.deploy.content import details_digest
+from connectors.deploy.content import (
+    canonical,
+    details_digest,
+    digest,
+    short_details_digest,
+)
 from connectors.logto.errors import LogtoError, NotFound
 from connectors.logto.masking import scrubbed_logger
 from connectors.logto_facts import LOGTO_LANGUAGE_TAGS, UsageType
@@ -145,6 +150,9 @@ class TemplatePlan:
         return text
 
 
+_ABSENT = "." * 8  # in `live`: an owned row that is not live (never a base64url digest)
+
+
 @dataclass
 class TemplateState:
     """What the stack records: the keys it owns and the original details of taken-over rows."""
@@ -155,10 +163,62 @@ class TemplateState:
     # without keeping kilobytes of HTML per row in the state
     live: dict[str, str] = field(default_factory=dict)
 
+    def to_outputs(self) -> dict[str, Any]:
+        """The state as the Pulumi resource records it, a few lines whatever the locales: `owned`
+        packed (`pack_keys`), `live` one string of the owned rows' digests in the order of
+        `sorted(owned)`, and `originals` only when a row was taken over."""
+        keys = sorted(self.owned)
+        outs: dict[str, Any] = {"owned": pack_keys(keys), "live": "".join(self.live.get(k, _ABSENT) for k in keys)}
+        if self.originals:
+            outs["originals"] = dict(self.originals)
+        return outs
+
+    @classmethod
+    def from_outputs(cls, outs: Mapping[str, Any]) -> TemplateState:
+        """What `to_outputs` recorded, or what older versions did: `owned` as a list with `digests`
+        (key → 64-bit hex digest), or with `templates` (the rows themselves)."""
+        owned_out = outs.get("owned") or []
+        owned = unpack_keys(owned_out) if isinstance(owned_out, Mapping) else sorted(owned_out)
+        live: dict[str, str] = {}
+        if isinstance(outs.get("live"), str):
+            text = outs["live"]
+            for i, key in enumerate(owned):
+                part = text[8 * i: 8 * i + 8]
+                if len(part) == 8 and part != _ABSENT:
+                    live[key] = part
+        elif outs.get("digests") is not None:
+            live = {k: short_details_digest(v) for k, v in dict(outs["digests"]).items()}
+        else:
+            live = digests(outs.get("templates") or [])
+        return cls(owned=owned, originals=dict(outs.get("originals") or {}), live=live)
+
+
+def pack_keys(keys: Iterable[str]) -> dict[str, str]:
+    """Keys as the state keeps them: language tags (space-separated) → the usage types owned in
+    each of them, tags owning the same types sharing one entry (`{"de en": "BindMfa Generic …"}`)."""
+    types_by_tag: dict[str, list[str]] = {}
+    for key in sorted(set(keys)):
+        tag, usage = split_key(key)
+        types_by_tag.setdefault(tag, []).append(usage)
+    tags_by_types: dict[str, list[str]] = {}
+    for tag, usages in types_by_tag.items():
+        tags_by_types.setdefault(" ".join(usages), []).append(tag)
+    return {" ".join(tags): usages for usages, tags in sorted(tags_by_types.items(), key=lambda item: item[1])}
+
+
+def unpack_keys(packed: Mapping[str, str]) -> list[str]:
+    """The sorted keys `pack_keys` packed."""
+    return sorted(f"{tag}/{usage}" for tags, usages in packed.items() for tag in tags.split() for usage in usages.split())
+
 
 def digests(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     """Key → digest of the details, for rows `{languageTag, templateType, details}`."""
     return {k: details_digest(v) for k, v in by_key(rows).items()}
+
+
+def set_digest(row_digests: Mapping[str, str]) -> str:
+    """One digest of a whole set of rows (key → row digest): what the program declares."""
+    return digest(canonical(dict(row_digests)))
 
 
 def make_plan(

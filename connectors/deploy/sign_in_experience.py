@@ -97,7 +97,9 @@ class Record:
     account_center_email: dict[str, Any] | None = None  # {"had", "prior", "wrote"} of fields.email
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields not at their default (`from_dict` fills those in): a short record in the state."""
+        empty = type(self)()
+        return {k: v for k, v in asdict(self).items() if v != getattr(empty, k)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Record:

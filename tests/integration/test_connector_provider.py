@@ -48,7 +48,7 @@ def test_check_accepts_and_normalises():
     result = LogtoEmailConnectorProvider().check({}, inputs())
     assert result.failures == []
     assert result.inputs["endpoint"] == "https://ab12cd.logto.app"
-    assert result.inputs["allow_sign_in_breakage"] is False
+    assert "allow_sign_in_breakage" not in result.inputs  # false is the default: left out of the state
 
 
 def test_check_reports_missing_and_bad_fields_without_values():
@@ -126,8 +126,9 @@ def test_outputs_hold_secrets_only_under_app_secret_and_config(logto_target, htt
     public = {k: v for k, v in outs.items() if k not in ("app_secret", "config")}
     for secret in (logto_target.app_secret, HTTP_AUTH_SECRET):
         assert secret not in repr(public) and secret not in caplog.text
-    assert set(outs) >= {"endpoint", "resource", "app_id", "factory_id", "connector_id", "config_hash",
-                         "test_recipient", "allow_sign_in_breakage"}
+    assert set(outs) >= {"endpoint", "resource", "app_id", "factory_id", "connector_id", "config_hash", "test_recipient"}
+    # no copy of what diff, read and delete do not need (the state stays small); flags only when set
+    assert not set(outs) & {"source", "credential_wait", "allow_sign_in_breakage", "allow_untested_changes"}
     assert created.id == pulumi_id(logto_target.endpoint, logto_target.resource)
     # update, read and delete work from the stored outputs alone.
     assert provider.read(created.id, outs).id == created.id

@@ -7,6 +7,8 @@ Every test leaves the target as it found it (sign-in experience columns and acco
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from connectors import deploy
@@ -193,7 +195,7 @@ def test_destroy_names_an_account_center_email_editing_it_did_not_make(logto_tar
     client.patch_account_center({"enabled": True, "fields": {"email": "Edit"}})  # theirs
     driver = SignInDriver(logto_target)
     outs = driver.up(account_center_email="Edit")
-    assert outs["record"]["account_center_email"] is None  # it was already so: not ours to take back
+    assert "account_center_email" not in json.loads(outs["record"])  # it was already so: not ours to take back
     assert any("account-center fields.email: Edit" in d for d in outs["needs_email_connector"])
     with caplog.at_level("INFO"):
         driver.destroy()

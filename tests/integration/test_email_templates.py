@@ -39,6 +39,11 @@ def _keys(client) -> set[str]:
     return {deploy_templates.key_of(r) for r in client.list_email_templates()}
 
 
+def _state(outs) -> deploy_templates.TemplateState:
+    """The recorded state (the outputs keep it packed: a few lines whatever the locales)."""
+    return deploy_templates.TemplateState.from_outputs(outs)
+
+
 def _norm(text: str | None) -> str:
     return re.sub(r"\s+", " ", text or "").strip()
 
@@ -48,9 +53,10 @@ def test_every_shipped_locale_lands_and_is_used_by_a_test_send(logto_target, cli
     rows = rows_for(locales)
     driver = TemplatesDriver(logto_target)
     outs = driver.up(rows)
-    assert set(outs["owned"]) == {deploy_templates.key_of(r) for r in rows} == set(outs["digests"])
-    # every locale, and the state keeps a few kB: keys and digests, never the rendered text
-    assert len(json.dumps(outs, default=str)) < 10 * 1024
+    assert set(_state(outs).owned) == {deploy_templates.key_of(r) for r in rows} == set(_state(outs).live)
+    assert _state(outs).live == deploy_templates.digests(rows)
+    # every locale, and the state keeps about 1 kB: packed keys and 8-character digests, never the rendered text
+    assert len(json.dumps(outs, default=str)) < 1.5 * 1024
     assert {deploy_templates.key_of(r) for r in rows} <= _keys(client)
     assert len(rows) == len(locales) * 9
 
@@ -78,11 +84,11 @@ def test_removing_a_locale_removes_only_our_rows(logto_target, client):
     client.upsert_email_templates([FOREIGN])  # someone else's row, there before us
     driver = TemplatesDriver(logto_target)
     outs = driver.up(rows_for(["en", "de", "fr"]))
-    assert "ko/SignIn" not in outs["owned"]
+    assert "ko/SignIn" not in _state(outs).owned
     outs = driver.up(rows_for(["en", "de"]))
     keys = _keys(client)
     assert not any(k.startswith("fr/") for k in keys)
-    assert {k for k in keys if k.startswith(("en/", "de/"))} == set(outs["owned"])
+    assert {k for k in keys if k.startswith(("en/", "de/"))} == set(_state(outs).owned)
     assert "ko/SignIn" in keys
     foreign = client.list_email_templates(language_tag="ko", template_type="SignIn")[0]
     assert foreign["details"] == FOREIGN["details"]
@@ -114,7 +120,7 @@ def test_drift_is_seen_by_refresh_and_repaired_by_up(logto_target, client):
     doomed = client.list_email_templates(language_tag="en", template_type="Register")[0]
     client.delete_email_template(doomed["id"])
     outs = driver.refresh()
-    live, declared = outs["digests"], deploy_templates.digests(rows)  # the state keeps digests, not the rows
+    live, declared = _state(outs).live, deploy_templates.digests(rows)  # the state keeps digests, not the rows
     assert live["de/SignIn"] != declared["de/SignIn"] and "en/Register" not in live
     assert {k: v for k, v in live.items() if k != "de/SignIn"} == {k: v for k, v in declared.items() if k not in ("de/SignIn", "en/Register")}
     diff = driver.diff(rows)
@@ -212,7 +218,7 @@ def test_ownership_survives_a_failed_rollback(logto_target, client):
     assert "Rolling back failed too" in str(info.value) and "owned by the next run" in info.value.state
     server.faults.clear()
     outs = driver.up(rows_for(["de", "en"]))  # a fresh create: Pulumi recorded nothing
-    assert outs["originals"] == {} and set(outs["owned"]) == {deploy_templates.key_of(r) for r in rows_for(["de", "en"])}
+    assert "originals" not in outs and set(_state(outs).owned) == {deploy_templates.key_of(r) for r in rows_for(["de", "en"])}
     driver.destroy()
     assert {deploy_templates.key_of(r): r["details"] for r in client.list_email_templates()} == before
 
@@ -232,7 +238,7 @@ def test_calls_noop_reads_once_and_a_given_up_locale_is_one_delete(logto_target,
     recorder.clear_requests()
     outs = driver.up(rows_for(["en", "de"]))  # fr's 9 rows: one delete by language tag
     assert _calls(recorder, "DELETE") == ["/api/email-templates"]
-    assert not any(k.startswith("fr/") for k in _keys(client)) and not any(k.startswith("fr/") for k in outs["owned"])
+    assert not any(k.startswith("fr/") for k in _keys(client)) and not any(k.startswith("fr/") for k in _state(outs).owned)
     recorder.clear_requests()
     driver.destroy()  # two locales: two deletes, not 18
     assert _calls(recorder, "DELETE") == ["/api/email-templates"] * 2
@@ -258,6 +264,6 @@ def test_narrowing_a_locale_keeps_its_remaining_row(logto_target, client):
     driver.up(rows_for(["fr"]))
     keep = [r for r in rows_for(["fr"]) if r["templateType"] == "SignIn"]
     outs = driver.up(keep)
-    assert outs["owned"] == ["fr/SignIn"]
+    assert outs["owned"] == {"fr": "SignIn"} and _state(outs).owned == ["fr/SignIn"]
     assert {k for k in _keys(client) if k.startswith("fr/")} == {"fr/SignIn"}
     driver.destroy()
