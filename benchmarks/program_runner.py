@@ -8,8 +8,8 @@ under the same mocks.
 
 `program` runs `infra/__main__.py` and records every registration into RECORD.json;
 `handwritten.py` writes the program a user would write by hand for those resources (typed SDK
-classes, the project's dynamic resources, literal inputs); `baseline` runs it (RECORD.py, beside
-the record) and fails unless it registered exactly the recorded URNs, in order, with the same
+classes, the project's dynamic resources, literal inputs) and its bytecode; `baseline` runs it
+(RECORD.pyc, beside the record) and fails unless it registered exactly the recorded URNs with the same
 inputs. `scale.py` times `program` and `baseline` in fresh interpreters.
 """
 
@@ -92,7 +92,7 @@ def main() -> None:
         print(len(record))
     elif mode == "baseline":
         record = json.loads(record_file.read_text(encoding="utf-8"))
-        program = str(record_file.with_suffix(".py"))
+        program = str(record_file.with_suffix(".pyc"))  # written by handwritten.py
         run = run_program(stack, config, secret_keys, secrets=secrets, program_fn=lambda: runpy.run_path(program))
         if run.error is not None:
             raise SystemExit(f"the baseline failed under mocks: {run.error}")
