@@ -16,7 +16,8 @@ the bare interpreter; the state the templates resource would keep per tenant (it
 outputs as the provider writes them, JSON); and the program under the test suite's mocks against
 a hand-written program registering the same resources under the same mocks (`handwritten.py`
 writes it from the program's record, `program_runner.py baseline` runs it and checks it registered
-the same URNs with the same inputs; fresh interpreters, median of the runs below 1,000 tenants).
+the same URNs with the same inputs; fresh interpreters; below 1,000 tenants wall is the median and
+peak RSS the largest of the runs; CPU one run each, and the time verdict is on CPU).
 
     uv run python benchmarks/scale.py --no-program   # validate, render, --help only; writes nothing
 """
@@ -296,9 +297,13 @@ def main() -> None:
             if program_runs > 1:
                 p_wall, p_rss = timed([runner, "program", str(stack_file), str(record)], ROOT, program_runs)
             b_wall, b_rss = timed([runner, "baseline", str(stack_file), str(record)], ROOT, program_runs)
-            ratio, mem = p_wall / b_wall, p_rss / b_rss
-            rows.append((f"program under mocks vs baseline, {n} tenant(s)",
-                         f"{p_wall:.2f} s vs {b_wall:.2f} s = {ratio:.2f}×; {p_rss:.0f} vs {b_rss:.0f} MiB = {mem:.2f}×",
+            # CPU (user + system) judges the time: the wall clock of a shared machine measures the neighbours too
+            p_cpu = cpu_seconds([runner, "program", str(stack_file), str(record)], ROOT)
+            b_cpu = cpu_seconds([runner, "baseline", str(stack_file), str(record)], ROOT)
+            ratio, mem = p_cpu / b_cpu, p_rss / b_rss
+            rows.append((f"program under mocks vs a hand-written program, {n} tenant(s)",
+                         (f"{p_cpu:.2f} s vs {b_cpu:.2f} s CPU = {ratio:.2f}× (wall {p_wall:.2f} s vs {b_wall:.2f} s = "
+                          f"{p_wall / b_wall:.2f}×); {p_rss:.0f} vs {b_rss:.0f} MiB = {mem:.2f}×"),
                          "≤ 1.15×, memory ≤ 1.2×", verdict(ratio <= 1.15 and mem <= 1.2)))
             print(rows[-1], flush=True)
             if n == max(sizes):
