@@ -1,26 +1,29 @@
-"""The Pulumi program under the test suite's mocks, and its floor: a plain program registering the
-same resources (same types, names, parents, dependencies and inputs) under the same mocks.
+"""The Pulumi program under the test suite's mocks, and its baseline: a hand-written program
+registering the same resources (same types, names, parents, providers, dependencies and inputs)
+under the same mocks.
 
     python benchmarks/program_runner.py program  PATH/Pulumi.STACK.yaml RECORD.json
+    python benchmarks/handwritten.py RECORD.json RECORD.py
     python benchmarks/program_runner.py baseline PATH/Pulumi.STACK.yaml RECORD.json
 
-`program` runs `infra/__main__.py` and records every registration into RECORD.json; `baseline`
-replays that record with `pulumi.CustomResource` / `pulumi.ComponentResource` calls in the same
-order and nothing else (no spec parsing, no rendering, no Output plumbing): what registering the
-resources costs at the least. `scale.py` times both in fresh interpreters.
+`program` runs `infra/__main__.py` and records every registration into RECORD.json;
+`handwritten.py` writes the program a user would write by hand for those resources (typed SDK
+classes, the project's dynamic resources, literal inputs) and its bytecode; `baseline` runs it
+(RECORD.pyc, beside the record) and fails unless it registered exactly the recorded URNs with the same
+inputs. `scale.py` times `program` and `baseline` in fresh interpreters.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import runpy
 import sys
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-import pulumi  # noqa: E402
 
 from tests.program.harness import run_program  # noqa: E402
 
@@ -33,7 +36,7 @@ def stack_config(stack_file: Path) -> tuple[dict[str, str], list[str], dict[str,
     def plain(node: Any, path: str) -> Any:
         if isinstance(node, dict):
             if set(node) == {"secure"}:
-                secrets[path] = f"tst{abs(hash(path)) % 10**20:020d}"
+                secrets[path] = f"tst{int(hashlib.sha256(path.encode()).hexdigest()[:16], 16) % 10**20:020d}"  # same every run
                 return secrets[path]
             return {k: plain(v, f"{path}.{k}") for k, v in node.items()}
         if isinstance(node, list):
@@ -50,35 +53,30 @@ def stack_config(stack_file: Path) -> tuple[dict[str, str], list[str], dict[str,
     return config, secret_keys, secrets
 
 
-def _provider_modules(record: list[dict[str, Any]]) -> None:
-    """Import the provider SDK modules a hand-written program would (`pulumi_aws.sesv2`, ...),
-    so their import cost is on both sides and the ratio measures the program's own overhead."""
-    import importlib
-
-    for r in record:
-        pkg, _, rest = r["type"].partition(":")
-        if pkg in ("pulumi", "pulumi-python") or not rest:
-            continue
-        mod = rest.split("/", 1)[0]
-        try:
-            importlib.import_module(f"pulumi_{pkg}" + ("" if mod == "index" else f".{mod}"))
-        except ImportError:
-            pass
+def _record(run: Any) -> list[dict[str, Any]]:
+    """The registrations as JSON values (what the record file holds, and what `baseline` must match)."""
+    return json.loads(json.dumps([
+        {"type": r.type, "name": r.name, "urn": r.urn, "parent": r.parent, "custom": r.custom, "provider": r.provider,
+         "dependencies": r.dependencies, "inputs": r.inputs}
+        for r in run.registrations
+    ], default=str))
 
 
-def _baseline(record: list[dict[str, Any]]) -> None:
-    _provider_modules(record)
-    made: dict[str, pulumi.Resource] = {}
-    for r in record:
-        opts = pulumi.ResourceOptions(
-            parent=made.get(r["parent"]),
-            depends_on=[made[u] for u in r["dependencies"] if u in made],
-        )
-        if r["custom"]:
-            res: pulumi.Resource = pulumi.CustomResource(r["type"], r["name"], dict(r["inputs"]), opts)
-        else:
-            res = pulumi.ComponentResource(r["type"], r["name"], None, opts)
-        made[r["urn"]] = res
+def _first_difference(want: list[dict[str, Any]], got: list[dict[str, Any]]) -> str | None:
+    """Where the baseline's registrations differ from the program's (URNs, then inputs, parents and
+    dependencies). Registrations are compared by URN: the SDK registers a resource once its inputs
+    resolve, so the order of registration is not the order of construction."""
+    by_urn = {r["urn"]: r for r in got}
+    if len(by_urn) != len(got) or set(by_urn) != {r["urn"] for r in want} or len(got) != len(want):
+        return f"URNs differ ({len(got)} registered, {len(want)} recorded)"
+    for a in want:
+        b = by_urn[a["urn"]]
+        if a["inputs"] != b["inputs"]:
+            keys = sorted(k for k in set(a["inputs"]) | set(b["inputs"]) if a["inputs"].get(k) != b["inputs"].get(k))
+            return f"{a['urn']}: inputs differ at {keys}"
+        if sorted(a["dependencies"]) != sorted(b["dependencies"]) or (a["parent"], a["provider"]) != (b["parent"], b["provider"]):
+            return f"{a['urn']}: parent, provider or dependencies differ"
+    return None
 
 
 def main() -> None:
@@ -89,20 +87,18 @@ def main() -> None:
         run = run_program(stack, config, secret_keys, secrets=secrets)
         if run.error is not None:
             raise SystemExit(f"the program failed under mocks: {run.error}")
-        record = [
-            {"type": r.type, "name": r.name, "urn": r.urn, "parent": r.parent, "custom": r.custom,
-             "dependencies": r.dependencies, "inputs": r.inputs}
-            for r in run.registrations
-        ]
-        record_file.write_text(json.dumps(record, default=str), encoding="utf-8")
+        record = _record(run)
+        record_file.write_text(json.dumps(record), encoding="utf-8")
         print(len(record))
     elif mode == "baseline":
         record = json.loads(record_file.read_text(encoding="utf-8"))
-        run = run_program(stack, config, secret_keys, secrets=secrets, program_fn=lambda: _baseline(record))
+        program = str(record_file.with_suffix(".pyc"))  # written by handwritten.py
+        run = run_program(stack, config, secret_keys, secrets=secrets, program_fn=lambda: runpy.run_path(program))
         if run.error is not None:
             raise SystemExit(f"the baseline failed under mocks: {run.error}")
-        if len(run.registrations) != len(record):
-            raise SystemExit(f"the baseline registered {len(run.registrations)} resources, the program {len(record)}")
+        mismatch = _first_difference(record, _record(run))
+        if mismatch:
+            raise SystemExit(f"the hand-written program is not the recorded one: {mismatch}")
         print(len(run.registrations))
     else:
         raise SystemExit(__doc__)

@@ -14,9 +14,12 @@ cost); rendering alone,
 per distinct email (one set of every shipped locale, warm, css-inline's share shown) and per email
 across the largest stack (tenants with equal rendering inputs share a set); `--help` cold beside
 the bare interpreter; the state per tenant as `pulumi stack export` prints it, of `scripts/up`'s
-local stack deployed for real under the engine (en + de, and every shipped locale; ~40 s); and the program under the test suite's mocks against
-its floor, `program_runner.py baseline`: the same resources registered by plain SDK calls under
-the same mocks (one run each, fresh interpreters).
+local stack deployed for real under the engine (en + de, and every shipped locale; ~40 s); and the
+program under the test suite's mocks against a hand-written program registering the same resources
+under the same mocks (`handwritten.py` writes it from the program's record, `program_runner.py
+baseline` runs it and checks it registered the same URNs with the same inputs; fresh interpreters;
+below 1,000 tenants wall is the median and peak RSS the largest of the runs; CPU one run each, and
+the time verdict is on CPU).
 
     uv run python benchmarks/scale.py --no-program   # validate, render, --help only; writes nothing
 """
@@ -298,10 +301,20 @@ def main() -> None:
             record, stack_file = Path(tmp) / f"record{n}.json", project / "Pulumi.bench.yaml"
             runner = str(ROOT / "benchmarks" / "program_runner.py")
             p_wall, p_rss = timed([runner, "program", str(stack_file), str(record)], ROOT, 1)
-            b_wall, b_rss = timed([runner, "baseline", str(stack_file), str(record)], ROOT, 1)
-            ratio, mem = p_wall / b_wall, p_rss / b_rss
-            rows.append((f"program under mocks vs baseline, {n} tenant(s)",
-                         f"{p_wall:.2f} s vs {b_wall:.2f} s = {ratio:.2f}×; {p_rss:.0f} vs {b_rss:.0f} MiB = {mem:.2f}×",
+            # the hand-written program for the recorded resources (untimed), then the median of runs of each
+            subprocess.run([sys.executable, str(ROOT / "benchmarks" / "handwritten.py"), str(record), str(record.with_suffix(".py"))],
+                           cwd=ROOT, check=True)
+            program_runs = runs if n < 1000 else 1
+            if program_runs > 1:
+                p_wall, p_rss = timed([runner, "program", str(stack_file), str(record)], ROOT, program_runs)
+            b_wall, b_rss = timed([runner, "baseline", str(stack_file), str(record)], ROOT, program_runs)
+            # CPU (user + system) judges the time: the wall clock of a shared machine measures the neighbours too
+            p_cpu = cpu_seconds([runner, "program", str(stack_file), str(record)], ROOT)
+            b_cpu = cpu_seconds([runner, "baseline", str(stack_file), str(record)], ROOT)
+            ratio, mem = p_cpu / b_cpu, p_rss / b_rss
+            rows.append((f"program under mocks vs a hand-written program, {n} tenant(s)",
+                         (f"{p_cpu:.2f} s vs {b_cpu:.2f} s CPU = {ratio:.2f}× (wall {p_wall:.2f} s vs {b_wall:.2f} s = "
+                          f"{p_wall / b_wall:.2f}×); {p_rss:.0f} vs {b_rss:.0f} MiB = {mem:.2f}×"),
                          "≤ 1.15×, memory ≤ 1.2×", verdict(ratio <= 1.15 and mem <= 1.2)))
             print(rows[-1], flush=True)
         if not args.quick:
