@@ -15,16 +15,13 @@ from connectors.errors import ConfigError
 from connectors.stack import NAMESPACE, spec_from_config
 from infra.tenant import TenantEmail
 
-
-def main() -> None:
-    config = pulumi.Config(NAMESPACE)
-    values = {"tenants": config.get_object("tenants"), "production": config.get_bool("production") or False}
-    try:
-        stack = spec_from_config(pulumi.get_stack(), values, PROJECT_DIR)
-    except ConfigError as exc:  # names the YAML path and the fix; never a value
-        raise pulumi.RunError(str(exc)) from None
-    for key, tenant in stack.tenants.items():
-        pulumi.export(key, TenantEmail(key, tenant=tenant, production=stack.production, project_dir=PROJECT_DIR).outputs)
-
-
-main()
+# At module level, not in a function: every resource's creation stack, which the engine keeps in
+# the state, is one frame shorter.
+config = pulumi.Config(NAMESPACE)
+values = {"tenants": config.get_object("tenants"), "production": config.get_bool("production") or False}
+try:
+    stack = spec_from_config(pulumi.get_stack(), values, PROJECT_DIR)
+except ConfigError as exc:  # names the YAML path and the fix; never a value
+    raise pulumi.RunError(str(exc)) from None
+for key, tenant in stack.tenants.items():
+    pulumi.export(key, TenantEmail(key, tenant=tenant, production=stack.production, project_dir=PROJECT_DIR).outputs)

@@ -28,6 +28,7 @@ from connectors.connector_config import (
 )
 from connectors.deploy.content import compact, texts_of
 from connectors.errors import ConfigError
+from connectors.providers import provider_of
 from connectors.secret import Secret
 from connectors.stack.models import TenantSpec
 from connectors.templates import RenderedSet
@@ -35,7 +36,6 @@ from infra.connector import LogtoEmailConnector
 from infra.providers import ProviderResult, create_provider
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-SES_KEY_WAIT_SECONDS = 60
 
 
 def opaque_secrets(model: BaseModel, path: str = "") -> list[str]:
@@ -140,13 +140,13 @@ class TenantEmail(pulumi.ComponentResource):
             allow_sign_in_breakage=tenant.allow_sign_in_breakage,
             allow_untested_changes=tenant.allow_untested_changes,
             # a just-created IAM key takes seconds to be accepted: the test-send waits for it, bounded
-            credential_wait=SES_KEY_WAIT_SECONDS if tenant.provider.type in ("aws-ses", "ses-smtp") else 0,
+            credential_wait=provider_of(tenant.provider.type).new_key_wait,
             source=self.render_source,
             opts=pulumi.ResourceOptions(parent=self, depends_on=self.provider.waits_for),
         )
         self.connector_id = self.connector.connector_id
         self._email_extras(name, tenant)
-        self.register_outputs(self.outputs)
+        self.register_outputs({})  # the stack exports `outputs`; a copy in the component's state would double it
 
     def _email_extras(self, name: str, tenant: TenantSpec) -> None:
         """Localized rows in Logto's email templates, and the email part of the sign-in experience.

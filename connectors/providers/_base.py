@@ -167,6 +167,9 @@ class Provider(Generic[M]):
     # What the deliverability report checks in DNS, given the DKIM tokens SES reports (else
     # empty); None when the stack declares nothing DNS could confirm.
     expected_dns: Callable[[M, Sequence[str]], ExpectedDns] | None = None
+    # Seconds a key `pulumi up` just generated may take to be accepted (an IAM key reaches SES
+    # in seconds): the test-send retries an invalid-credential answer that long, no longer.
+    new_key_wait: int = 0
     # Where the stack publishes the DMARC record when that is not the From domain (SES: the
     # identity's domain); None: `_dmarc.<From domain>`, where receivers look.
     dmarc_at: Callable[[M], str] | None = None

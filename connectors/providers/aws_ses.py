@@ -157,7 +157,7 @@ def ses_dmarc_at(p: SesBase) -> str:
 
 
 PROVIDER = Provider(
-    signing=ses_signing, expected_dns=ses_expected_dns, dmarc_at=ses_dmarc_at,
+    signing=ses_signing, expected_dns=ses_expected_dns, dmarc_at=ses_dmarc_at, new_key_wait=60,
     type="aws-ses", model=AwsSesProvider, factory=AwsSesMailConfig, connector_config=connector_config,
     emails="rendered", infra_module="ses",
     generated=(

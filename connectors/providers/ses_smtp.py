@@ -47,7 +47,7 @@ def connector_config(p: SesSmtpProvider, inputs: ConnectorInputs) -> dict[str, A
 
 
 PROVIDER = Provider(
-    signing=ses_signing, expected_dns=ses_expected_dns, dmarc_at=ses_dmarc_at,
+    signing=ses_signing, expected_dns=ses_expected_dns, dmarc_at=ses_dmarc_at, new_key_wait=60,
     type="ses-smtp", model=SesSmtpProvider, factory=SimpleMailTransferProtocolConfig, connector_config=connector_config,
     emails="rendered", infra_module="ses",
     generated=(GeneratedKey("smtp_username"), GeneratedKey("smtp_password", secret=True)),
