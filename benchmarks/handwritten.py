@@ -6,8 +6,9 @@ what the program registered (`program_runner.py program`).
 PROGRAM.py is what a user would write by hand to get the same resources: one constructor call per
 resource, in the program's order, with the same names, parents, providers and dependencies, and
 literal keyword arguments. It uses the classes a program uses: the provider SDKs' typed resources
-and their `...Args` input types (`pulumi_aws.sesv2.EmailIdentity(...)`), the project's Logto
-dynamic resources (which dill-serialize their provider, as any dynamic resource must), explicit
+and their `...Args` input types (`pulumi_aws.sesv2.EmailIdentity(...)`), dynamic resources of the
+Logto types around the project's providers, given their props as recorded (each dill-serializes
+its provider, as any dynamic resource must), explicit
 providers, and `pulumi.ComponentResource` for the components. Secrets are passed through
 `pulumi.Output.secret`, as a program reading `config.require_secret` would. Nothing else: no stack
 parsing, no validation, no rendering, no Output plumbing between resources (what one resource
@@ -17,7 +18,6 @@ needs of another is written out as a literal, and the ordering kept by `depends_
 from __future__ import annotations
 
 import importlib
-import inspect
 import json
 import py_compile
 import sys
@@ -109,6 +109,7 @@ def generate(record: list[dict[str, Any]]) -> str:
     imports: set[str] = set()
     lines: list[str] = []
     var: dict[str, str] = {}  # urn -> variable
+    dynamic_classes: dict[str, str] = {}  # type name -> its class, written once
     for i, r in enumerate(record):
         v = f"r{i}"
         opts = []
@@ -123,21 +124,23 @@ def generate(record: list[dict[str, Any]]) -> str:
                 opts.append(f"depends_on=[{', '.join(deps)}]")
             call = f"pulumi.ComponentResource({r['type']!r}, {r['name']!r}, None, pulumi.ResourceOptions({', '.join(opts)}))"
         elif r["type"] in DYNAMIC:
-            path = DYNAMIC[r["type"]]
-            module, cls_name = path.rsplit(".", 1)
-            imports.add(f"from {module} import {cls_name}")
-            params = inspect.signature(getattr(importlib.import_module(module), cls_name)).parameters
-            kwargs = [f"{k}={w.value(x)}" for k, x in inputs.items() if k not in DYNAMIC_OWN]
-            unknown = [k for k in inputs if k not in DYNAMIC_OWN and k not in params]
-            if unknown:
-                raise ValueError(f"{r['name']}: {cls_name} takes no {unknown}")
-            if "connector" in params:  # the sign-in settings name the connector they need
-                connector = next(u for u in r["dependencies"] if "logto:EmailConnector" in u)
-                kwargs.append(f"connector={var[connector]}")
-                deps = [d for d in deps if d != var[connector]]
+            # A hand-written dynamic resource: a class of the same module/name around the
+            # project's provider, given the props as recorded (the pickled provider is its own).
+            module, cls_name = DYNAMIC[r["type"]].rsplit(".", 1)
+            short = r["type"].rsplit(":", 1)[1]
+            if short not in dynamic_classes:
+                imports.add(f"import {module}")
+                dynamic_classes[short] = (
+                    f"class {short}(pulumi.dynamic.Resource, module='logto', name={short!r}):\n"
+                    f"    def __init__(self, name, props, opts):\n"
+                    f"        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions("
+                    f"additional_secret_outputs=list({module}.SECRET_OUTPUTS)))\n"
+                    f"        super().__init__({module}.{cls_name}Provider(), name, props, opts)\n"
+                )
+            props = {k: x for k, x in inputs.items() if k not in DYNAMIC_OWN}
             if deps:
                 opts.append(f"depends_on=[{', '.join(deps)}]")
-            call = f"{cls_name}({r['name']!r}, {', '.join(kwargs)}, opts=pulumi.ResourceOptions({', '.join(opts)}))"
+            call = f"{short}({r['name']!r}, {w.value(props)}, pulumi.ResourceOptions({', '.join(opts)}))"
         else:
             path, cls = _sdk_class(r["type"])
             imports.add(f"import {path}")
@@ -160,6 +163,7 @@ def generate(record: list[dict[str, Any]]) -> str:
         "",
         "S = pulumi.Output.secret",
         "",
+        *dynamic_classes.values(),
     ]
     return "\n".join(header + lines) + "\n"
 
