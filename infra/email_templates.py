@@ -212,7 +212,7 @@ class LogtoEmailTemplatesProvider(FunctionProvider):
 class LogtoEmailTemplates(pulumi.dynamic.Resource, module="logto", name="EmailTemplates"):
     """The rows of `/api/email-templates` this stack owns (one per language × usage type)."""
 
-    owned: pulumi.Output[dict[str, str]]
+    owned: pulumi.Output[Any]  # packed {"de en": "SignIn …"}; older state holds a list of "de/SignIn"
     live: pulumi.Output[str]
 
     def __init__(

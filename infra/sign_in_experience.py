@@ -200,7 +200,7 @@ class LogtoSignInEmail(pulumi.dynamic.Resource, module="logto", name="SignInEmai
     verification_code_policy: pulumi.Output[dict[str, Any] | None]
     email_blocklist_policy: pulumi.Output[dict[str, Any] | None]
     account_center_email: pulumi.Output[str | None]
-    record: pulumi.Output[str]
+    record: pulumi.Output[Any]  # a JSON string; older state holds an object
     needs_email_connector: pulumi.Output[list[str]]
 
     def __init__(
