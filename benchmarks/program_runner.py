@@ -15,7 +15,6 @@ inputs. `scale.py` times `program` and `baseline` in fresh interpreters.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import runpy
 import sys
@@ -26,31 +25,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.program.harness import run_program  # noqa: E402
+from tests.program.harness import stack_config as harness_stack_config  # noqa: E402
 
 
 def stack_config(stack_file: Path) -> tuple[dict[str, str], list[str], dict[str, str]]:
     """The generated stack's config as Pulumi hands it to the program (each `secure:` value a test
     value). Read as JSON: Pulumi, not the CLI's bounded reader, reads stack files for `pulumi up`."""
-    secrets: dict[str, str] = {}
-
-    def plain(node: Any, path: str) -> Any:
-        if isinstance(node, dict):
-            if set(node) == {"secure"}:
-                secrets[path] = f"tst{int(hashlib.sha256(path.encode()).hexdigest()[:16], 16) % 10**20:020d}"  # same every run
-                return secrets[path]
-            return {k: plain(v, f"{path}.{k}") for k, v in node.items()}
-        if isinstance(node, list):
-            return [plain(v, f"{path}[{i}]") for i, v in enumerate(node)]
-        return node
-
-    config, secret_keys = {}, []
-    for key, value in json.loads(stack_file.read_text(encoding="utf-8"))["config"].items():
-        before = len(secrets)
-        value = plain(value, key)
-        config[key] = value if isinstance(value, str) else json.dumps(value)
-        if len(secrets) > before:
-            secret_keys.append(key)
-    return config, secret_keys, secrets
+    return harness_stack_config(stack_file, json.loads(stack_file.read_text(encoding="utf-8")))
 
 
 def _record(run: Any) -> list[dict[str, Any]]:

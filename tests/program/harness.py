@@ -220,13 +220,13 @@ def tenants_config(tenants: dict[str, Any], production: bool = False) -> dict[st
     return {"logto-email:tenants": json.dumps(tenants), "logto-email:production": json.dumps(production)}
 
 
-def stack_config(stack_file: Path) -> tuple[dict[str, str], list[str], dict[str, str]]:
-    """The file's `logto-email:*` config as Pulumi hands it to a program.
+def stack_config(stack_file: Path, doc: dict[str, Any] | None = None) -> tuple[dict[str, str], list[str], dict[str, str]]:
+    """The file's `logto-email:*` config (or `doc`, already parsed) as Pulumi hands it to a program.
 
-    Every `secure:` value becomes a unique test value (what Pulumi would decrypt); keys that
-    hold one are marked secret, as Pulumi does.
+    Every `secure:` value becomes a unique test value (what Pulumi would decrypt, the same every
+    run); keys that hold one are marked secret, as Pulumi does.
     """
-    doc = read_yaml(stack_file)
+    doc = read_yaml(stack_file) if doc is None else doc
     config: dict[str, str] = {}
     secret_keys: list[str] = []
     secrets: dict[str, str] = {}
