@@ -5,12 +5,15 @@ under the same mocks.
     python benchmarks/program_runner.py program  PATH/Pulumi.STACK.yaml RECORD.json
     python benchmarks/handwritten.py RECORD.json RECORD.py
     python benchmarks/program_runner.py baseline PATH/Pulumi.STACK.yaml RECORD.json
+    python benchmarks/program_runner.py baseline-same-gc PATH/Pulumi.STACK.yaml RECORD.json
 
 `program` runs `infra/__main__.py` and records every registration into RECORD.json;
 `handwritten.py` writes the program a user would write by hand for those resources (typed SDK
 classes, the project's dynamic resources, literal inputs) and its bytecode; `baseline` runs it
 (RECORD.pyc, beside the record) and fails unless it registered exactly the recorded URNs with the same
-inputs. `scale.py` times `program` and `baseline` in fresh interpreters.
+inputs; `baseline-same-gc` runs it under the collector settings the program applies to its own
+process (`infra/process.py`), so the two can also be compared on equal terms. `scale.py` times
+them in fresh interpreters.
 """
 
 from __future__ import annotations
@@ -71,7 +74,11 @@ def main() -> None:
         record = _record(run)
         record_file.write_text(json.dumps(record), encoding="utf-8")
         print(len(record))
-    elif mode == "baseline":
+    elif mode in ("baseline", "baseline-same-gc"):
+        if mode == "baseline-same-gc":
+            from infra.process import tune_for_build
+
+            tune_for_build()
         record = json.loads(record_file.read_text(encoding="utf-8"))
         program = str(record_file.with_suffix(".pyc"))  # written by handwritten.py
         run = run_program(stack, config, secret_keys, secrets=secrets, program_fn=lambda: runpy.run_path(program))

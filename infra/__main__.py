@@ -13,7 +13,10 @@ import pulumi
 
 from connectors.errors import ConfigError
 from connectors.stack import NAMESPACE, spec_from_config
+from infra.process import tune_for_build
 from infra.tenant import TenantEmail
+
+tune_for_build()  # the resource graph lives until exit: no full-heap rescans while it is built
 
 # At module level, not in a function: every resource's creation stack, which the engine keeps in
 # the state, is one frame shorter.

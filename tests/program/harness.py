@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import hashlib
 import json
 import logging
@@ -298,6 +299,7 @@ def run_program(
         return asyncio.ensure_future(collect())
 
     cwd = os.getcwd()
+    thresholds = gc.get_threshold()  # the program tunes the collector for its own process: not for the test session
     real_check = readiness.check_ses
     if os.environ.get("LOGTO_EMAIL_READINESS") != "run":
         readiness.check_ses = _no_aws_check  # type: ignore[assignment]
@@ -308,6 +310,7 @@ def run_program(
         run.error = exc
     finally:
         os.chdir(cwd)
+        gc.set_threshold(*thresholds)
         readiness.check_ses = real_check  # type: ignore[assignment]
     return run
 
