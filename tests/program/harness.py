@@ -10,6 +10,7 @@ import asyncio
 import base64
 import gc
 import hashlib
+import inspect
 import json
 import logging
 import os
@@ -260,6 +261,24 @@ def _no_aws_check(identity: str, *_: Any, **__: Any) -> str:
     return NOT_CHECKED
 
 
+async def _resolved(value: Any) -> tuple[Any, bool]:
+    """An export with every Output in it awaited, and whether any was secret: what the engine
+    records. (`Output.from_input` would do it too, but lifts every key and value of every nested
+    mapping into an Output of its own: a cost of the harness, not of the program.)"""
+    if isinstance(value, pulumi.Output):
+        inner, secret = await _resolved(await value.future())
+        return inner, secret or await value.is_secret()
+    if isinstance(value, dict):
+        items = [(k, *(await _resolved(v))) for k, v in value.items()]
+        return {k: v for k, v, _ in items}, any(s for _, _, s in items)
+    if isinstance(value, (list, tuple)):
+        pairs = [await _resolved(v) for v in value]
+        return [v for v, _ in pairs], any(s for _, s in pairs)
+    if inspect.isawaitable(value):
+        return await _resolved(await value)
+    return value, False
+
+
 def run_program(
     stack: str,
     config: dict[str, str],
@@ -290,11 +309,10 @@ def run_program(
             program_fn()
         else:
             runpy.run_path(str(PROGRAM), run_name="__main__")
-        exports = pulumi.Output.from_input(dict(pulumi.runtime.settings.get_root_resource().outputs))
+        exports = dict(pulumi.runtime.settings.get_root_resource().outputs)
 
         async def collect() -> None:  # mocks finish the stack before the program runs: read it here
-            run.stack_outputs = await exports.future() or {}
-            run.stack_outputs_secret = bool(await exports.is_secret())
+            run.stack_outputs, run.stack_outputs_secret = await _resolved(exports)
 
         return asyncio.ensure_future(collect())
 
