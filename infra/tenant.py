@@ -60,7 +60,7 @@ class _LogtoAccess(TypedDict):
     endpoint: str
     resource: str | None
     app_id: str
-    app_secret: pulumi.Output[str]
+    app_secret: str  # each resource marks it secret
 
 
 class TenantEmail(pulumi.ComponentResource):
@@ -133,7 +133,7 @@ class TenantEmail(pulumi.ComponentResource):
             endpoint=tenant.logto.endpoint,
             resource=tenant.logto.resource,
             app_id=tenant.logto.app_id,
-            app_secret=pulumi.Output.secret(tenant.logto.app_secret.reveal()),
+            app_secret=tenant.logto.app_secret.reveal(),  # the resource marks it secret
             factory_id=tenant.factory_id,
             config=connector_config,
             test_recipient=tenant.test_recipient,
@@ -163,7 +163,7 @@ class TenantEmail(pulumi.ComponentResource):
             "endpoint": tenant.logto.endpoint,
             "resource": tenant.logto.resource,
             "app_id": tenant.logto.app_id,
-            "app_secret": pulumi.Output.secret(tenant.logto.app_secret.reveal()),
+            "app_secret": tenant.logto.app_secret.reveal(),  # each resource marks it secret
         }
         sender = template_sender(tenant)
         rows = email_template_rows(tenant.factory_id, self.rendered, sender) if tenant.templates.storage == "logto" else []
