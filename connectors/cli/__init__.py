@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
@@ -120,6 +120,25 @@ class RenderedSummary:
     warnings: tuple[Any, ...]
 
 
+def _cells(text: str) -> int:
+    """Terminal columns `text` takes (East Asian wide and full-width characters take two)."""
+    from unicodedata import east_asian_width
+
+    return len(text) if text.isascii() else sum(2 if east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def aligned_table(columns: Sequence[str], rows: Sequence[Sequence[str]], *, right: frozenset[int] = frozenset()) -> list[str]:
+    """A header, a rule and one line per row, every value whole (never wrapped or cut short): what
+    `validate` prints for hundreds of tenants, where rich's table took longer than the checks."""
+    widths = [max([_cells(c), *(_cells(row[i]) for row in rows)]) for i, c in enumerate(columns)]
+
+    def line(values: Sequence[str]) -> str:
+        pads = [" " * (w - _cells(v)) for v, w in zip(values, widths)]
+        return "  ".join(p + v if i in right else v + p for i, (v, p) in enumerate(zip(values, pads))).rstrip()
+
+    return [line(columns), "  ".join("-" * w for w in widths), *map(line, rows)]
+
+
 def compile_stack(project_dir: Path, stack: str, *, keep_rendered: bool = True) -> tuple[StackSpec, dict[str, tuple[Any, Any]]]:
     """Load a stack and build every tenant's templates and connector config; all problems at once.
 
@@ -182,17 +201,12 @@ def validate(stack: str, project_dir: Path, as_json: bool) -> None:
         click.echo(json.dumps({"valid": True, "stack": stack, "production": spec.production, "tenants": rows,
                                "warnings": warnings}, indent=2))
         return
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title=f"stack {stack}{' (production)' if spec.production else ''}: valid")
-    for col in ("tenant", "provider", "factory", "sender", "locales", "templates", "emails"):
-        table.add_column(col)
-    for r in rows:  # Text cells: values are shown as they are, never parsed as rich markup (also ~20% faster)
-        table.add_row(*map(Text, (r["tenant"], r["provider"], r["factory"], r["sender"], ", ".join(r["locales"]),
-                                  r["templates"], str(r["emails"]))))
-    Console().print(table)
+    click.echo(f"stack {stack}{' (production)' if spec.production else ''}: valid")
+    columns = ("tenant", "provider", "factory", "sender", "locales", "templates", "emails")
+    cells = [[r["tenant"], r["provider"], r["factory"], r["sender"], ", ".join(r["locales"]), r["templates"],
+              str(r["emails"])] for r in rows]
+    for line in aligned_table(columns, cells, right=frozenset({len(columns) - 1})):
+        click.echo(line)
     for w in warnings:  # valid, but an email would say something untrue
         click.echo(f"warning: {w['path']}: {w['where']}: {w['message']}", err=True)
 

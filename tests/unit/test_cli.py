@@ -108,3 +108,28 @@ def test_render_never_imports_pulumi_boto3_or_httpx(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_validate_table_shows_every_tenant_with_whole_values():
+    """One aligned line per tenant, nothing wrapped or cut short, whatever the number of tenants."""
+    result = invoke("validate", "--stack", "dev", "--project-dir", str(ROOT))
+    assert result.exit_code == 0, result.output
+    title, header, rule, *body = result.output.splitlines()
+    assert title == "stack dev: valid"
+    names = ["tenant", "provider", "factory", "sender", "locales", "templates"]
+    assert header.split() == [*names, "emails"] and set(rule) == {"-", " "}
+    tenants = json.loads(invoke("validate", "--stack", "dev", "--project-dir", str(ROOT), "--json").output)["tenants"]
+    assert len(body) == len(tenants)
+    for line, t in zip(body, tenants):
+        values = {**t, "locales": ", ".join(t["locales"])}
+        for name in names:  # each value whole, starting under its column's name
+            at = header.index(name)
+            assert line[at:].startswith(f"{values[name]}  "), (name, line)
+        assert line.endswith(f" {t['emails']}") and len(line) == len(header)
+
+
+def test_aligned_table_counts_wide_characters_as_two_columns():
+    from connectors.cli import aligned_table
+
+    out = aligned_table(("a", "n"), [["例え", "1"], ["xy", "10"]], right=frozenset({1}))
+    assert out == ["a      n", "----  --", "例え   1", "xy    10"]
