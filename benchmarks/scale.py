@@ -86,30 +86,9 @@ class Refused(Exception):
     """The command exited non-zero; the text is the last line it printed."""
 
 
-def timed(args: list[str], cwd: Path, runs: int) -> tuple[float, float]:
-    """Median wall seconds and max peak RSS (MiB) of `python args` in fresh interpreters."""
-    walls, rss = [], []
-    for _ in range(runs):
-        code = (
-            "import resource, subprocess, sys, time\n"
-            "t = time.perf_counter()\n"
-            "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
-            "w = time.perf_counter() - t\n"
-            "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode)\n"
-            "sys.stderr.write(p.stderr.decode()[-2000:])\n"
-        )
-        done = subprocess.run([sys.executable, "-c", code, sys.executable, *args], cwd=cwd, capture_output=True, text=True, check=True)
-        wall, kib, rc = done.stdout.split()
-        if rc != "0":  # a stack that fails validation would measure the error path
-            last = [line for line in done.stderr.splitlines() if line.strip()]
-            raise Refused(last[-1] if last else f"exit {rc}")
-        walls.append(float(wall))
-        rss.append(int(kib) / 1024)
-    return statistics.median(walls), max(rss)
-
-
 def _run_once(args: list[str], cwd: Path) -> tuple[float, float, float]:
-    """(wall s, CPU s, peak RSS MiB) of `python args` in a fresh interpreter; fails when it fails."""
+    """(wall s, CPU s, peak RSS MiB) of `python args` in a fresh interpreter; `Refused` when it
+    exits non-zero (a stack that fails validation would measure the error path)."""
     code = (
         "import resource, subprocess, sys, time\n"
         "t = time.perf_counter()\n"
@@ -122,8 +101,15 @@ def _run_once(args: list[str], cwd: Path) -> tuple[float, float, float]:
     done = subprocess.run([sys.executable, "-c", code, sys.executable, *args], cwd=cwd, capture_output=True, text=True, check=True)
     wall, cpu, kib, rc = done.stdout.split()
     if rc != "0":
-        raise SystemExit(f"{' '.join(args)} failed: {done.stderr[-2000:]}")
+        last = [line for line in done.stderr.splitlines() if line.strip()]
+        raise Refused(last[-1] if last else f"exit {rc}")
     return float(wall), float(cpu), int(kib) / 1024
+
+
+def timed(args: list[str], cwd: Path, runs: int) -> tuple[float, float]:
+    """Median wall seconds and max peak RSS (MiB) of `python args` in fresh interpreters."""
+    samples = [_run_once(args, cwd) for _ in range(runs)]
+    return statistics.median(s[0] for s in samples), max(s[2] for s in samples)
 
 
 def program_rows(tmp: Path, project: Path, n: int, runs: int) -> list[tuple[str, str, str, str]]:
