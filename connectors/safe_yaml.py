@@ -19,6 +19,7 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -77,8 +78,10 @@ _MERGE = object()  # the `<<` key
 _PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
-def _implicit_resolvers(version: tuple[int, int]) -> dict[str | None, list[tuple[str, re.Pattern[str]]]]:
-    """ruamel.yaml's implicit resolvers of a YAML version: first character -> (tag, pattern)."""
+@lru_cache(maxsize=4)
+def _implicit_resolvers(version: tuple[int, int]) -> dict[str | None, tuple[tuple[str, re.Pattern[str]], ...]]:
+    """ruamel.yaml's implicit resolvers of a YAML version: first character -> (tag, pattern).
+    Compiled once per process: every catalog and stack file starts a reader with them."""
     table: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
     for versions, tag, pattern, first in implicit_resolvers:
         if version in versions:
@@ -86,7 +89,7 @@ def _implicit_resolvers(version: tuple[int, int]) -> dict[str | None, list[tuple
             chars: list[str | None] = [*first] if first else [None]
             for char in chars:
                 table.setdefault(char, []).append((tag, compiled))
-    return table
+    return {char: tuple(patterns) for char, patterns in table.items()}
 
 
 class _Scalars:
@@ -103,8 +106,8 @@ class _Scalars:
 
     def set_version(self, version: tuple[int, int] | None) -> None:
         self.version = version or (1, 2)
-        table = _implicit_resolvers(self.version)
-        self._any = table.pop(None, [])
+        table = dict(_implicit_resolvers(self.version))
+        self._any = table.pop(None, ())
         self._by_first = {char: patterns + self._any for char, patterns in table.items()}  # as ruamel orders them
         # the constructor asks its loader's resolver only which YAML version it reads
         loader = SimpleNamespace(_resolver=SimpleNamespace(processing_version=self.version))

@@ -26,6 +26,7 @@ from typing import Any
 
 from jinja2 import (
     BaseLoader,
+    BytecodeCache,
     ChoiceLoader,
     Environment,
     PrefixLoader,
@@ -310,12 +311,18 @@ def directory_stamp(directory: Path | None) -> tuple[Any, ...]:
 @lru_cache(maxsize=32)
 def environment(override_dir: Path | None, stamp: tuple[Any, ...] = ()) -> TemplateSandbox:
     """One cached environment per directory and content (`directory_stamp`): every template is
-    compiled once and looked up without asking the file system again (no auto-reload), and a
-    changed override file is a new environment.
+    compiled once (the default set's, at set-up: `connectors.templates.bytecode`) and looked up
+    without asking the file system again (no auto-reload), and a changed override file is a new
+    environment."""
+    from connectors.templates.bytecode import DefaultSetCode
 
-    Names resolve in the override directory first, then in the default set; `default/<name>`
-    always means the default file, so an override can extend the file it replaces.
-    """
+    return build_environment(override_dir, bytecode=DefaultSetCode())
+
+
+def build_environment(override_dir: Path | None, *, bytecode: BytecodeCache | None = None) -> TemplateSandbox:
+    """The sandbox for a template set. Names resolve in the override directory first, then in the
+    default set; `default/<name>` always means the default file, so an override can extend the
+    file it replaces."""
     loaders: list[BaseLoader] = [SetLoader(override_dir)] if override_dir else []
     loaders += [SetLoader(DEFAULT_DIR), PrefixLoader({"default": SetLoader(DEFAULT_DIR)})]
     env = TemplateSandbox(
@@ -327,6 +334,7 @@ def environment(override_dir: Path | None, stamp: tuple[Any, ...] = ()) -> Templ
         keep_trailing_newline=False,
         auto_reload=False,
         extensions=[_LoopGuard],
+        bytecode_cache=bytecode,
         **DELIMITERS,
     )
     # No lipsum (unbounded output) and no namespace (state that grows across loop iterations).
