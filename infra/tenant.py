@@ -70,10 +70,9 @@ class TenantEmail(pulumi.ComponentResource):
     records) and dns_records_to_create (those to add by hand when DNS is not in Route53).
     """
 
-    connector_id: pulumi.Output[str]
-    readiness: pulumi.Output[str]
-    dns_records: pulumi.Input[list[dict[str, Any]]]
-    dns_records_to_create: pulumi.Input[list[dict[str, Any]]]
+    # No class-level annotations: the SDK resolves a resource class's annotations as output types
+    # at every registration (`get_type_hints`, about 1 ms each); a component's outputs are its
+    # attributes, typed where they are set.
 
     def __init__(
         self,
@@ -105,9 +104,9 @@ class TenantEmail(pulumi.ComponentResource):
         )
         self.factory_id = tenant.factory_id
         self.sender = mailbox(tenant) if tenant.sender else "Logto Email Service"
-        self.readiness = self.provider.readiness
-        self.dns_records = self.provider.dns_records
-        self.dns_records_to_create = self.provider.dns_to_create
+        self.readiness: pulumi.Output[str] = self.provider.readiness
+        self.dns_records: pulumi.Input[list[dict[str, Any]]] = self.provider.dns_records
+        self.dns_records_to_create: pulumi.Input[list[dict[str, Any]]] = self.provider.dns_to_create
 
         def config(args: dict[str, Any]) -> dict[str, Any]:
             try:
@@ -144,7 +143,7 @@ class TenantEmail(pulumi.ComponentResource):
             source=self.render_source,
             opts=pulumi.ResourceOptions(parent=self, depends_on=self.provider.waits_for),
         )
-        self.connector_id = self.connector.connector_id
+        self.connector_id: pulumi.Output[str] = self.connector.connector_id
         self._email_extras(name, tenant)
         self.register_outputs({})  # the stack exports `outputs`; a copy in the component's state would double it
 
