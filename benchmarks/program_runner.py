@@ -12,7 +12,7 @@ under the same mocks.
 classes, the project's dynamic resources, literal inputs) and its bytecode; `baseline` runs it
 (RECORD.pyc, beside the record) and fails unless it registered exactly the recorded URNs with the same
 inputs; `baseline-same-gc` runs it under the collector settings the program applies to its own
-process (`infra/process.py`), so the two can also be compared on equal terms. `scale.py` times
+process (`connectors/process.py`), so the two can also be compared on equal terms. `scale.py` times
 them in fresh interpreters.
 """
 
@@ -76,7 +76,7 @@ def main() -> None:
         print(len(record))
     elif mode in ("baseline", "baseline-same-gc"):
         if mode == "baseline-same-gc":
-            from infra.process import tune_for_build
+            from connectors.process import tune_for_build
 
             tune_for_build()
         record = json.loads(record_file.read_text(encoding="utf-8"))

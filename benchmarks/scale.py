@@ -114,7 +114,7 @@ def timed(args: list[str], cwd: Path, runs: int) -> tuple[float, float]:
 
 def program_rows(tmp: Path, project: Path, n: int, runs: int) -> list[tuple[str, str, str, str]]:
     """The program against the hand-written program, as shipped (the program applies its collector
-    settings, `infra/process.py`; a hand-written program runs under Python's defaults) and on equal
+    settings, `connectors/process.py`; a hand-written program runs under Python's defaults) and on equal
     terms (the hand-written program under the same settings). Runs alternate, and every other
     round runs in reverse order (program, baseline, baseline, then the other way round): a machine
     that slows down as it works (a burstable VM spending its CPU credits) would otherwise favour

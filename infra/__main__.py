@@ -12,11 +12,11 @@ if str(PROJECT_DIR) not in sys.path:  # `connectors` and `infra` live next to Pu
 import pulumi
 
 from connectors.errors import ConfigError
+from connectors.process import tune_for_build
 from connectors.stack import NAMESPACE, spec_from_config
-from infra.process import tune_for_build
 from infra.tenant import TenantEmail
 
-tune_for_build()  # the resource graph lives until exit: no full-heap rescans while it is built
+tune_for_build()  # the resource graph lives until exit: no full-heap rescans while it is built, nor at exit
 
 # At module level, not in a function: every resource's creation stack, which the engine keeps in
 # the state, is one frame shorter.
