@@ -18,6 +18,7 @@ from ruamel.yaml.error import CommentMark
 from ruamel.yaml.tokens import CommentToken
 
 from connectors.errors import ConfigError, Problem
+from connectors.files import write_atomically
 from connectors.promote.schema import (
     MISSING,
     Key,
@@ -26,7 +27,7 @@ from connectors.promote.schema import (
     keys_of,
     model_for,
 )
-from connectors.promote.yamlfile import StackDocument, to_node, write_atomically
+from connectors.promote.yamlfile import StackDocument, to_node
 from connectors.stack.loader import (
     NAMESPACE,
     load_stack,

@@ -7,8 +7,6 @@ file's own indentation; we pick the settings under which the untouched file re-e
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,22 +46,6 @@ class StackDocument:
 
     def dump(self) -> str:
         return _dump(self.yaml, self.data)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace the file in one rename, so a crash leaves the old or the new file, never half."""
-    mode = path.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _has_document_start(text: str) -> bool:

@@ -21,13 +21,13 @@ import importlib.util
 import marshal
 import os
 import sys
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
 from jinja2.bccache import Bucket, BytecodeCache
 
+from connectors.files import write_atomically
 from connectors.templates.catalog import DEFAULT_DIR
 
 STORE_DIR = Path(__file__).parent / "__pycache__" / "templates"
@@ -66,6 +66,11 @@ class DefaultSetCode(BytecodeCache):
     def _path(self, bucket: Bucket) -> Path:
         return self.directory / f"{bucket.key}.code"
 
+    @staticmethod
+    def _head(bucket: Bucket) -> bytes:
+        """What an entry starts with: the format, then the digest of the source it was compiled from."""
+        return _HEADER + bucket.checksum.encode() + b"\n"
+
     def load_bytecode(self, bucket: Bucket) -> None:
         if not bucket.key:
             return
@@ -73,7 +78,7 @@ class DefaultSetCode(BytecodeCache):
             data = self._path(bucket).read_bytes()
         except OSError:
             return
-        head = _HEADER + bucket.checksum.encode() + b"\n"
+        head = self._head(bucket)
         if not data.startswith(head):
             return  # another source text, or not an entry of ours: compile
         try:
@@ -85,15 +90,7 @@ class DefaultSetCode(BytecodeCache):
         if not (self.writable and bucket.key and bucket.code is not None):
             return
         self.directory.mkdir(parents=True, exist_ok=True)
-        data = _HEADER + bucket.checksum.encode() + b"\n" + marshal.dumps(bucket.code)
-        fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, self._path(bucket))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(self._path(bucket), self._head(bucket) + marshal.dumps(bucket.code))
 
     def clear(self) -> None:
         for entry in self.directory.glob("*.code"):
