@@ -18,6 +18,7 @@ them in fresh interpreters.
 
 from __future__ import annotations
 
+import gc
 import json
 import runpy
 import sys
@@ -63,12 +64,22 @@ def _first_difference(want: list[dict[str, Any]], got: list[dict[str, Any]]) -> 
     return None
 
 
+def _bookkeeping() -> None:
+    """What follows a run (recording its registrations, comparing them with the record) is the
+    runner's, not what is measured: no collection during it, in every mode alike. Otherwise it ran
+    under whichever collector settings the mode left behind (the harness restores Python's defaults
+    after the program; `baseline-same-gc` keeps the program's), and the program's mode paid full
+    collections over its heap for the runner's JSON."""
+    gc.disable()
+
+
 def main() -> None:
     mode, stack_file, record_file = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
     config, secret_keys, secrets = stack_config(stack_file)
     stack = stack_file.name[len("Pulumi."):-len(".yaml")]
     if mode == "program":
         run = run_program(stack, config, secret_keys, secrets=secrets)
+        _bookkeeping()
         if run.error is not None:
             raise SystemExit(f"the program failed under mocks: {run.error}")
         record = _record(run)
@@ -82,6 +93,7 @@ def main() -> None:
         record = json.loads(record_file.read_text(encoding="utf-8"))
         program = str(record_file.with_suffix(".pyc"))  # written by handwritten.py
         run = run_program(stack, config, secret_keys, secrets=secrets, program_fn=lambda: runpy.run_path(program))
+        _bookkeeping()
         if run.error is not None:
             raise SystemExit(f"the baseline failed under mocks: {run.error}")
         mismatch = _first_difference(record, _record(run))
