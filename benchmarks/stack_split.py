@@ -399,9 +399,17 @@ def main(argv: list[str] | None = None) -> int:
     text = report(layouts, command, started)
     print(text)
     if not args.no_write:
-        OUT.write_text(text, encoding="utf-8")
+        OUT.write_text(text + _earlier_runs(), encoding="utf-8")
         print(f"written to {OUT.relative_to(ROOT)}")
     return 0
+
+
+def _earlier_runs() -> str:
+    """The part of the current file from its first `## ` heading on: earlier runs, kept by hand
+    under their own headings, so a new run does not erase the figures it is compared with."""
+    old = OUT.read_text(encoding="utf-8") if OUT.exists() else ""
+    at = old.find("\n## ")
+    return "" if at < 0 else old[at:]
 
 
 if __name__ == "__main__":
