@@ -105,12 +105,6 @@ def _run_once(args: list[str], cwd: Path) -> tuple[float, float, float]:
     return float(wall), float(cpu), int(kib) / 1024
 
 
-def timed(args: list[str], cwd: Path, runs: int) -> tuple[float, float]:
-    """Median wall seconds and max peak RSS (MiB) of `python args` in fresh interpreters."""
-    samples = [_run_once(args, cwd) for _ in range(runs)]
-    return statistics.median(s[0] for s in samples), max(s[2] for s in samples)
-
-
 def program_rows(tmp: Path, project: Path, n: int, runs: int) -> list[tuple[str, str, str, str]]:
     """The program against the hand-written program, as shipped (the program applies its collector
     settings, `connectors/process.py`; a hand-written program runs under Python's defaults) and on equal
