@@ -18,8 +18,8 @@ local stack deployed for real under the engine (en + de, and every shipped local
 program under the test suite's mocks against a hand-written program registering the same resources
 under the same mocks (`handwritten.py` writes it from the program's record, `program_runner.py
 baseline` runs it and checks it registered the same URNs with the same inputs; fresh interpreters;
-below 1,000 tenants wall is the median and peak RSS the largest of the runs; CPU one run each, and
-the time verdict is on CPU).
+wall and CPU are medians and peak RSS the largest of the same runs, and the time verdict is on
+CPU).
 
     uv run python benchmarks/scale.py --no-program   # validate, render, --help only; writes nothing
 """
